@@ -1,0 +1,48 @@
+"""Entry point: ``python app.py`` serves FaceGAN Studio; Hugging Face Spaces and tests import ``demo``.
+
+Address precedence is ``--host/--port`` flags, then ``GRADIO_SERVER_NAME/GRADIO_SERVER_PORT`` (set by
+Spaces), then 127.0.0.1:7860.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Mapping, Sequence
+
+# Must precede the first gradio import: gradio reads it at import and Blocks creation time.
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+
+from facegan.ui import build_app  # noqa: E402
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 7860
+
+demo = build_app().queue()
+
+
+def resolve_address(
+    argv: Sequence[str] | None = None, env: Mapping[str, str] = os.environ
+) -> tuple[str, int]:
+    """Host and port to serve on: flags win over environment, environment over defaults."""
+    parser = argparse.ArgumentParser(description="Serve the FaceGAN Studio web app.")
+    parser.add_argument("--host", help=f"address to bind; env GRADIO_SERVER_NAME, default {DEFAULT_HOST}")
+    parser.add_argument("--port", type=int, help=f"port; env GRADIO_SERVER_PORT, default {DEFAULT_PORT}")
+    args = parser.parse_args(argv)
+    host = args.host or env.get("GRADIO_SERVER_NAME") or DEFAULT_HOST
+    if args.port is not None:
+        return host, args.port
+    env_port = env.get("GRADIO_SERVER_PORT") or str(DEFAULT_PORT)
+    if not env_port.isdigit():
+        parser.error(f"GRADIO_SERVER_PORT must be a port number, got {env_port!r}")
+    return host, int(env_port)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Parse the address and serve until interrupted."""
+    host, port = resolve_address(argv)
+    demo.launch(server_name=host, server_port=port, share=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,37 @@
+"""From any photo to a model-ready face crop and back: detection, 68 landmarks, alignment to the
+CelebA framing, landmark heatmaps, AU estimates and paste-back."""
+
+from facegan.faces.align import (
+    AlignedFace,
+    align_face,
+    face_region_mask,
+    feathered_square_mask,
+    paste_back,
+    template_points,
+)
+from facegan.faces.aus import ACTION_UNITS, AU_NUMBERS, estimate_aus
+from facegan.faces.heatmaps import heatmap_to_image, landmark_heatmaps
+from facegan.faces.image_io import MAX_SIDE, load_image
+from facegan.faces.landmarker import Face, detect_face, detect_faces
+from facegan.faces.pipeline import PreparedFace, prepare_face
+
+__all__ = [
+    "ACTION_UNITS",
+    "AU_NUMBERS",
+    "AlignedFace",
+    "Face",
+    "MAX_SIDE",
+    "PreparedFace",
+    "align_face",
+    "detect_face",
+    "detect_faces",
+    "estimate_aus",
+    "face_region_mask",
+    "feathered_square_mask",
+    "heatmap_to_image",
+    "landmark_heatmaps",
+    "load_image",
+    "paste_back",
+    "prepare_face",
+    "template_points",
+]

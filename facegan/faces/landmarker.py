@@ -1,0 +1,297 @@
+"""Face detection and landmarks: MediaPipe Face Landmarker by default, face-alignment optionally.
+
+Both backends return ``Face`` records with the same 68-point iBUG view, so alignment, heatmaps and
+AU estimation never care which one ran.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import threading
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from facegan.errors import FaceIndexError, ModelFileMissingError, NoFaceError
+from facegan.faces.ibug68 import mesh_to_ibug68
+from facegan.paths import SHARED_DIR, cache_dir
+
+os.environ.setdefault("GLOG_minloglevel", "2")
+
+LANDMARKER_FILE = "face_landmarker.task"
+LANDMARKER_URL = (
+    "https://storage.googleapis.com/mediapipe-models/face_landmarker/face_landmarker/float16/1/"
+    + LANDMARKER_FILE
+)
+LANDMARKER_SHA256 = "64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff"
+MAX_FACES = 8
+
+
+@dataclass(frozen=True)
+class Face:
+    """One detected face in photo pixel coordinates (OpenCV convention: pixel centres at integers)."""
+
+    points68: np.ndarray
+    box: tuple[float, float, float, float]
+    blendshapes: dict[str, float] = field(default_factory=dict)
+    mesh: np.ndarray | None = None
+
+    @property
+    def area(self) -> float:
+        x0, y0, x1, y1 = self.box
+        return (x1 - x0) * (y1 - y0)
+
+    def shifted(self, dx: float, dy: float) -> "Face":
+        """The same face in the coordinates of a larger image whose (dx, dy) is this one's origin."""
+        offset = np.array([dx, dy])
+        mesh = None
+        if self.mesh is not None:
+            mesh = self.mesh.copy()
+            mesh[:, :2] += offset
+        x0, y0, x1, y1 = self.box
+        return Face(self.points68 + offset, (x0 + dx, y0 + dy, x1 + dx, y1 + dy), self.blendshapes, mesh)
+
+
+class LandmarkBackend(Protocol):
+    """Anything that finds faces in an RGB uint8 array."""
+
+    name: str
+
+    def detect(self, rgb: np.ndarray) -> list[Face]: ...
+
+
+def find_landmarker_model(allow_download: bool = True) -> Path:
+    """Locate the MediaPipe model: env var, project cache, ../shared/models, then the official URL."""
+    explicit = os.environ.get("FACEGAN_FACE_LANDMARKER")
+    if explicit:
+        path = Path(explicit).expanduser()
+        if path.is_file():
+            return path
+        raise ModelFileMissingError(
+            f"FACEGAN_FACE_LANDMARKER points to {path}, which does not exist. Fix the variable or "
+            f"unset it to use the default locations."
+        )
+    candidates = [cache_dir() / "models" / LANDMARKER_FILE, SHARED_DIR / "models" / LANDMARKER_FILE]
+    for path in candidates:
+        if path.is_file():
+            return path
+    if allow_download and os.environ.get("FACEGAN_OFFLINE", "") not in ("1", "true", "yes"):
+        try:
+            return _download(LANDMARKER_URL, candidates[0], LANDMARKER_SHA256)
+        except OSError as exc:
+            reason = f" (download failed: {exc})"
+    else:
+        reason = " (downloads are disabled)"
+    raise ModelFileMissingError(
+        "The MediaPipe face landmark model was not found" + reason + ". Download "
+        f"{LANDMARKER_URL} and either put it at {candidates[0]} or point the environment variable "
+        "FACEGAN_FACE_LANDMARKER to it."
+    )
+
+
+def _download(url: str, target: Path, sha256: str) -> Path:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with urllib.request.urlopen(url, timeout=30) as response:
+        payload = response.read()
+    if hashlib.sha256(payload).hexdigest() != sha256:
+        raise OSError(f"checksum mismatch for {url}")
+    with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as handle:
+        handle.write(payload)
+    os.replace(handle.name, target)
+    return target
+
+
+class MediaPipeBackend:
+    """MediaPipe Face Landmarker (Tasks API): detector, 478-point mesh and 52 blendshapes."""
+
+    name = "mediapipe"
+
+    def __init__(self, model_path: str | os.PathLike | None = None, max_faces: int = MAX_FACES):
+        from mediapipe.tasks.python import BaseOptions, vision
+
+        path = Path(model_path) if model_path else find_landmarker_model()
+        options = vision.FaceLandmarkerOptions(
+            base_options=BaseOptions(model_asset_path=str(path)),
+            running_mode=vision.RunningMode.IMAGE,
+            num_faces=max_faces,
+            output_face_blendshapes=True,
+        )
+        self._landmarker = vision.FaceLandmarker.create_from_options(options)
+        self._lock = threading.Lock()
+
+    def detect(self, rgb: np.ndarray) -> list[Face]:
+        import mediapipe as mp
+
+        height, width = rgb.shape[:2]
+        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
+        with self._lock:
+            result = self._landmarker.detect(image)
+        faces = []
+        for index, marks in enumerate(result.face_landmarks):
+            mesh = np.array([(p.x * width - 0.5, p.y * height - 0.5, p.z * width) for p in marks])
+            points = mesh_to_ibug68(mesh[:, :2])
+            shapes = {c.category_name: float(c.score) for c in result.face_blendshapes[index]}
+            faces.append(Face(points68=points, box=_box(mesh[:, :2]), blendshapes=shapes, mesh=mesh))
+        return faces
+
+    def close(self) -> None:
+        self._landmarker.close()
+
+
+class FaceAlignmentBackend:
+    """Bulat & Tzimiropoulos' FAN (``face-alignment``): native 68 points, no blendshapes."""
+
+    name = "face-alignment"
+    WEIGHT_FILES = ("2DFAN4-11f355bf06.pth.tar", "s3fd-619a316812.pth")
+
+    def __init__(self, device: str = "cpu"):
+        if not self.available():
+            raise ModelFileMissingError(
+                "The face-alignment backend needs the package and its weights "
+                f"({', '.join(self.WEIGHT_FILES)}) in torch's hub cache; run it once online."
+            )
+        import face_alignment
+
+        self._model = face_alignment.FaceAlignment(
+            face_alignment.LandmarksType.TWO_D, device=device, compile=False
+        )
+
+    @classmethod
+    def available(cls) -> bool:
+        try:
+            import face_alignment  # noqa: F401
+            import torch.hub
+        except ImportError:
+            return False
+        hub = Path(torch.hub.get_dir()) / "checkpoints"
+        return all((hub / name).is_file() for name in cls.WEIGHT_FILES)
+
+    def detect(self, rgb: np.ndarray) -> list[Face]:
+        found = self._model.get_landmarks_from_image(rgb) or []
+        return [Face(points68=np.asarray(p, dtype=np.float64)[:, :2], box=_box(p[:, :2])) for p in found]
+
+
+def _box(points: np.ndarray) -> tuple[float, float, float, float]:
+    x0, y0 = points.min(axis=0)
+    x1, y1 = points.max(axis=0)
+    return float(x0), float(y0), float(x1), float(y1)
+
+
+_BACKENDS: dict[str, LandmarkBackend] = {}
+_BACKENDS_LOCK = threading.Lock()
+
+
+def get_backend(name: str = "mediapipe") -> LandmarkBackend:
+    """Shared backend instance per name: loading a model once per process is the expensive part."""
+    with _BACKENDS_LOCK:
+        if name not in _BACKENDS:
+            if name == "mediapipe":
+                _BACKENDS[name] = MediaPipeBackend()
+            elif name == "face-alignment":
+                _BACKENDS[name] = FaceAlignmentBackend()
+            else:
+                raise ValueError(f"unknown landmark backend {name!r}")
+        return _BACKENDS[name]
+
+
+def detect_faces(rgb: np.ndarray, backend: str = "mediapipe") -> list[Face]:
+    """All faces in the photo, largest first.
+
+    MediaPipe's detector sees the whole photo at 128x128, so faces smaller than about a sixth of the
+    photo are missed; when nothing is found we search overlapping tiles of 1/2, then 1/4 of the
+    photo's size (at most 58 extra passes, and only for photos where the first pass found nothing).
+    """
+    model = get_backend(backend)
+    faces = model.detect(rgb)
+    for fraction in TILE_FRACTIONS:
+        if faces:
+            break
+        faces = _detect_in_tiles(model, rgb, fraction)
+    long_side = max(rgb.shape[:2])
+    faces = [_refine(model, rgb, f) if _side(f) * REFINE_WINDOW < long_side else f for f in faces]
+    return sorted(faces, key=lambda f: f.area, reverse=True)
+
+
+REFINE_WINDOW = 3.0
+"""Faces smaller than 1/3 of the photo get their landmarks again from a window 3x their size: the
+landmark model is much less precise on faces that were small for the detector."""
+
+
+TILE_FRACTIONS = (0.5, 0.25)
+MIN_TILE = 96
+
+
+def _detect_in_tiles(model: LandmarkBackend, rgb: np.ndarray, fraction: float) -> list[Face]:
+    height, width = rgb.shape[:2]
+    side = max(MIN_TILE, round(max(height, width) * fraction))
+    tile_h, tile_w = min(side, height), min(side, width)
+    found = []
+    for y in _tile_starts(height, tile_h):
+        for x in _tile_starts(width, tile_w):
+            tile = np.ascontiguousarray(rgb[y : y + tile_h, x : x + tile_w])
+            found.extend(face.shifted(x, y) for face in model.detect(tile))
+    return _suppress_duplicates(found)
+
+
+def _side(face: Face) -> float:
+    x0, y0, x1, y1 = face.box
+    return max(x1 - x0, y1 - y0)
+
+
+def _refine(model: LandmarkBackend, rgb: np.ndarray, face: Face) -> Face:
+    """Re-detect in a window around the face, where it is whole and large for the detector."""
+    x0, y0, x1, y1 = face.box
+    half = REFINE_WINDOW / 2 * _side(face)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    left, top = max(0, int(cx - half)), max(0, int(cy - half))
+    right, bottom = min(rgb.shape[1], int(cx + half)), min(rgb.shape[0], int(cy + half))
+    candidates = [f.shifted(left, top) for f in model.detect(np.ascontiguousarray(rgb[top:bottom, left:right]))]
+    if not candidates:
+        return face
+    return max(candidates, key=lambda f: _iou(f.box, face.box))
+
+
+def _tile_starts(length: int, tile: int) -> list[int]:
+    """Tile offsets with 50% overlap that cover ``length`` exactly."""
+    if tile >= length:
+        return [0]
+    count = int(np.ceil((length - tile) / (tile / 2))) + 1
+    return [round(i * (length - tile) / (count - 1)) for i in range(count)]
+
+
+def _suppress_duplicates(faces: list[Face], max_iou: float = 0.3) -> list[Face]:
+    """Keep the largest of overlapping detections (the same face seen in several tiles)."""
+    kept: list[Face] = []
+    for face in sorted(faces, key=lambda f: f.area, reverse=True):
+        if all(_iou(face.box, other.box) < max_iou for other in kept):
+            kept.append(face)
+    return kept
+
+
+def _iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def detect_face(rgb: np.ndarray, index: int = 0, backend: str = "mediapipe") -> Face:
+    """The face at ``index`` among faces sorted by size (0 = largest); typed errors otherwise."""
+    faces = detect_faces(rgb, backend)
+    if not faces:
+        raise NoFaceError(
+            "No face was found in this photo. Use a photo where a face is clearly visible, roughly "
+            "frontal, and not too small (at least about 40 pixels across)."
+        )
+    if not 0 <= index < len(faces):
+        raise FaceIndexError(
+            f"Face number {index} was asked for, but the photo has {len(faces)} "
+            f"face{'s' if len(faces) != 1 else ''} (numbered 0 to {len(faces) - 1}, largest first)."
+        )
+    return faces[index]

@@ -1,0 +1,38 @@
+"""One call from an upload to everything a face tab needs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from facegan.faces.align import TEMPLATE_SIZE, AlignedFace, align_face, paste_back
+from facegan.faces.aus import estimate_aus
+from facegan.faces.image_io import ImageInput, load_image
+from facegan.faces.landmarker import Face, detect_face
+
+
+@dataclass(frozen=True)
+class PreparedFace:
+    """The upright photo, the chosen face in it and its aligned crop."""
+
+    photo: np.ndarray
+    face: Face
+    aligned: AlignedFace
+
+    def aus(self) -> np.ndarray:
+        """17 AU intensities measured on the photo (needs the MediaPipe backend's blendshapes)."""
+        return estimate_aus(self.face.blendshapes, self.face.points68)
+
+    def paste(self, edited_crop: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+        """The full photo with ``edited_crop`` blended in where the face was."""
+        return paste_back(self.photo, edited_crop, self.aligned, mask)
+
+
+def prepare_face(
+    image: ImageInput, face_index: int = 0, size: int = TEMPLATE_SIZE, backend: str = "mediapipe"
+) -> PreparedFace:
+    """Load, detect (largest face unless ``face_index`` says otherwise) and align."""
+    photo = load_image(image)
+    face = detect_face(photo, face_index, backend)
+    return PreparedFace(photo=photo, face=face, aligned=align_face(photo, face.points68, size))

@@ -1,0 +1,29 @@
+"""The Gradio user interface: one module per tab, composed by ``build_app``."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from facegan.ui import attribute_transfer, au_editing, genegan, pairwise, sound_to_scene
+
+TITLE = "FaceGAN Studio"
+
+# (label, builder) in display order; labels are part of the UI contract that tests check.
+TABS = (
+    ("Attribute transfer", attribute_transfer.build_tab),
+    ("AU editing", au_editing.build_tab),
+    ("GeneGAN", genegan.build_tab),
+    ("Sound to scene", sound_to_scene.build_tab),
+    ("Pairwise comparison", pairwise.build_tab),
+)
+
+
+def build_app() -> gr.Blocks:
+    """Build (not launch) the app, so app.py, Spaces and tests share one definition."""
+    with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
+        gr.Markdown(f"# {TITLE}")
+        with gr.Tabs():
+            for label, build_tab in TABS:
+                with gr.Tab(label):
+                    build_tab()
+    return demo

@@ -1,0 +1,124 @@
+"""Shared fixtures: one real app server and one headless Chromium page per test session.
+
+Browser tests for every tab reuse these, so the server (several seconds to start) and the browser
+start once.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page, Request
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+STARTUP_TIMEOUT_S = 120.0
+
+
+def _free_port() -> int:
+    """A port the OS just reported free (tiny race with other processes, acceptable in tests)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _answers(url: str) -> bool:
+    """Whether the server returns HTTP 200 for ``url`` yet."""
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status == 200
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Run ``python app.py --port <free>`` as a subprocess; yield its base URL, stop it afterwards."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/"
+    log_path = tmp_path_factory.mktemp("app_server") / "server.log"
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"}
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "app.py", "--port", str(port)],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while not _answers(url):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"app.py did not start serving {url}; its output:\n{log_path.read_text()}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="session")
+def offsite_requests() -> list[str]:
+    """URLs the browser page requested from anywhere but the app server (should stay empty: offline)."""
+    return []
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Path of Debian's chromium (Playwright's own browser download does not work offline).
+
+    Missing chromium skips locally but fails under CI, where a skipped browser test would hide a gap.
+    """
+    if not Path(CHROMIUM).exists():
+        reason = f"{CHROMIUM} not found; install it with `apt-get install -y chromium`"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def browser_page(chromium: str, app_server: str, offsite_requests: list[str]) -> Iterator[Page]:
+    """A headless Chromium page (Playwright ``Page``) with the app loaded."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+
+        def record_offsite(request: Request) -> None:
+            if not request.url.startswith(app_server):
+                offsite_requests.append(request.url)
+
+        page.on("request", record_offsite)
+        page.goto(app_server)
+        page.get_by_role("tablist").first.wait_for()  # the UI is rendered client-side after load
+        yield page
+        browser.close()

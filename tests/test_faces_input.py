@@ -1,0 +1,125 @@
+"""Bad and unusual inputs to the face pipeline: each gives a usable image or a typed, readable error."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from facegan.errors import FaceIndexError, InvalidImageError, ModelFileMissingError, NoFaceError
+from facegan.faces import MAX_SIDE, detect_face, detect_faces, load_image, prepare_face
+from facegan.faces import landmarker
+from tests.faces_helpers import celeba_path, celeba_rgb, place_on_canvas
+
+
+def _png_bytes(image: Image.Image, **kwargs) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", **kwargs)
+    return buffer.getvalue()
+
+
+def test_not_an_image_is_a_clear_error(tmp_path):
+    path = tmp_path / "notes.jpg"
+    path.write_text("this is not a photo")
+    with pytest.raises(InvalidImageError, match="could not be read as an image"):
+        load_image(path)
+
+
+def test_missing_file_and_empty_inputs(tmp_path):
+    with pytest.raises(InvalidImageError, match="does not exist"):
+        load_image(tmp_path / "nope.png")
+    with pytest.raises(InvalidImageError):
+        load_image(b"")
+    with pytest.raises(InvalidImageError, match="No image"):
+        load_image(None)
+    with pytest.raises(InvalidImageError):
+        load_image(np.zeros((0, 0, 3), np.uint8))
+
+
+def test_tiny_image_is_rejected():
+    with pytest.raises(InvalidImageError, match="at least"):
+        load_image(np.zeros((10, 300, 3), np.uint8))
+
+
+def test_truncated_jpeg_is_a_clear_error():
+    data = celeba_path().read_bytes()
+    with pytest.raises(InvalidImageError):
+        load_image(data[: len(data) // 3])
+
+
+def test_modes_are_flattened_to_rgb():
+    rgb = celeba_rgb()
+    grey = Image.fromarray(rgb).convert("L")
+    rgba = Image.fromarray(rgb).convert("RGBA")
+    rgba.putalpha(Image.new("L", rgba.size, 128))
+    palette = Image.fromarray(rgb).convert("P")
+    sixteen = Image.fromarray((np.asarray(grey).astype(np.uint16) * 257))
+    for image in (grey, rgba, palette, sixteen):
+        loaded = load_image(_png_bytes(image))
+        assert loaded.dtype == np.uint8 and loaded.shape == (128, 128, 3)
+    # 16-bit data keeps its full range instead of being clipped to white
+    assert abs(load_image(_png_bytes(sixteen)).mean() - np.asarray(grey).mean()) < 1.0
+    # transparency is composited on white
+    half_transparent = load_image(_png_bytes(rgba)).astype(float).mean()
+    assert half_transparent > rgb.astype(float).mean()
+    float_array = load_image(rgb.astype(np.float32) / 255.0)
+    assert np.abs(float_array.astype(int) - rgb).max() <= 1
+
+
+def test_huge_images_are_downscaled_to_the_cap():
+    big = np.zeros((MAX_SIDE * 2, 64, 3), np.uint8)
+    assert max(load_image(big).shape[:2]) == MAX_SIDE
+
+
+def test_exif_orientation_is_applied(tmp_path):
+    rotated = Image.fromarray(celeba_rgb()).rotate(90, expand=True)  # face lying on its side
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 CW to view": undoes the CCW rotation above
+    path = tmp_path / "sideways.jpg"
+    rotated.save(path, exif=exif.tobytes())
+    upright = load_image(path)
+    assert np.abs(upright.astype(int) - celeba_rgb().astype(int)).mean() < 6
+    face = detect_face(upright)
+    eye_r, eye_l = face.points68[36:42].mean(0), face.points68[42:48].mean(0)
+    assert abs(eye_r[1] - eye_l[1]) < 5  # eyes level once upright
+
+
+def test_no_face_is_a_typed_error_with_a_plain_message():
+    rng = np.random.default_rng(0)
+    noise = rng.integers(0, 255, (256, 256, 3), dtype=np.uint8)
+    assert detect_faces(noise) == []
+    with pytest.raises(NoFaceError, match="No face was found"):
+        prepare_face(noise)
+
+
+def test_several_faces_largest_first_and_index_selectable():
+    big_face, small_face = celeba_rgb("000040.jpg"), celeba_rgb("000057.jpg")
+    canvas, _ = place_on_canvas(big_face, 640, (200, 320), 2.0)
+    canvas, _ = place_on_canvas(small_face, 640, (500, 320), 1.0, canvas=canvas)
+    faces = detect_faces(canvas)
+    assert len(faces) == 2
+    assert faces[0].area > faces[1].area
+    assert prepare_face(canvas).face.points68[:, 0].mean() < 320  # default = largest (left)
+    assert prepare_face(canvas, face_index=1).face.points68[:, 0].mean() > 320
+    with pytest.raises(FaceIndexError, match="has 2 faces"):
+        prepare_face(canvas, face_index=5)
+
+
+def test_landmarker_model_lookup_errors(monkeypatch, tmp_path):
+    monkeypatch.setenv("FACEGAN_FACE_LANDMARKER", str(tmp_path / "missing.task"))
+    with pytest.raises(ModelFileMissingError, match="FACEGAN_FACE_LANDMARKER"):
+        landmarker.find_landmarker_model()
+    monkeypatch.delenv("FACEGAN_FACE_LANDMARKER")
+    monkeypatch.setenv("FACEGAN_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(landmarker, "SHARED_DIR", tmp_path / "no-shared")
+    with pytest.raises(ModelFileMissingError, match="storage.googleapis.com"):
+        landmarker.find_landmarker_model(allow_download=False)
+
+
+def test_landmarker_model_found_in_shared(monkeypatch, tmp_path):
+    monkeypatch.delenv("FACEGAN_FACE_LANDMARKER", raising=False)
+    monkeypatch.setenv("FACEGAN_CACHE", str(tmp_path / "empty-cache"))
+    path = landmarker.find_landmarker_model(allow_download=False)
+    assert path.name == "face_landmarker.task" and path.is_file()
