@@ -19,6 +19,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+# Tests never download: model files come from ../shared or the test itself.
+os.environ.setdefault("FACEGAN_OFFLINE", "1")
+
 if TYPE_CHECKING:
     from playwright.sync_api import Page, Request
 

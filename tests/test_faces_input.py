@@ -123,3 +123,12 @@ def test_landmarker_model_found_in_shared(monkeypatch, tmp_path):
     monkeypatch.setenv("FACEGAN_CACHE", str(tmp_path / "empty-cache"))
     path = landmarker.find_landmarker_model(allow_download=False)
     assert path.name == "face_landmarker.task" and path.is_file()
+
+
+def test_face_alignment_backend_without_weights_says_what_to_do(monkeypatch, tmp_path):
+    import torch.hub
+
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
+    assert not landmarker.FaceAlignmentBackend.available()
+    with pytest.raises(ModelFileMissingError, match="face-alignment"):
+        landmarker.FaceAlignmentBackend()
