@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 # Must precede the first gradio import: gradio reads it at import and Blocks creation time.
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
-from facegan.ui import build_app  # noqa: E402
+from facegan.ui import THEME, build_app  # noqa: E402
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
@@ -41,7 +41,7 @@ def resolve_address(
 def main(argv: Sequence[str] | None = None) -> None:
     """Parse the address and serve until interrupted."""
     host, port = resolve_address(argv)
-    demo.launch(server_name=host, server_port=port, share=False)
+    demo.launch(server_name=host, server_port=port, share=False, theme=THEME)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,10 @@ from facegan.ui import attribute_transfer, au_editing, genegan, pairwise, sound_
 
 TITLE = "FaceGAN Studio"
 
+# System fonts: the bold "Source Sans Pro" file bundled with Gradio 6.31 lacks most glyphs, so headings
+# rendered in a mix of fonts.
+THEME = gr.themes.Default(font=("ui-sans-serif", "system-ui", "sans-serif"))
+
 # (label, builder) in display order; labels are part of the UI contract that tests check.
 TABS = (
     ("Attribute transfer", attribute_transfer.build_tab),
