@@ -20,6 +20,7 @@ from facegan.faces import (
     template_points,
 )
 from facegan.faces.align import estimate_similarity, transform_points
+from facegan.faces.aus import calibration
 from facegan.faces.ibug68 import HORIZONTAL_FLIP
 from tests.faces_helpers import SAMPLE_NAMES, celeba_dir, celeba_rgb, place_on_canvas
 
@@ -146,5 +147,7 @@ def test_action_units_are_in_range_and_follow_the_smile():
         means[value] = aus[:, au12].mean()
     assert means[1] > means[-1] + 1.0  # CelebA's Smiling label agrees with AU12
     points = faces[0].points68
-    assert estimate_aus({"mouthSmileLeft": 0.9, "mouthSmileRight": 0.9}, points)[au12] == pytest.approx(4.5)
+    half = calibration()[au12] / 2  # half the calibration score is intensity 2.5
+    assert estimate_aus({"mouthSmileLeft": half, "mouthSmileRight": half}, points)[au12] == pytest.approx(2.5)
+    assert estimate_aus({"mouthSmileLeft": 1.0, "mouthSmileRight": 1.0}, points)[au12] == 5.0
     assert estimate_aus({}, points)[au12] == 0.0

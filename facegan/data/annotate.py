@@ -1,4 +1,4 @@
-"""Annotate the shared CelebA once: 68 landmarks, 52 blendshapes and 17 AU intensities per image.
+"""Annotate the shared CelebA once: 68 landmarks and 52 blendshapes (hence 17 AUs) per image.
 
     python -m facegan.data.annotate [--data DIR] [--out FILE] [--limit N]
 
@@ -19,7 +19,8 @@ import numpy as np
 from tqdm import tqdm
 
 from facegan.errors import UserError
-from facegan.faces import AU_NUMBERS, detect_faces, estimate_aus, load_image
+from facegan.faces import detect_faces, load_image
+from facegan.faces.aus import intensities, raw_au_scores
 from facegan.paths import cache_dir, data_dir
 
 SAVE_EVERY = 500
@@ -28,14 +29,22 @@ NUM_BLENDSHAPES = 52
 
 @dataclass
 class CelebAAnnotations:
-    """Per-image arrays, aligned with ``names``; rows where ``found`` is False hold zeros."""
+    """Per-image arrays, aligned with ``names``; rows where ``found`` is False hold zeros.
+
+    Only raw measurements are stored; AU intensities are derived on load, so a new AU calibration
+    never needs a new annotation run.
+    """
 
     names: np.ndarray
     found: np.ndarray
     points68: np.ndarray
-    aus: np.ndarray
     blendshapes: np.ndarray
     blendshape_names: np.ndarray
+
+    def aus(self) -> np.ndarray:
+        """(N, 17) AU intensities in ``AU_NUMBERS`` order (zeros where no face was found)."""
+        raw = raw_au_scores(self.blendshapes, list(self.blendshape_names), self.points68)
+        return intensities(raw) * self.found[:, None]
 
     def index(self) -> dict[str, int]:
         return {str(name): row for row, name in enumerate(self.names)}
@@ -44,7 +53,7 @@ class CelebAAnnotations:
         """Atomic write, so a run killed mid-save leaves the previous file intact."""
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz", delete=False) as handle:
-            np.savez_compressed(handle, **self.__dict__, au_numbers=np.asarray(AU_NUMBERS))
+            np.savez_compressed(handle, **self.__dict__)
         os.replace(handle.name, path)
 
     @classmethod
@@ -58,7 +67,6 @@ class CelebAAnnotations:
             names=np.zeros(0, dtype="<U16"),
             found=np.zeros(0, dtype=bool),
             points68=np.zeros((0, 68, 2), np.float32),
-            aus=np.zeros((0, len(AU_NUMBERS)), np.float32),
             blendshapes=np.zeros((0, NUM_BLENDSHAPES), np.float32),
             blendshape_names=np.zeros(0, dtype="<U24"),
         )
@@ -89,7 +97,7 @@ def annotate(root: Path, out: Path, limit: int | None = None) -> CelebAAnnotatio
     table = CelebAAnnotations.load(out) if out.is_file() else CelebAAnnotations.empty()
     done = set(table.index())
     todo = [name for name in names if name not in done]
-    rows: dict[str, list] = {key: [] for key in ("names", "found", "points68", "aus", "blendshapes")}
+    rows: dict[str, list] = {key: [] for key in ("names", "found", "points68", "blendshapes")}
     shape_names = list(table.blendshape_names)
 
     def flush() -> None:
@@ -100,7 +108,6 @@ def annotate(root: Path, out: Path, limit: int | None = None) -> CelebAAnnotatio
             names=np.concatenate([table.names, np.asarray(rows["names"], dtype="<U16")]),
             found=np.concatenate([table.found, np.asarray(rows["found"], dtype=bool)]),
             points68=np.concatenate([table.points68, np.asarray(rows["points68"], np.float32)]),
-            aus=np.concatenate([table.aus, np.asarray(rows["aus"], np.float32)]),
             blendshapes=np.concatenate([table.blendshapes, np.asarray(rows["blendshapes"], np.float32)]),
             blendshape_names=np.asarray(shape_names, dtype="<U24"),
         )
@@ -117,11 +124,9 @@ def annotate(root: Path, out: Path, limit: int | None = None) -> CelebAAnnotatio
             if not shape_names:
                 shape_names = list(face.blendshapes)
             rows["points68"].append(face.points68)
-            rows["aus"].append(estimate_aus(face.blendshapes, face.points68))
             rows["blendshapes"].append([face.blendshapes.get(key, 0.0) for key in shape_names])
         else:
             rows["points68"].append(np.zeros((68, 2)))
-            rows["aus"].append(np.zeros(len(AU_NUMBERS)))
             rows["blendshapes"].append(np.zeros(NUM_BLENDSHAPES))
         if count % SAVE_EVERY == 0:
             flush()

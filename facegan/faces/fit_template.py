@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 from datetime import datetime, timezone
+from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
@@ -20,10 +21,10 @@ from facegan.faces.landmarker import detect_faces
 from facegan.paths import data_dir
 
 
-def train_images(root, limit: int | None) -> list:
-    partition = (root / "celeba" / "list_eval_partition.txt").read_text().split("\n")
-    names = [line.split()[0] for line in partition if line.strip() and line.split()[1] == "0"]
-    return [root / "celeba" / "images" / name for name in sorted(names)[:limit]]
+def train_names(root: Path) -> list[str]:
+    """Image names of the CelebA train split (partition 0)."""
+    lines = (root / "celeba" / "list_eval_partition.txt").read_text().splitlines()
+    return sorted(line.split()[0] for line in lines if line.strip() and line.split()[1] == "0")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -33,8 +34,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     root = data_dir(args.data)
     shapes = []
-    for path in tqdm(train_images(root, args.limit), desc="landmarks", unit="img"):
-        faces = detect_faces(load_image(path))
+    for name in tqdm(train_names(root)[: args.limit], desc="landmarks", unit="img"):
+        faces = detect_faces(load_image(root / "celeba" / "images" / name))
         if faces:
             shapes.append(faces[0].points68)
     stacked = np.stack(shapes)
