@@ -11,28 +11,20 @@ crop, and the failure rate (no face found, or mean error above the failure thres
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from pathlib import Path
 
 import cv2
 import numpy as np
 from tqdm import tqdm
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from common import record_result  # noqa: E402  (puts the repo on sys.path)
 
+from facegan.data.celeba import celeba_root, split_files  # noqa: E402
 from facegan.errors import NoFaceError  # noqa: E402
 from facegan.faces import detect_faces, load_image, prepare_face  # noqa: E402
-from facegan.paths import data_dir  # noqa: E402
 
 CANVAS = 512
 FAIL_PX = 5.0
-RESULTS = Path(__file__).with_name("results") / "alignment_accuracy.json"
-
-
-def val_images(root: Path) -> list[Path]:
-    lines = (root / "celeba" / "list_eval_partition.txt").read_text().splitlines()
-    return [root / "celeba" / "images" / l.split()[0] for l in lines if l.strip() and l.split()[1] == "1"]
 
 
 def random_placement(rng: np.random.Generator, crop: np.ndarray) -> np.ndarray:
@@ -58,7 +50,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     rng = np.random.default_rng(args.seed)
-    paths = val_images(data_dir(args.data))
+    root = celeba_root(args.data)
+    paths = [root / "images" / name for name in split_files(root, "val")]
     chosen = [paths[i] for i in rng.choice(len(paths), size=min(args.n, len(paths)), replace=False)]
     errors, failures, no_reference = [], 0, 0
     for path in tqdm(chosen, desc="alignment", unit="img"):
@@ -90,11 +83,8 @@ def main(argv: list[str] | None = None) -> dict:
         "failure_rate": round(failures / max(tried, 1), 4),
         "failure_threshold_px": FAIL_PX,
         "seed": args.seed,
-        "command": "python benchmarks/alignment_accuracy.py " + " ".join(argv or sys.argv[1:]),
     }
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=1) + "\n")
-    print(json.dumps(result, indent=1))
+    record_result("alignment_accuracy", result, sys.argv[1:] if argv is None else argv)
     return result
 
 

@@ -9,7 +9,6 @@ back is the aligned crop itself, so only the pipeline is timed, not a generator.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import sys
 import time
@@ -19,16 +18,15 @@ import cv2
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from common import record_result  # noqa: E402  (puts the repo on sys.path)
 
 from facegan.faces import align_face, detect_face, load_image, paste_back  # noqa: E402
-from facegan.paths import data_dir  # noqa: E402
-
-RESULTS = Path(__file__).with_name("results") / "face_latency.json"
+from facegan.data.celeba import celeba_root  # noqa: E402
 
 
-def test_photo(root: Path) -> np.ndarray:
-    crop = load_image(root / "celeba" / "images" / "000040.jpg")
+
+def synthetic_photo(root: Path) -> np.ndarray:
+    crop = load_image(root / "images" / "000040.jpg")
     rng = np.random.default_rng(0)
     photo = cv2.GaussianBlur(rng.normal(120, 30, (1024, 1024, 3)).clip(0, 255).astype(np.uint8), (0, 0), 4)
     photo[200:712, 300:812] = cv2.resize(crop, (512, 512), interpolation=cv2.INTER_CUBIC)
@@ -40,7 +38,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--data", help="dataset root (default: $FACEGAN_DATA or ../shared/data)")
     parser.add_argument("--runs", type=int, default=200)
     args = parser.parse_args(argv)
-    photo = test_photo(data_dir(args.data))
+    photo = synthetic_photo(celeba_root(args.data))
     stages = {"detect+landmarks": [], "align": [], "paste_back": [], "total": []}
     for run in range(args.runs + 10):
         t0 = time.perf_counter()
@@ -51,9 +49,8 @@ def main(argv: list[str] | None = None) -> dict:
         paste_back(photo, aligned.crop, aligned)
         t3 = time.perf_counter()
         if run >= 10:
-            for key, value in zip(stages, (t1 - t0, t2 - t1, t3 - t2, t3 - t0)):
-                value_ms = value * 1000
-                stages[key].append(value_ms)
+            for key, seconds in zip(stages, (t1 - t0, t2 - t1, t3 - t2, t3 - t0)):
+                stages[key].append(seconds * 1000)
     result = {
         key: {"p50_ms": round(float(np.percentile(v, 50)), 2), "p95_ms": round(float(np.percentile(v, 95)), 2)}
         for key, v in stages.items()
@@ -61,10 +58,7 @@ def main(argv: list[str] | None = None) -> dict:
     result["photo"] = "1024x1024"
     result["runs"] = args.runs
     result["machine"] = f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads"
-    result["command"] = "python benchmarks/face_latency.py " + " ".join(argv or sys.argv[1:])
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=1) + "\n")
-    print(json.dumps(result, indent=1))
+    record_result("face_latency", result, sys.argv[1:] if argv is None else argv)
     return result
 
 

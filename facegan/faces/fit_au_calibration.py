@@ -12,9 +12,8 @@ from datetime import datetime, timezone
 import numpy as np
 
 from facegan.data.annotate import load_annotations
+from facegan.data.celeba import celeba_root, split_files
 from facegan.faces.aus import AU_NUMBERS, CALIBRATION_PATH, raw_au_scores
-from facegan.faces.fit_template import train_names
-from facegan.paths import data_dir
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -24,7 +23,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--percentile", type=float, default=99.5)
     args = parser.parse_args(argv)
     table = load_annotations(args.annotations)
-    train = set(train_names(data_dir(args.data)))
+    train = set(split_files(celeba_root(args.data), "train"))
     rows = np.array([table.found[i] and str(n) in train for i, n in enumerate(table.names)])
     raw = raw_au_scores(table.blendshapes[rows], list(table.blendshape_names), table.points68[rows])
     scores = np.percentile(raw, args.percentile, axis=0)

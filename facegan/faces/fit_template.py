@@ -10,21 +10,14 @@ from __future__ import annotations
 import argparse
 import json
 from datetime import datetime, timezone
-from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
+from facegan.data.celeba import celeba_root, split_files
 from facegan.faces.align import TEMPLATE_PATH, TEMPLATE_SIZE
 from facegan.faces.image_io import load_image
 from facegan.faces.landmarker import detect_faces
-from facegan.paths import data_dir
-
-
-def train_names(root: Path) -> list[str]:
-    """Image names of the CelebA train split (partition 0)."""
-    lines = (root / "celeba" / "list_eval_partition.txt").read_text().splitlines()
-    return sorted(line.split()[0] for line in lines if line.strip() and line.split()[1] == "0")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -32,10 +25,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", help="dataset root (default: $FACEGAN_DATA or ../shared/data)")
     parser.add_argument("--limit", type=int, default=None, help="use only the first N train images")
     args = parser.parse_args(argv)
-    root = data_dir(args.data)
+    root = celeba_root(args.data)
     shapes = []
-    for name in tqdm(train_names(root)[: args.limit], desc="landmarks", unit="img"):
-        faces = detect_faces(load_image(root / "celeba" / "images" / name))
+    for name in tqdm(split_files(root, "train")[: args.limit], desc="landmarks", unit="img"):
+        faces = detect_faces(load_image(root / "images" / name))
         if faces:
             shapes.append(faces[0].points68)
     stacked = np.stack(shapes)

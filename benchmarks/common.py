@@ -1,0 +1,19 @@
+"""What every benchmark shares: importing the repo without installing it, and recording results."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+RESULTS_DIR = Path(__file__).with_name("results")
+sys.path.insert(0, str(REPO_ROOT))
+
+
+def record_result(name: str, result: dict, argv: list[str]) -> None:
+    """Print the figures and keep them, with the command that produced them, in results/NAME.json."""
+    result = {**result, "command": " ".join(["python", f"benchmarks/{name}.py", *argv])}
+    RESULTS_DIR.mkdir(exist_ok=True)
+    (RESULTS_DIR / f"{name}.json").write_text(json.dumps(result, indent=1) + "\n")
+    print(json.dumps(result, indent=1))

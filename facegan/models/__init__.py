@@ -1,0 +1,1 @@
+"""One module per paper's networks; models know nothing about files, UI or datasets."""

@@ -1,0 +1,5 @@
+"""Shared building blocks: conv-norm-act, residual, sub-pixel upsampling, spectral norm, projection."""
+
+from facegan.nn.blocks import ConvNormAct, Projection, ResidualBlock, SubPixelUp, make_act, make_norm, sn
+
+__all__ = ["ConvNormAct", "Projection", "ResidualBlock", "SubPixelUp", "make_act", "make_norm", "sn"]

@@ -1,0 +1,35 @@
+"""The benchmark scripts behind README's figures run end to end (tiny sizes; results to a temp dir)."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from facegan.paths import REPO_ROOT
+
+sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
+
+import alignment_accuracy  # noqa: E402
+import common  # noqa: E402
+import face_latency  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def results_in_tmp(tmp_path, monkeypatch):
+    monkeypatch.setattr(common, "RESULTS_DIR", tmp_path)
+
+
+def test_alignment_benchmark_reports_error_and_failures(tmp_path):
+    result = alignment_accuracy.main(["--n", "6", "--seed", "3"])
+    assert result["images"] + result["skipped_no_face_in_original"] == 6
+    assert 0 <= result["failure_rate"] <= 1 and result["mean_error_px"] < 5
+    assert (tmp_path / "alignment_accuracy.json").is_file()
+    assert "--n 6" in (tmp_path / "alignment_accuracy.json").read_text()
+
+
+def test_latency_benchmark_reports_percentiles(tmp_path):
+    result = face_latency.main(["--runs", "3"])
+    assert result["total"]["p50_ms"] <= result["total"]["p95_ms"]
+    assert result["total"]["p50_ms"] >= result["detect+landmarks"]["p50_ms"]
+    assert (tmp_path / "face_latency.json").is_file()
