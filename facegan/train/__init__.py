@@ -11,7 +11,9 @@ import importlib
 from types import ModuleType
 
 RECIPES: dict[str, str] = {
+    "attrgan": "facegan.train.attrgan",
     "dcgan": "facegan.train.dcgan",
+    "judge": "facegan.train.judge",
 }
 
 

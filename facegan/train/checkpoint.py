@@ -15,7 +15,7 @@ import json
 import os
 import platform
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -99,10 +99,12 @@ def module_state(modules: Mapping[str, nn.Module]) -> dict[str, Tensor]:
 
 def save_weights(path: Path, modules: Mapping[str, nn.Module], record: Mapping[str, Any]) -> None:
     """``path`` (.safetensors) with the modules' weights, then ``path.with_suffix('.json')`` with ``record``."""
+    _save_tensors(path, module_state(modules), {**record, "modules": list(modules)})
+
+
+def _save_tensors(path: Path, tensors: Mapping[str, Tensor], record: Mapping[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tensors = module_state(modules)
-    _atomic_write(path, lambda tmp: save_file(tensors, str(tmp), metadata={"steps": str(record["steps"])}))
-    record = {**record, "modules": list(modules)}
+    _atomic_write(path, lambda tmp: save_file(dict(tensors), str(tmp), metadata={"steps": str(record["steps"])}))
     text = json.dumps(record, indent=2, default=str) + "\n"
     _atomic_write(path.with_suffix(".json"), lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
@@ -160,6 +162,22 @@ def export_checkpoint(
     """Ship ``<out_dir>/<name>.safetensors`` + ``<name>.json`` (default: the project's checkpoints/)."""
     path = (out_dir or checkpoint_dir()) / f"{name}.safetensors"
     save_weights(path, modules, {**record, "name": name})
+    return path
+
+
+def export_run(run_dir: Path, name: str, modules: Sequence[str], out_dir: Path | None = None) -> Path:
+    """Ship the newest checkpoint of a run, finished or not, with only the inference ``modules``.
+
+    For runs stopped before their planned steps (e.g. a CPU session that ended): the record keeps the
+    steps actually trained, so nobody mistakes it for the full schedule.
+    """
+    latest = latest_checkpoint(run_dir)
+    if latest is None:
+        raise CheckpointMissingError(f"no complete checkpoint in {run_dir}")
+    state, record = load_checkpoint(latest)
+    tensors = {f"{module}.{key}": value for module in modules for key, value in state[module].items()}
+    path = (out_dir or checkpoint_dir()) / f"{name}.safetensors"
+    _save_tensors(path, tensors, {**record, "name": name, "modules": list(modules)})
     return path
 
 

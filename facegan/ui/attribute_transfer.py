@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from facegan.ui.common import checkpoint_or_notice, not_wired_notice
+from functools import lru_cache
+
+import gradio as gr
+import numpy as np
+
+from facegan.errors import CheckpointMissingError
+from facegan.eval.judge import AttributeJudge, load_judge
+from facegan.faces import PreparedFace, heatmap_to_image
+from facegan.models.attrgan import HAIR_COLOURS
+from facegan.pipelines import AttributeTransfer, image_to_tensor
+from facegan.ui.common import EXAMPLES_DIR, checkpoint_or_notice, for_display, user_errors
 
 DESCRIPTION = (
     "Upload a face photo and choose target attributes (smiling, eyeglasses, hair colour, ...). "
@@ -10,10 +20,102 @@ DESCRIPTION = (
     "face's landmarks so pose and face shape stay as they were, and pastes the result back into "
     "the original photo."
 )
+OTHER_HAIR = "Other"
+HAIR_CHOICES = [name.removesuffix("_Hair") for name in HAIR_COLOURS] + [OTHER_HAIR]
+
+
+@lru_cache(maxsize=1)
+def pipeline() -> AttributeTransfer:
+    return AttributeTransfer()
+
+
+@lru_cache(maxsize=1)
+def judge() -> AttributeJudge | None:
+    """The attribute judge pre-fills the controls with the face's own attributes, when it is trained."""
+    try:
+        return load_judge()
+    except CheckpointMissingError:
+        return None
+
+
+def other_attributes() -> list[str]:
+    return [name for name in pipeline().attributes if name not in HAIR_COLOURS]
+
+
+def targets_from_controls(hair: str, checked: list[str]) -> dict[str, bool]:
+    targets = {name: name in checked for name in other_attributes()}
+    targets.update({colour: hair == colour.removesuffix("_Hair") for colour in HAIR_COLOURS})
+    return targets
+
+
+def estimate_controls(prepared: PreparedFace) -> tuple[str, list[str]]:
+    """The face's current attributes as (hair radio value, checked attributes), from the judge."""
+    model = judge()
+    if model is None:
+        return OTHER_HAIR, []
+    names = list(pipeline().attributes)
+    probs = model.probabilities(image_to_tensor(prepared.aligned.crop, 64), names)[0].tolist()
+    present = {name for name, p in zip(names, probs) if p > 0.5}
+    hair_probs = {name: p for name, p in zip(names, probs) if name in HAIR_COLOURS}
+    best = max(hair_probs, key=hair_probs.get) if hair_probs else None
+    hair = best.removesuffix("_Hair") if best and hair_probs[best] > 0.5 else OTHER_HAIR
+    return hair, [name for name in other_attributes() if name in present]
+
+
+@user_errors
+def analyse(photo: str | None, face_index: float | None) -> tuple:
+    """On upload: detect, align, show the heatmap and pre-set the controls to the face's attributes."""
+    if photo is None:
+        return None, None, None, gr.update(), gr.update()
+    prepared = pipeline().prepare(photo, int(face_index or 0))
+    hair, checked = estimate_controls(prepared)
+    heatmap = heatmap_to_image(pipeline().heatmap(prepared)[0])
+    return prepared, for_display(prepared.aligned.crop), for_display(heatmap), hair, checked
+
+
+@user_errors
+def transfer(prepared: PreparedFace | None, hair: str, checked: list[str]) -> tuple:
+    if prepared is None:
+        raise gr.Error("Upload a photo with a face first.")
+    edit = pipeline().edit(prepared, targets_from_controls(hair, checked))
+    return for_display(edit.output), for_display(edit.side_output), edit.photo
+
+
+@user_errors
+def edit_photo(photo: str | None, hair: str, attributes: list[str], face_index: float | None = 0) -> np.ndarray:
+    """API: the full photo with the face's attributes set to ``hair`` + ``attributes``."""
+    if photo is None:
+        raise gr.Error("No photo was given.")
+    prepared = pipeline().prepare(photo, int(face_index or 0))
+    return pipeline().edit(prepared, targets_from_controls(hair, attributes)).photo
 
 
 def build_tab() -> None:
     """Lay out the tab's contents; must be called inside a ``gr.Tab``."""
     checkpoint = checkpoint_or_notice("attrgan.safetensors", "python -m facegan.train attrgan", DESCRIPTION)
-    if checkpoint is not None:
-        not_wired_notice(checkpoint)
+    if checkpoint is None:
+        return
+    prepared = gr.State()
+    with gr.Row():
+        with gr.Column(scale=1):
+            photo = gr.Image(label="Photo", type="filepath", sources=["upload", "webcam", "clipboard"])
+            face_index = gr.Number(label="Face (0 = largest)", value=0, precision=0, minimum=0)
+            hair = gr.Radio(HAIR_CHOICES, value=OTHER_HAIR, label="Hair colour")
+            checked = gr.CheckboxGroup(other_attributes(), label="Attributes")
+            run = gr.Button("Transfer", variant="primary")
+            gr.Examples([[str(EXAMPLES_DIR / "astronaut.jpg")]], inputs=[photo])
+        with gr.Column(scale=2):
+            with gr.Row():
+                aligned = gr.Image(label="Aligned input", interactive=False, height=192)
+                heatmap = gr.Image(label="Landmark heatmap", interactive=False, height=192)
+                output = gr.Image(label="Output", interactive=False, height=192)
+                side = gr.Image(label="Side output (heatmap)", interactive=False, height=192)
+            result = gr.Image(label="Edited photo", interactive=False)
+    analysed = [prepared, aligned, heatmap, hair, checked]
+    photo.change(analyse, [photo, face_index], analysed, api_visibility="private")
+    face_index.change(analyse, [photo, face_index], analysed, api_visibility="private")
+    run.click(transfer, [prepared, hair, checked], [output, side, result], api_visibility="private")
+    # API: the same inputs, the full edited photo out, in one call (a button no one sees triggers it).
+    gr.Button(visible=False).click(
+        edit_photo, [photo, hair, checked, face_index], result, api_name="attribute_transfer"
+    )

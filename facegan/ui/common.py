@@ -2,11 +2,43 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 import gradio as gr
+import numpy as np
+from PIL import Image
 
+from facegan.errors import UserError
 from facegan.paths import REPO_ROOT, checkpoint_dir
+
+EXAMPLES_DIR = Path(__file__).with_name("examples")
+DISPLAY_SIZE = 256
+
+
+def for_display(image: np.ndarray | None, size: int = DISPLAY_SIZE) -> np.ndarray | None:
+    """Enlarge a small model output (64 or 128 px) so the browser shows it at a viewable size."""
+    if image is None or image.shape[0] >= size:
+        return image
+    return np.asarray(Image.fromarray(image).resize((size, size), Image.Resampling.BICUBIC))
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def user_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """Show input problems as a Gradio error toast (and API error message) instead of a stack trace."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except (UserError, ValueError) as exc:
+            raise gr.Error(str(exc)) from exc
+
+    return wrapper
 
 
 def find_checkpoint(pattern: str) -> Path | None:

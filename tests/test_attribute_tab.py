@@ -1,0 +1,62 @@
+"""The attribute-transfer tab's handlers and API endpoint, on a tiny untrained checkpoint."""
+
+from __future__ import annotations
+
+import gradio as gr
+import numpy as np
+import pytest
+
+from facegan.ui import attribute_transfer as tab
+from facegan.ui.common import EXAMPLES_DIR
+from tests.test_attrgan import tiny_checkpoint
+
+ASTRONAUT = str(EXAMPLES_DIR / "astronaut.jpg")
+
+
+@pytest.fixture(autouse=True)
+def tiny_model(tmp_path, monkeypatch):
+    tiny_checkpoint(tmp_path)
+    monkeypatch.setenv("FACEGAN_CHECKPOINTS", str(tmp_path))
+    tab.pipeline.cache_clear()
+    tab.judge.cache_clear()
+    yield
+    tab.pipeline.cache_clear()
+    tab.judge.cache_clear()
+
+
+def test_upload_then_transfer_gives_all_views():
+    prepared, aligned, heatmap, hair, checked = tab.analyse(ASTRONAUT, 0)
+    assert aligned.shape[:2] == (256, 256) and heatmap.shape == (256, 256)
+    assert hair in tab.HAIR_CHOICES and set(checked) <= set(tab.other_attributes())
+    output, side, photo = tab.transfer(prepared, "Blond", ["Smiling"])
+    assert output.shape == (256, 256, 3) and side.shape == (256, 256)
+    assert photo.shape == (512, 512, 3)
+
+
+def test_api_returns_the_full_photo():
+    photo = tab.edit_photo(ASTRONAUT, "Brown", ["Eyeglasses"], 0)
+    assert photo.shape == (512, 512, 3) and photo.dtype == np.uint8
+
+
+def test_bad_inputs_are_messages_not_stack_traces(tmp_path):
+    blank = tmp_path / "blank.png"
+    from PIL import Image
+
+    Image.new("RGB", (200, 200), (40, 120, 200)).save(blank)
+    with pytest.raises(gr.Error, match="No face was found"):
+        tab.analyse(str(blank), 0)
+    with pytest.raises(gr.Error, match="has 1 face"):
+        tab.analyse(ASTRONAUT, 3)
+    with pytest.raises(gr.Error, match="Upload a photo"):
+        tab.transfer(None, "Blond", [])
+    not_image = tmp_path / "notes.png"
+    not_image.write_text("hello")
+    with pytest.raises(gr.Error, match="could not be read"):
+        tab.edit_photo(str(not_image), "Blond", [], 0)
+
+
+def test_controls_map_to_exclusive_hair_targets():
+    targets = tab.targets_from_controls("Blond", ["Smiling"])
+    assert targets["Blond_Hair"] and not targets["Black_Hair"] and not targets["Brown_Hair"]
+    assert targets["Smiling"] and not targets["Male"]
+    assert not any(tab.targets_from_controls(tab.OTHER_HAIR, [])[c] for c in ("Black_Hair", "Blond_Hair"))
