@@ -98,3 +98,37 @@ def test_recipe_trains_a_few_steps(tmp_path):
             pytest.skip(f"annotation cache unavailable: {exc}")
         raise
     assert (tmp_path / "run" / "checkpoints" / "step_00000004.safetensors").is_file()
+
+
+def test_eval_command_prints_every_figure(tmp_path, monkeypatch, capsys):
+    import json
+    import shutil
+
+    from facegan.eval.__main__ import main
+    from facegan.paths import CHECKPOINT_DIR
+
+    judge = CHECKPOINT_DIR / "attr_judge.safetensors"
+    if not judge.is_file():
+        pytest.skip("checkpoints/attr_judge not trained yet")
+    pytest.importorskip("dlib")
+    celeba_dir()
+    for suffix in (".safetensors", ".json"):
+        shutil.copy(judge.with_suffix(suffix), tmp_path / f"attr_judge{suffix}")
+    tiny_checkpoint(tmp_path, name="attrgan")
+    tiny_checkpoint(tmp_path, dataclasses.replace(TINY, use_heatmap=False), name="attrgan_noheatmap")
+    monkeypatch.setenv("FACEGAN_CHECKPOINTS", str(tmp_path))
+    out = tmp_path / "eval.json"
+    try:
+        main(["attrgan", "--limit", "4", "--batch-size", "4", "--out", str(out)])
+    except Exception as exc:
+        if "annotations" in str(exc):
+            pytest.skip(f"annotation cache unavailable: {exc}")
+        raise
+    printed = capsys.readouterr().out
+    rows = json.loads(out.read_text())["rows"]
+    assert [r["use_heatmap"] for r in rows] == [True, False]
+    for row in rows:
+        assert row["images"] == 4 and 0 <= row["mean_success"] <= 1 and 0 <= row["mean_preservation"] <= 1
+        assert -1 <= row["identity_cosine_mean"] <= 1 and 0 <= row["identity_verification_rate"] <= 1
+        assert row["reconstruction_psnr_db"] > 0 and set(row["attributes"]) == set(STARGAN_ATTRIBUTES)
+    assert "success / preservation" in printed and "PSNR" in printed

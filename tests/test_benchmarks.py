@@ -33,3 +33,15 @@ def test_latency_benchmark_reports_percentiles(tmp_path):
     assert result["total"]["p50_ms"] <= result["total"]["p95_ms"]
     assert result["total"]["p50_ms"] >= result["detect+landmarks"]["p50_ms"]
     assert (tmp_path / "face_latency.json").is_file()
+
+
+def test_attrgan_latency_benchmark(tmp_path, monkeypatch):
+    import attrgan_latency
+
+    from tests.test_attrgan import tiny_checkpoint
+
+    tiny_checkpoint(tmp_path)
+    monkeypatch.setenv("FACEGAN_CHECKPOINTS", str(tmp_path))
+    result = attrgan_latency.main(["--runs", "2"])
+    assert 0 < result["edit"]["p50_ms"] <= result["edit"]["p95_ms"]
+    assert result["resolution"] == 64 and (tmp_path / "attrgan_latency.json").is_file()

@@ -1,0 +1,62 @@
+"""Latency of one attribute-transfer edit on this CPU, once the model is loaded.
+
+    python benchmarks/attrgan_latency.py [--runs 50] [--checkpoint attrgan]
+
+"edit" is what the tab does when Transfer is pressed (generator + paste-back into the photo);
+"photo to edit" adds detection and alignment, as the API endpoint does for each call. The photo is
+the shipped 512x512 example (public domain).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+import numpy as np
+import torch
+
+from common import record_result  # noqa: E402  (puts the repo on sys.path)
+
+from facegan.pipelines import AttributeTransfer  # noqa: E402
+from facegan.ui.common import EXAMPLES_DIR  # noqa: E402
+
+TARGETS = {"Blond_Hair": True, "Smiling": True}
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    return {"p50_ms": round(float(np.percentile(samples, 50)), 1), "p95_ms": round(float(np.percentile(samples, 95)), 1)}
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--checkpoint", default="attrgan")
+    args = parser.parse_args(argv)
+    pipeline = AttributeTransfer(args.checkpoint)
+    photo = str(EXAMPLES_DIR / "astronaut.jpg")
+    prepared = pipeline.prepare(photo)
+    edit_ms, full_ms = [], []
+    for run in range(args.runs + 3):
+        t0 = time.perf_counter()
+        pipeline.edit(prepared, TARGETS)
+        t1 = time.perf_counter()
+        pipeline.edit(pipeline.prepare(photo), TARGETS)
+        t2 = time.perf_counter()
+        if run >= 3:
+            edit_ms.append((t1 - t0) * 1000)
+            full_ms.append((t2 - t1) * 1000)
+    result = {
+        "edit": percentiles(edit_ms),
+        "photo_to_edit": percentiles(full_ms),
+        "checkpoint": args.checkpoint,
+        "resolution": pipeline.config.resolution,
+        "runs": args.runs,
+        "threads": torch.get_num_threads(),
+    }
+    record_result("attrgan_latency", result, sys.argv[1:] if argv is None else argv)
+    return result
+
+
+if __name__ == "__main__":
+    main()

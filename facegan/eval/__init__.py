@@ -1,0 +1,24 @@
+"""Evaluation: the independent judges (attribute classifier, identity embedding) and metric commands.
+
+``COMMANDS`` maps a command name to its module; each provides ``add_args(parser)`` (its own CLI
+options) and ``run(args) -> dict`` (the figures, which ``python -m facegan.eval`` prints and writes to
+``benchmarks/results/eval_<command>.json``). Modules are imported only when chosen, so adding a
+metric is one line here plus its module.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+COMMANDS: dict[str, str] = {
+    "attrgan": "facegan.eval.attrgan_metrics",
+    "judge": "facegan.eval.judge_accuracy",
+}
+
+
+def load_command(name: str) -> ModuleType:
+    """The evaluation module registered under ``name``."""
+    if name not in COMMANDS:
+        raise KeyError(f"unknown eval command {name!r}; choose from {sorted(COMMANDS)}")
+    return importlib.import_module(COMMANDS[name])
