@@ -13,19 +13,14 @@ import argparse
 import sys
 import time
 
-import numpy as np
 import torch
 
-from common import record_result  # noqa: E402  (puts the repo on sys.path)
+from common import percentiles, record_result  # noqa: E402  (puts the repo on sys.path)
 
 from facegan.pipelines import AttributeTransfer  # noqa: E402
 from facegan.ui.common import EXAMPLES_DIR  # noqa: E402
 
 TARGETS = {"Blond_Hair": True, "Smiling": True}
-
-
-def percentiles(samples: list[float]) -> dict[str, float]:
-    return {"p50_ms": round(float(np.percentile(samples, 50)), 1), "p95_ms": round(float(np.percentile(samples, 95)), 1)}
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -6,6 +6,8 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = Path(__file__).with_name("results")
 sys.path.insert(0, str(REPO_ROOT))
@@ -17,3 +19,12 @@ def record_result(name: str, result: dict, argv: list[str]) -> None:
     RESULTS_DIR.mkdir(exist_ok=True)
     (RESULTS_DIR / f"{name}.json").write_text(json.dumps(result, indent=1) + "\n")
     print(json.dumps(result, indent=1))
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    """Median, 95th percentile and worst case of latencies in milliseconds."""
+    return {
+        "p50_ms": round(float(np.percentile(samples, 50)), 1),
+        "p95_ms": round(float(np.percentile(samples, 95)), 1),
+        "max_ms": round(float(np.max(samples)), 1),
+    }

@@ -10,6 +10,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -21,6 +22,8 @@ import pytest
 
 # Tests never download: model files come from ../shared or the test itself.
 os.environ.setdefault("FACEGAN_OFFLINE", "1")
+# Importing or serving the app opens the studies database: keep test runs out of the user's own.
+os.environ.setdefault("FACEGAN_STUDIES", tempfile.mkdtemp(prefix="facegan-test-studies-"))
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page, Request

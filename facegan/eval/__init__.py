@@ -13,6 +13,7 @@ from types import ModuleType
 
 COMMANDS: dict[str, str] = {
     "attrgan": "facegan.eval.attrgan_metrics",
+    "genegan": "facegan.eval.genegan_metrics",
     "judge": "facegan.eval.judge_accuracy",
 }
 

@@ -13,6 +13,7 @@ from types import ModuleType
 RECIPES: dict[str, str] = {
     "attrgan": "facegan.train.attrgan",
     "dcgan": "facegan.train.dcgan",
+    "genegan": "facegan.train.genegan",
     "judge": "facegan.train.judge",
 }
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
 from facegan.data.celeba_landmarks import CelebAHeatmapDataset
 from facegan.losses import gradient_penalty, wgan_d_loss, wgan_g_loss
@@ -32,6 +32,7 @@ from facegan.models.attrgan import (
     toggle_attribute,
 )
 from facegan.train.loop import StepContext, TrainData
+from facegan.train.recipe import RecipeBase, linear_decay
 
 NAME = "attrgan"
 
@@ -54,45 +55,24 @@ class AttrGANTrainConfig:
     w_heatmap: float = 10.0
 
 
-class AttrGANRecipe:
+class AttrGANRecipe(RecipeBase):
     """G and D of ``facegan.models.attrgan`` trained with the paper's objective."""
 
     name = NAME
 
     def __init__(self, config: AttrGANTrainConfig, device: torch.device, preview: tuple[Tensor, ...]) -> None:
+        super().__init__()
         self.config = config
         self.device = device
         self.G = Generator(config.model).to(device)
         self.D = Discriminator(config.model).to(device)
-        self._optimizers = {
+        self.nets = {"G": self.G, "D": self.D}
+        self.opts = {
             "G": torch.optim.Adam(self.G.parameters(), config.lr_g, config.betas),
             "D": torch.optim.Adam(self.D.parameters(), config.lr_d, config.betas),
         }
-        half = config.total_steps // 2
-        self._schedulers = {
-            name: torch.optim.lr_scheduler.SequentialLR(
-                opt,
-                [
-                    torch.optim.lr_scheduler.ConstantLR(opt, 1.0, total_iters=half),
-                    torch.optim.lr_scheduler.LinearLR(opt, 1.0, 0.0, total_iters=config.total_steps - half),
-                ],
-                milestones=[half],
-            )
-            for name, opt in self._optimizers.items()
-        }
+        self.scheds = {name: linear_decay(opt, config.total_steps, 0.5) for name, opt in self.opts.items()}
         self.preview = tuple(t.to(device) for t in preview)
-
-    def modules(self) -> dict[str, nn.Module]:
-        return {"G": self.G, "D": self.D}
-
-    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        return self._optimizers
-
-    def schedulers(self) -> dict[str, torch.optim.lr_scheduler.LRScheduler]:
-        return self._schedulers
-
-    def export_modules(self) -> list[str]:
-        return ["G"]
 
     def _heatmap(self, heatmap: Tensor) -> Tensor | None:
         return heatmap_to_signed(heatmap) if self.config.model.use_heatmap else None

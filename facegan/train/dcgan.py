@@ -20,6 +20,7 @@ from facegan.losses import GAN_LOSSES, clip_weights, gradient_penalty
 from facegan.models.dcgan import RESOLUTIONS, DCGANConfig, Discriminator, Generator
 from facegan.nn.blocks import Norm
 from facegan.train.loop import StepContext, TrainData
+from facegan.train.recipe import RecipeBase, linear_decay
 
 NAME = "dcgan"
 
@@ -60,46 +61,27 @@ class DCGANTrainConfig:
     lr_decay_steps: int = 0  # > 0: decay both LRs linearly to 0 over this many steps
 
 
-class DCGANRecipe:
+class DCGANRecipe(RecipeBase):
     """G and D of ``facegan.models.dcgan`` trained with ``GAN_LOSSES[config.loss]``."""
 
     name = NAME
 
     def __init__(self, config: DCGANTrainConfig, device: torch.device) -> None:
+        super().__init__()
         self.config = config
         self.device = device
         self.G = Generator(config.model).to(device)
         self.D = Discriminator(config.model).to(device)
         self.loss = GAN_LOSSES[config.loss]
-        self._optimizers = {
-            "G": self._optimizer(self.G, config.lr_g),
-            "D": self._optimizer(self.D, config.lr_d),
-        }
-        self._schedulers = (
-            {
-                name: torch.optim.lr_scheduler.LinearLR(opt, 1.0, 0.0, total_iters=config.lr_decay_steps)
-                for name, opt in self._optimizers.items()
-            }
-            if config.lr_decay_steps > 0
-            else {}
-        )
+        self.nets = {"G": self.G, "D": self.D}
+        self.opts = {"G": self._optimizer(self.G, config.lr_g), "D": self._optimizer(self.D, config.lr_d)}
+        if config.lr_decay_steps > 0:
+            self.scheds = {name: linear_decay(opt, config.lr_decay_steps) for name, opt in self.opts.items()}
 
     def _optimizer(self, module: nn.Module, lr: float) -> torch.optim.Optimizer:
         if self.config.optimizer == "rmsprop":
             return torch.optim.RMSprop(module.parameters(), lr=lr)
         return torch.optim.Adam(module.parameters(), lr=lr, betas=self.config.betas)
-
-    def modules(self) -> dict[str, nn.Module]:
-        return {"G": self.G, "D": self.D}
-
-    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        return self._optimizers
-
-    def schedulers(self) -> dict[str, torch.optim.lr_scheduler.LRScheduler]:
-        return self._schedulers
-
-    def export_modules(self) -> list[str]:
-        return ["G"]
 
     def _noise(self, n: int) -> Tensor:
         return torch.randn(n, self.config.model.z_dim, device=self.device)

@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
 from facegan.data.celeba import CelebADataset, load_image
 from facegan.eval.judge import ATTRIBUTE_NAMES, AttributeJudge, JudgeConfig
 from facegan.train.loop import StepContext, TrainData
+from facegan.train.recipe import RecipeBase, linear_decay
 
 NAME = "judge"
 
@@ -31,34 +32,22 @@ class JudgeTrainConfig:
     lr_decay_steps: int = 0  # > 0: decay the LR linearly to 0 over this many steps
 
 
-class JudgeRecipe:
+class JudgeRecipe(RecipeBase):
     """``AttributeJudge`` trained with BCE-with-logits against the 0/1 attribute vectors."""
 
     name = NAME
+    exported = ("judge",)
 
     def __init__(self, config: JudgeTrainConfig, dataset: CelebADataset, device: torch.device) -> None:
+        super().__init__()
         self.config = config
         self.dataset = dataset
         self.device = device
         self.judge = AttributeJudge(config.model).to(device)
-        self._optimizers = {"judge": torch.optim.Adam(self.judge.parameters(), lr=config.lr, betas=config.betas)}
-        self._schedulers = (
-            {"judge": torch.optim.lr_scheduler.LinearLR(self._optimizers["judge"], 1.0, 0.0, config.lr_decay_steps)}
-            if config.lr_decay_steps > 0
-            else {}
-        )
-
-    def modules(self) -> dict[str, nn.Module]:
-        return {"judge": self.judge}
-
-    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        return self._optimizers
-
-    def schedulers(self) -> dict[str, torch.optim.lr_scheduler.LRScheduler]:
-        return self._schedulers
-
-    def export_modules(self) -> list[str]:
-        return ["judge"]
+        self.nets = {"judge": self.judge}
+        self.opts = {"judge": torch.optim.Adam(self.judge.parameters(), lr=config.lr, betas=config.betas)}
+        if config.lr_decay_steps > 0:
+            self.scheds = {"judge": linear_decay(self.opts["judge"], config.lr_decay_steps)}
 
     def train_step(self, batch: tuple[Tensor, Tensor], step: int, ctx: StepContext) -> dict[str, Tensor]:
         """One Adam step on the batch; logs the loss and the mean per-attribute training accuracy."""

@@ -1,0 +1,72 @@
+"""Latency of the GeneGAN tab's operations on this CPU, once the model is loaded.
+
+    python benchmarks/genegan_latency.py [--runs 20] [--attribute Smiling] [--size 5]
+
+"grid" is what the tab renders for prepared faces (5 encodings, size x size decodings, tiling);
+"photos to grid" adds detecting and aligning the five photos, as the Build grid button and the
+``genegan_grid`` API do for each call; "swap" is both crossbreeds pasted back into both photos. The
+photos are the shipped public-domain examples. The target: a 5x5 grid in under 1 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+
+import torch
+
+from common import percentiles, record_result  # noqa: E402  (puts the repo on sys.path)
+
+from facegan.pipelines import GeneGAN  # noqa: E402
+from facegan.ui.common import EXAMPLES_DIR  # noqa: E402
+
+PHOTOS = [str(EXAMPLES_DIR / name) for name in ("astronaut.jpg", "grace_hopper.jpg")]
+
+
+def timed(fn: Callable[[], object], runs: int, warmup: int = 2) -> list[float]:
+    """Milliseconds of ``runs`` calls after ``warmup`` untimed ones."""
+    samples = []
+    for run in range(warmup + runs):
+        start = time.perf_counter()
+        fn()
+        if run >= warmup:
+            samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--attribute", default="Smiling")
+    parser.add_argument("--size", type=int, default=5, help="grid side (2 to 8)")
+    args = parser.parse_args(argv)
+    model = GeneGAN(args.attribute)
+    a, b = (model.prepare(photo) for photo in PHOTOS)
+    references = [a, b, b, a]
+    five_photos = [PHOTOS[0], PHOTOS[0], PHOTOS[1], PHOTOS[1], PHOTOS[0]]
+
+    def photos_to_grid() -> None:
+        target, *refs = (model.prepare(photo) for photo in five_photos)
+        model.grid(target, refs, args.size)
+
+    grid_ms = timed(lambda: model.grid(a, references, args.size), args.runs)
+    full_ms = timed(photos_to_grid, args.runs)
+    swap_ms = timed(lambda: model.swap(a, b), args.runs)
+    result = {
+        "grid": percentiles(grid_ms),
+        "photos_to_grid": percentiles(full_ms),
+        "swap": percentiles(swap_ms),
+        "grid_size": args.size,
+        "attribute": args.attribute,
+        "width": model.config.width,
+        "runs": args.runs,
+        "threads": torch.get_num_threads(),
+    }
+    record_result("genegan_latency", result, sys.argv[1:] if argv is None else argv)
+    return result
+
+
+if __name__ == "__main__":
+    main()

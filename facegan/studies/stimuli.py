@@ -1,0 +1,356 @@
+"""Generate a study's stimuli ahead of time, through the real pipelines, with a manifest to rerun it.
+
+    python -m facegan.studies.stimuli --study FILE [--data DIR] [--out DIR] [--force]
+
+Realism studies edit CelebA **val** faces (never seen in training) with each compared
+attribute-transfer checkpoint; sound studies make one image from a heard clip and one from a clip of
+another scene class. Everything random (faces, targets, clips, torch seeds) comes from the
+definition's seed, and ``manifest.json`` records inputs, targets, seeds and the checkpoints used
+(steps, sha256), so the same definition, data and checkpoints give byte-identical stimuli.
+
+Images are stored under content-hash names (``stimuli/<sha256>.png``): the app serves them to
+participants, and a name must not reveal which system made the image.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import io
+import itertools
+import json
+import os
+import random
+import shutil
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+from PIL import Image
+from tqdm import tqdm
+
+from facegan import pipelines
+from facegan.data.celeba import celeba_root, read_attributes, split_files
+from facegan.errors import CheckpointMissingError, NoFaceError, UserError
+from facegan.models.attrgan import HAIR_COLOURS
+from facegan.paths import checkpoint_dir, data_dir
+from facegan.studies.definition import StudyDefinition, load_definition
+from facegan.studies.store import studies_dir
+
+MANIFEST = "manifest.json"
+STIMULI = "stimuli"
+DISPLAY_SIZE = 256
+"""Images are stored at the size participants judge them: the generators' 64-128 px outputs are
+enlarged (bicubic), as the other tabs display them."""
+
+# Sound class -> scene class, the class-level pairing suggested in shared/README.md (dog_bark has no
+# scene and is left out). A negative image comes from a clip whose scene differs.
+SCENE_OF_SOUND = {
+    "sea_waves": "sea",
+    "chainsaw": "forest", "crackling_fire": "forest", "rain": "forest",
+    "car_horn": "street", "siren": "street", "street_music": "street", "engine_idling": "street",
+    "jackhammer": "buildings", "drilling": "buildings",
+    "helicopter": "mountain",
+}
+
+
+@dataclass(frozen=True)
+class Option:
+    """One of a trial's two images: what choosing it counts as, and which checkpoint made it."""
+
+    outcome: str
+    system: str
+    image: str
+    """Path relative to the study directory."""
+    source: str | None = None
+    """Sound studies: the clip the image was generated from."""
+
+
+@dataclass(frozen=True)
+class Trial:
+    trial: int
+    condition: str
+    """Group for the per-condition results: the edited attribute, or the heard sound's class."""
+    prompt: str
+    """Shown to participants with the question (the target; empty for sound studies)."""
+    seed: int
+    options: tuple[Option, Option]
+    source: str
+    """The dataset file the trial starts from (face photo or heard clip), relative to ``--data``."""
+    reference: str | None = None
+    """Realism: the input face, shown above the two results."""
+    audio: str | None = None
+    """Sound studies: the clip participants hear."""
+    target: dict[str, bool] | None = None
+
+
+@dataclass(frozen=True)
+class Manifest:
+    definition: dict[str, Any]
+    data: dict[str, Any]
+    checkpoints: dict[str, dict[str, Any]]
+    trials: tuple[Trial, ...]
+    skipped: list[str] = field(default_factory=list)
+    """Inputs passed over (e.g. no face found), so a rerun can check it makes the same choices."""
+    created: str = ""
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Manifest:
+        trials = tuple(
+            Trial(**{**t, "options": tuple(Option(**o) for o in t["options"])}) for t in data["trials"]
+        )
+        return cls(**{**data, "trials": trials})
+
+
+def load_manifest(study_dir: Path) -> Manifest | None:
+    """The study's manifest, or None while its stimuli have not been generated."""
+    path = study_dir / MANIFEST
+    if not path.is_file():
+        return None
+    return _parse_manifest(path, path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=32)
+def _parse_manifest(path: Path, mtime_ns: int) -> Manifest:
+    """Cached per file version: every trial shown reads the manifest."""
+    return Manifest.from_dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+def _save_png(image: np.ndarray, directory: Path) -> str:
+    """Write a PNG (at least ``DISPLAY_SIZE``) under its content hash; return its study-relative path."""
+    picture = Image.fromarray(image)
+    if picture.height < DISPLAY_SIZE:
+        size = (round(picture.width * DISPLAY_SIZE / picture.height), DISPLAY_SIZE)
+        picture = picture.resize(size, Image.Resampling.BICUBIC)
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    name = hashlib.sha256(buffer.getvalue()).hexdigest()[:24] + ".png"
+    (directory / name).write_bytes(buffer.getvalue())
+    return f"{STIMULI}/{name}"
+
+
+def _copy_by_hash(source: Path, directory: Path) -> str:
+    data = source.read_bytes()
+    name = hashlib.sha256(data).hexdigest()[:24] + source.suffix.lower()
+    (directory / name).write_bytes(data)
+    return f"{STIMULI}/{name}"
+
+
+def checkpoint_info(name: str) -> dict[str, Any]:
+    """What identifies a checkpoint in the manifest: its training steps, record date and file hash."""
+    weights = checkpoint_dir() / f"{name}.safetensors"
+    record_path = weights.with_suffix(".json")
+    record = json.loads(record_path.read_text(encoding="utf-8")) if record_path.is_file() else {}
+    return {
+        "file": weights.name,
+        "steps": record.get("steps"),
+        "created": record.get("created"),
+        "sha256": hashlib.sha256(weights.read_bytes()).hexdigest(),
+    }
+
+
+# Realism -----------------------------------------------------------------------------------------
+
+
+def _pretty(attribute: str) -> str:
+    return attribute.replace("_", " ").lower()
+
+
+def choose_target(own: Mapping[str, bool], rng: random.Random) -> tuple[str, dict[str, bool]]:
+    """Change one attribute of the face, StarGAN-style: flip it, or switch to a hair colour it lacks.
+
+    Returns the changed attribute and the full target (the face's own values otherwise). At most one
+    hair colour is kept from the labels, as the generator expects an exclusive hair group.
+    """
+    targets = dict(own)
+    hair = [name for name in HAIR_COLOURS if targets.get(name)]
+    for extra in hair[1:]:
+        targets[extra] = False
+    changes = [(name, not value) for name, value in targets.items() if name not in HAIR_COLOURS]
+    changes += [(name, True) for name in HAIR_COLOURS if name in targets and not targets[name]]
+    attribute, value = rng.choice(changes)
+    if attribute in HAIR_COLOURS:
+        targets.update({name: False for name in HAIR_COLOURS if name in targets})
+    targets[attribute] = value
+    return attribute, targets
+
+
+def _realism_trials(
+    definition: StudyDefinition, data: Path, stimuli: Path, rng: random.Random
+) -> tuple[list[Trial], list[str], dict[str, Any]]:
+    models = {name: pipelines.AttributeTransfer(name) for name in definition.systems}
+    attributes = {name: model.attributes for name, model in models.items()}
+    if len(set(attributes.values())) != 1:
+        raise UserError(f"the compared systems must edit the same attributes, got {attributes}")
+    names = next(iter(attributes.values()))
+    root = celeba_root(data)
+    table = read_attributes(root)
+    rows = table.as_dict()
+    columns = [table.names.index(name) for name in names]
+    faces = split_files(root, "val")
+    rng.shuffle(faces)
+    pairs = list(itertools.combinations(definition.systems, 2))
+    trials: list[Trial] = []
+    skipped: list[str] = []
+    progress = tqdm(total=definition.trials, desc=f"stimuli {definition.study_id}", unit="trial")
+    for face in faces:
+        if len(trials) == definition.trials:
+            break
+        path = root / "images" / face
+        try:
+            prepared = next(iter(models.values())).prepare(path)
+        except NoFaceError:
+            skipped.append(face)
+            continue
+        own = {name: bool(rows[face][column] > 0) for name, column in zip(names, columns, strict=True)}
+        attribute, targets = choose_target(own, rng)
+        seed = rng.randrange(2**31)
+        options = []
+        for system in pairs[len(trials) % len(pairs)]:
+            torch.manual_seed(seed)
+            edit = models[system].edit(prepared, targets)
+            options.append(Option(outcome=system, system=system, image=_save_png(edit.photo, stimuli)))
+        trials.append(Trial(
+            trial=len(trials), condition=_pretty(attribute),
+            prompt=f"Target: {'' if targets[attribute] else 'not '}{_pretty(attribute)}",
+            seed=seed, options=(options[0], options[1]), source=f"celeba/images/{face}",
+            reference=_save_png(np.asarray(Image.open(path).convert("RGB")), stimuli), target=targets,
+        ))
+        progress.update()
+    progress.close()
+    if len(trials) < definition.trials:
+        raise UserError(f"only {len(trials)} CelebA val faces had a detectable face; {definition.trials} needed")
+    return trials, skipped, {"dir": str(root), "split": "val"}
+
+
+# Sound match -------------------------------------------------------------------------------------
+
+
+class SceneGenerator(Protocol):
+    """What a sound study needs from the sound-to-scene pipeline: a scene image (HxWx3 uint8) per clip."""
+
+    def __call__(self, clip: Path) -> np.ndarray: ...
+
+
+def scene_generator(name: str) -> SceneGenerator:
+    """The audiogan pipeline for checkpoint ``name``; a clear error while it does not exist."""
+    if not (checkpoint_dir() / f"{name}.safetensors").is_file():
+        raise CheckpointMissingError(
+            f"{name} checkpoint missing: {checkpoint_dir() / name}.safetensors has not been trained yet, "
+            "so sound-study stimuli cannot be generated. Train it with `python -m facegan.train audiogan` "
+            "or set FACEGAN_CHECKPOINTS to a folder that has it."
+        )
+    pipeline = getattr(pipelines, "SoundToScene", None)
+    if pipeline is None:
+        raise UserError(f"found {name}.safetensors, but facegan.pipelines has no SoundToScene pipeline yet")
+    return pipeline(name)
+
+
+@dataclass(frozen=True)
+class Clip:
+    path: str
+    label: str
+    fold: str
+
+
+def read_clips(data: Path) -> list[Clip]:
+    """Labelled clips from ``<data>/sounds/clips.csv`` whose class has a scene."""
+    index = data / "sounds" / "clips.csv"
+    if not index.is_file():
+        raise FileNotFoundError(f"no sound clips index at {index}; pass --data or set FACEGAN_DATA")
+    with open(index, newline="", encoding="utf-8") as f:
+        clips = [Clip(row["path"], row["label"], row["fold"]) for row in csv.DictReader(f)]
+    return [clip for clip in clips if clip.label in SCENE_OF_SOUND]
+
+
+def _sound_trials(
+    definition: StudyDefinition, data: Path, stimuli: Path, rng: random.Random
+) -> tuple[list[Trial], list[str], dict[str, Any]]:
+    generators = {name: scene_generator(name) for name in definition.systems}
+    clips = read_clips(data)
+    sounds = data / "sounds"
+    trials = []
+    for index in tqdm(range(definition.trials), desc=f"stimuli {definition.study_id}", unit="trial"):
+        system = definition.systems[index % len(definition.systems)]
+        heard = rng.choice(clips)
+        other = rng.choice([c for c in clips if SCENE_OF_SOUND[c.label] != SCENE_OF_SOUND[heard.label]])
+        seed = rng.randrange(2**31)
+        options = []
+        for outcome, clip in (("positive", heard), ("negative", other)):
+            torch.manual_seed(seed)
+            image = _save_png(generators[system](sounds / clip.path), stimuli)
+            options.append(Option(outcome=outcome, system=system, image=image, source=f"sounds/{clip.path}"))
+        trials.append(Trial(
+            trial=index, condition=heard.label, prompt="", seed=seed, options=(options[0], options[1]),
+            source=f"sounds/{heard.path}", audio=_copy_by_hash(sounds / heard.path, stimuli),
+        ))
+    return trials, [], {"dir": str(sounds), "folds": sorted({c.fold for c in clips})}
+
+
+GENERATORS: dict[str, Callable[..., tuple[list[Trial], list[str], dict[str, Any]]]] = {
+    "realism": _realism_trials,
+    "sound_match": _sound_trials,
+}
+
+
+def generate_stimuli(
+    definition: StudyDefinition,
+    out: Path,
+    data: str | os.PathLike | None = None,
+    force: bool = False,
+) -> Manifest:
+    """Generate every trial into ``out`` (``stimuli/`` + ``manifest.json``, written last).
+
+    The manifest marks the stimuli ready, so a run that fails or is interrupted leaves the study
+    unready rather than half-generated; ``force`` replaces existing stimuli (the admin view allows
+    it only while the study has no votes).
+    """
+    if (out / MANIFEST).exists() and not force:
+        raise UserError(f"stimuli already exist in {out}; pass --force to generate them again")
+    stimuli = out / STIMULI
+    (out / MANIFEST).unlink(missing_ok=True)
+    shutil.rmtree(stimuli, ignore_errors=True)
+    stimuli.mkdir(parents=True)
+    rng = random.Random(definition.seed)
+    trials, skipped, data_record = GENERATORS[definition.type](definition, data_dir(data), stimuli, rng)
+    manifest = Manifest(
+        definition=definition.to_dict(),
+        data=data_record,
+        checkpoints={name: checkpoint_info(name) for name in definition.systems},
+        trials=tuple(trials),
+        skipped=skipped,
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+    partial = out / (MANIFEST + ".partial")
+    partial.write_text(json.dumps(asdict(manifest), indent=1) + "\n", encoding="utf-8")
+    partial.replace(out / MANIFEST)
+    return manifest
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m facegan.studies.stimuli", description=__doc__.splitlines()[0])
+    parser.add_argument("--study", required=True, type=Path, help="study definition JSON file")
+    parser.add_argument("--data", help="dataset root (default: $FACEGAN_DATA or ../shared/data)")
+    parser.add_argument("--out", type=Path, help="study directory (default: $FACEGAN_STUDIES/<study_id>)")
+    parser.add_argument("--force", action="store_true", help="replace stimuli that already exist")
+    args = parser.parse_args(argv)
+    try:
+        definition = load_definition(args.study)
+        out = args.out or studies_dir() / definition.study_id
+        manifest = generate_stimuli(definition, out, args.data, args.force)
+    except (UserError, ValueError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"{len(manifest.trials)} trials written to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

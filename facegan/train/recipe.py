@@ -1,0 +1,51 @@
+"""What every recipe shares: holding its nets/optimizers/schedulers, and the linear LR decay.
+
+A recipe only builds its networks and writes ``train_step`` and ``sample``; the accessors the
+``Trainer`` calls (``modules``, ``optimizers``, ``schedulers``, ``export_modules``) live here once.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class RecipeBase:
+    """Stores ``nets``, ``opts`` and ``scheds`` (filled by the subclass) and hands them to the Trainer."""
+
+    name: str
+    exported: tuple[str, ...] = ("G",)  # modules an inference checkpoint needs
+
+    def __init__(self) -> None:
+        self.nets: dict[str, nn.Module] = {}
+        self.opts: dict[str, torch.optim.Optimizer] = {}
+        self.scheds: dict[str, torch.optim.lr_scheduler.LRScheduler] = {}
+
+    def modules(self) -> dict[str, nn.Module]:
+        return dict(self.nets)
+
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        return self.opts
+
+    def schedulers(self) -> dict[str, torch.optim.lr_scheduler.LRScheduler]:
+        return self.scheds
+
+    def export_modules(self) -> list[str]:
+        return list(self.exported)
+
+
+def linear_decay(
+    optimizer: torch.optim.Optimizer, total_steps: int, start_fraction: float = 0.0
+) -> torch.optim.lr_scheduler.LambdaLR:
+    """Constant LR, then linear decay to 0 between ``start_fraction * total_steps`` and ``total_steps``.
+
+    The factor is computed from the live step and ``total_steps`` (not stored in the scheduler state),
+    so resuming a finished run with a larger ``--steps`` continues the same schedule to the new end.
+    """
+    start = int(total_steps * start_fraction)
+    span = max(total_steps - start, 1)
+
+    def factor(step: int) -> float:
+        return min(1.0, max(0.0, (total_steps - step) / span))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)

@@ -1,0 +1,49 @@
+"""The GeneGAN tab in a real browser and through the app's HTTP API, with the shipped checkpoints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from facegan.pipelines import genegan_attributes
+from facegan.ui.genegan import ASTRONAUT, HOPPER
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+ATTRIBUTES = genegan_attributes()
+pytestmark = pytest.mark.skipif(not ATTRIBUTES, reason="no checkpoints/genegan_*.safetensors trained yet")
+VISIBLE_IMAGES = "n => document.querySelectorAll('[role=tabpanel]:not([hidden]) img').length >= n"
+
+
+def test_upload_two_photos_and_swap_in_the_browser(browser_page: Page, tmp_path: Path) -> None:
+    page = browser_page
+    page.get_by_role("tab", name="GeneGAN", exact=True).click()
+    panel = page.get_by_role("tabpanel").filter(visible=True)
+    before = panel.locator("img").count()
+    uploads = panel.locator("input[type=file]")
+    # B first: a filled image input drops its file input, which shifts the later ones' indices.
+    uploads.nth(1).set_input_files(HOPPER)
+    page.wait_for_function(VISIBLE_IMAGES, arg=before + 1)
+    uploads.nth(0).set_input_files(ASTRONAUT)
+    page.wait_for_function(VISIBLE_IMAGES, arg=before + 2)  # both previews
+    panel.get_by_role("button", name="Swap A ↔ B", exact=True).click()
+    page.wait_for_function(VISIBLE_IMAGES, arg=before + 4, timeout=30_000)  # + both results
+    page.screenshot(path=tmp_path / "genegan.png", full_page=True)
+    assert not panel.get_by_text("Error").count()
+
+
+def test_api_endpoints_swap_and_grid(app_server: str) -> None:
+    from gradio_client import Client, handle_file
+    from PIL import Image
+
+    client = Client(app_server, verbose=False)
+    to_a, to_b = client.predict(ATTRIBUTES[0], handle_file(ASTRONAUT), handle_file(HOPPER), api_name="/genegan_swap")
+    with Image.open(to_a) as a, Image.open(to_b) as b:
+        assert a.size == (512, 512) and b.size == (512, 600)
+    faces = [handle_file(p) for p in (HOPPER, ASTRONAUT, HOPPER, HOPPER, ASTRONAUT)]
+    grid = client.predict(ATTRIBUTES[0], *faces, 3, api_name="/genegan_grid")
+    with Image.open(grid) as image:
+        assert image.size[0] == image.size[1] == 3 * 64

@@ -1,0 +1,190 @@
+"""GeneGAN model, recipe, pipeline, eval command and latency benchmark (tiny untrained nets)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from facegan.errors import CheckpointMissingError
+from facegan.models.genegan import Discriminator, GeneGANConfig, Generator, bilinear_objects
+from facegan.paths import CHECKPOINT_DIR, REPO_ROOT
+from facegan.pipelines import GeneGAN, genegan_attributes, genegan_checkpoint_name
+from facegan.train.checkpoint import export_checkpoint
+from facegan.ui.common import EXAMPLES_DIR
+from tests.faces_helpers import celeba_dir
+
+TINY = GeneGANConfig(width=8, d_width=8, object_channels=4)
+PHOTOS = [str(EXAMPLES_DIR / name) for name in ("astronaut.jpg", "grace_hopper.jpg")]
+
+
+def tiny_checkpoint(directory, attribute: str = "Smiling"):
+    torch.manual_seed(0)
+    config = dataclasses.replace(TINY, attribute=attribute)
+    record = {"config": {"model": dataclasses.asdict(config)}, "steps": 0}
+    return export_checkpoint(genegan_checkpoint_name(attribute), {"G": Generator(config)}, record, directory)
+
+
+@pytest.fixture(scope="module")
+def faces():
+    """The two example photos, detected and aligned once for every pipeline test."""
+    return [GeneGAN.prepare(photo) for photo in PHOTOS]
+
+
+def test_encoder_splits_channels_and_decoder_inverts_shapes():
+    G, D = Generator(TINY), Discriminator(TINY)
+    image = torch.rand(3, 3, 64, 64) * 2 - 1
+    background, obj = G.encode(image)
+    assert background.shape == (3, 28, 8, 8) and obj.shape == (3, 4, 8, 8)
+    out = G.decode(background, obj)
+    assert out.shape == image.shape and out.abs().max() <= 1
+    kids = G(image, image.flip(0))
+    assert all(t.shape == image.shape for t in (kids.au, kids.be, kids.ae, kids.bu))
+    object_logit, null_logit = D(out)
+    assert object_logit.shape == null_logit.shape == (3,)
+    with pytest.raises(ValueError, match="object_channels"):
+        GeneGANConfig(width=8, object_channels=32)
+
+
+def test_children_decode_epsilon_as_zero():
+    G = Generator(TINY).eval()
+    au, be = torch.rand(2, 3, 64, 64) * 2 - 1, torch.rand(2, 3, 64, 64) * 2 - 1
+    with torch.no_grad():
+        kids = G(au, be)
+        a, u = G.encode(au)
+        b, epsilon = G.encode(be)
+        assert torch.allclose(kids.ae, G.decode(a), atol=1e-6)
+        assert torch.allclose(kids.ae, G.decode(a, torch.zeros_like(u)), atol=1e-6)
+        assert torch.allclose(kids.be, G.decode(b), atol=1e-6)  # B-epsilon' ignores the encoded epsilon
+        assert not torch.allclose(kids.be, G.decode(b, epsilon), atol=1e-4)
+        assert torch.allclose(kids.bu, G.decode(b, u), atol=1e-6) and torch.allclose(kids.au, G.decode(a, u), atol=1e-6)
+        assert torch.equal(kids.epsilon, epsilon)
+
+
+def test_bilinear_grid_has_the_references_at_its_corners():
+    corners = torch.randn(4, 5, 2, 2)
+    grid = bilinear_objects(corners, 3).reshape(3, 3, 5, 2, 2)
+    for (row, col), index in {(0, 0): 0, (0, 2): 1, (2, 0): 2, (2, 2): 3}.items():
+        assert torch.allclose(grid[row, col], corners[index])
+    assert torch.allclose(grid[1, 1], corners.mean(0), atol=1e-6)
+    assert torch.allclose(grid[0, 1], (corners[0] + corners[1]) / 2, atol=1e-6)
+    with pytest.raises(ValueError):
+        bilinear_objects(corners[:3], 3)
+
+
+def test_parent_pairs_have_and_lack_the_attribute():
+    from facegan.data.celeba import CelebADataset
+    from facegan.train.genegan import ParentPairs
+
+    celeba_dir()
+    faces = CelebADataset(split="val", resolution=64, attributes=["Smiling"], limit=40)
+    pairs = ParentPairs(faces)
+    assert len(pairs) == len(pairs.with_object) and all(faces.labels[i, 0] == 1 for i in pairs.with_object)
+    assert all(faces.labels[i, 0] == 0 for i in pairs.without_object)
+    au, be = pairs[0]
+    assert au.shape == be.shape == (3, 64, 64)
+    with pytest.raises(ValueError, match="with and"):
+        ParentPairs(CelebADataset(split="val", resolution=64, attributes=["Smiling"], limit=1))
+
+
+def test_recipe_trains_through_the_trainer_and_exports(tmp_path, monkeypatch):
+    from facegan.train.__main__ import main
+
+    celeba_dir()
+    monkeypatch.setenv("FACEGAN_CHECKPOINTS", str(tmp_path / "ckpt"))
+    run = tmp_path / "run"
+    args = ["genegan", "--attribute", "Smiling", "--steps", "3", "--batch-size", "4", "--limit", "40",
+            "--width", "8", "--d-width", "8", "--object-channels", "4", "--run-dir", str(run), "--num-workers", "0",
+            "--no-progress", "--log-every", "1", "--samples", "12", "--image-every", "3", "--export", "genegan_smiling"]
+    assert main(args) == 0
+    record = json.loads((run / "checkpoints" / "step_00000003.json").read_text())
+    assert record["config"]["w_parallelogram"] > 0 and record["config"]["model"]["width"] == 8
+    assert set(record["metrics"]) == {"d_obj", "d_null", "g_obj", "g_null", "rec", "null", "parallelogram"}
+    assert all(math.isfinite(v) for v in record["metrics"].values())
+    assert genegan_attributes(tmp_path / "ckpt") == ["Smiling"]
+    assert GeneGAN("Smiling", tmp_path / "ckpt").config.object_channels == 4
+
+
+def test_rmsprop_option_is_the_papers():
+    from facegan.train.genegan import GeneGANRecipe, GeneGANTrainConfig
+
+    config = GeneGANTrainConfig(model=TINY, optimizer="rmsprop", lr=5e-5)
+    preview = (torch.zeros(1, 3, 64, 64), torch.zeros(1, 3, 64, 64))
+    optimizer = GeneGANRecipe(config, torch.device("cpu"), preview).optimizers()["G"]
+    assert isinstance(optimizer, torch.optim.RMSprop) and optimizer.defaults["momentum"] == 0
+    with pytest.raises(ValueError, match="unknown loss"):
+        GeneGANRecipe(dataclasses.replace(config, loss="wgan"), torch.device("cpu"), preview)
+
+
+def test_pipeline_swaps_removes_transplants_and_grids(tmp_path, faces):
+    tiny_checkpoint(tmp_path)
+    model = GeneGAN("Smiling", tmp_path)
+    a, b = faces
+    to_b, to_a = model.swap(a, b)
+    assert to_b.output.shape == (64, 64, 3) and to_b.photo.shape == a.photo.shape
+    assert to_a.photo.shape == b.photo.shape and not np.array_equal(to_b.output, to_a.output)
+    removed = model.remove(a)
+    assert removed.photo.shape == a.photo.shape
+    assert np.array_equal(removed.photo[-40:], a.photo[-40:])  # far from the face: untouched
+    zero = model.transplant(a, b, 0.0)
+    assert np.array_equal(zero.output, model.remove(b).output)  # strength 0 is removal
+    assert not np.array_equal(model.transplant(a, b, 1.5).output, zero.output)
+    for n in (2, 5, 8):
+        assert model.grid(a, [a, b, b, a], n).shape == (64 * n, 64 * n, 3)
+    grid = model.grid(b, [a, a, a, a], 3)
+    assert np.array_equal(grid[:64, :64], grid[-64:, -64:])  # identical references: identical corners
+    with pytest.raises(ValueError, match="grid size"):
+        model.grid(a, [a, b, b, a], 9)
+    with pytest.raises(ValueError, match="4 reference"):
+        model.grid(a, [a, b, b], 3)
+    with pytest.raises(ValueError, match="strength"):
+        model.transplant(a, b, -1)
+    with pytest.raises(CheckpointMissingError):
+        GeneGAN("Eyeglasses", tmp_path)
+
+
+def test_eval_command_prints_every_figure(tmp_path, monkeypatch, capsys):
+    import shutil
+
+    from facegan.eval.__main__ import main
+
+    judge = CHECKPOINT_DIR / "attr_judge.safetensors"
+    if not judge.is_file():
+        pytest.skip("checkpoints/attr_judge not trained yet")
+    pytest.importorskip("dlib")
+    celeba_dir()
+    for suffix in (".safetensors", ".json"):
+        shutil.copy(judge.with_suffix(suffix), tmp_path / f"attr_judge{suffix}")
+    tiny_checkpoint(tmp_path, "Smiling")
+    tiny_checkpoint(tmp_path, "Eyeglasses")
+    monkeypatch.setenv("FACEGAN_CHECKPOINTS", str(tmp_path))
+    out = tmp_path / "eval.json"
+    main(["genegan", "--limit", "4", "--batch-size", "4", "--out", str(out)])
+    printed = capsys.readouterr().out
+    rows = json.loads(out.read_text())["rows"]
+    assert [r["attribute"] for r in rows] == ["Eyeglasses", "Smiling"]
+    for row in rows:
+        assert row["pairs"] == 4 and 0 <= row["transplant_success"] <= 1 and 0 <= row["removal_success"] <= 1
+        assert all(-1 <= c <= 1 for c in row["identity_cosine"].values())
+        assert row["reconstruction_l1"]["au"] > 0 and row["parallelogram_l1"] > 0
+        subspace = row["subspace"]
+        assert len(subspace["mean_probability"]) == len(subspace["alphas"]) and 0 <= subspace["increasing_steps"] <= 1
+    assert "transplant ok" in printed and "Spearman" in printed
+
+
+def test_latency_benchmark_smoke(tmp_path, monkeypatch):
+    sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
+    import common
+    import genegan_latency
+
+    monkeypatch.setattr(common, "RESULTS_DIR", tmp_path / "results")
+    tiny_checkpoint(tmp_path)
+    monkeypatch.setenv("FACEGAN_CHECKPOINTS", str(tmp_path))
+    result = genegan_latency.main(["--runs", "1", "--size", "3"])
+    assert 0 < result["grid"]["p50_ms"] <= result["photos_to_grid"]["p50_ms"]
+    assert result["grid_size"] == 3 and (tmp_path / "results" / "genegan_latency.json").is_file()

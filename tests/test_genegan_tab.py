@@ -1,0 +1,70 @@
+"""The GeneGAN tab's handlers, layout and API names, on tiny untrained checkpoints."""
+
+from __future__ import annotations
+
+import gradio as gr
+import numpy as np
+import pytest
+from PIL import Image
+
+from facegan.ui import genegan as tab
+from tests.test_genegan import tiny_checkpoint
+
+ASTRONAUT, HOPPER = tab.ASTRONAUT, tab.HOPPER
+
+
+@pytest.fixture(autouse=True)
+def tiny_models(tmp_path, monkeypatch):
+    tiny_checkpoint(tmp_path, "Smiling")
+    tiny_checkpoint(tmp_path, "Bangs")
+    monkeypatch.setenv("FACEGAN_CHECKPOINTS", str(tmp_path))
+    tab.pipeline.cache_clear()
+    yield
+    tab.pipeline.cache_clear()
+
+
+def test_swap_remove_and_transplant_paste_into_the_full_photos():
+    to_a, to_b = tab.swap("Smiling", ASTRONAUT, HOPPER)
+    assert to_a.shape == (512, 512, 3) and to_b.shape == (600, 512, 3) and to_a.dtype == np.uint8
+    removed_a, removed_b = tab.remove("Bangs", ASTRONAUT, None)
+    assert removed_a.shape == (512, 512, 3) and removed_b is None
+    assert tab.remove("Bangs", ASTRONAUT, HOPPER)[1].shape == (600, 512, 3)
+    cleared, transplanted = tab.transplant("Smiling", ASTRONAUT, HOPPER, 0.5)
+    assert cleared is None and transplanted.shape == (600, 512, 3)
+
+
+def test_grid_is_one_image_of_the_chosen_size():
+    grid = tab.grid("Smiling", HOPPER, ASTRONAUT, HOPPER, HOPPER, ASTRONAUT, 4)
+    assert grid.shape == (256, 256, 3)
+
+
+def test_bad_inputs_are_messages_not_stack_traces(tmp_path):
+    blank = tmp_path / "blank.png"
+    Image.new("RGB", (200, 200), (40, 120, 200)).save(blank)
+    not_image = tmp_path / "notes.png"
+    not_image.write_text("hello")
+    with pytest.raises(gr.Error, match="Upload a photo for face B"):
+        tab.swap("Smiling", ASTRONAUT, None)
+    with pytest.raises(gr.Error, match="Choose an attribute"):
+        tab.swap(None, ASTRONAUT, HOPPER)
+    with pytest.raises(gr.Error, match="No face was found"):
+        tab.swap("Smiling", str(blank), HOPPER)
+    with pytest.raises(gr.Error, match="could not be read"):
+        tab.remove("Smiling", str(not_image), None)
+    with pytest.raises(gr.Error, match="genegan_eyeglasses"):
+        tab.remove("Eyeglasses", ASTRONAUT, None)
+    with pytest.raises(gr.Error, match="reference 3"):
+        tab.grid("Smiling", HOPPER, ASTRONAUT, HOPPER, None, ASTRONAUT, 4)
+    with pytest.raises(gr.Error, match="grid size"):
+        tab.grid("Smiling", HOPPER, ASTRONAUT, HOPPER, HOPPER, ASTRONAUT, 12)
+    with pytest.raises(gr.Error, match="strength"):
+        tab.transplant("Smiling", ASTRONAUT, HOPPER, 3.0)
+
+
+def test_tab_offers_the_trained_attributes_and_named_api_endpoints():
+    with gr.Blocks() as demo:
+        tab.build_tab()
+    dropdowns = [block for block in demo.blocks.values() if isinstance(block, gr.Dropdown)]
+    assert [choice[0] for choice in dropdowns[0].choices] == ["Bangs", "Smiling"]
+    api_names = {dep.api_name for dep in demo.fns.values()}
+    assert {"genegan_swap", "genegan_grid"} <= api_names

@@ -1,0 +1,52 @@
+"""The shared recipe pieces: accessors and the linear LR decay that follows ``--steps`` on resume."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from facegan.train.recipe import RecipeBase, linear_decay
+
+
+def _optimizer(lr: float = 1.0) -> torch.optim.Optimizer:
+    return torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=lr)
+
+
+def _lrs(scheduler: torch.optim.lr_scheduler.LRScheduler, steps: int) -> list[float]:
+    lrs = []
+    for _ in range(steps):
+        lrs.append(scheduler.optimizer.param_groups[0]["lr"])
+        scheduler.optimizer.step()
+        scheduler.step()
+    return lrs
+
+
+def test_constant_then_linear_to_zero() -> None:
+    lrs = _lrs(linear_decay(_optimizer(), total_steps=10, start_fraction=0.5), 12)
+    assert lrs[:6] == [1.0] * 6
+    assert lrs[6:11] == pytest.approx([0.8, 0.6, 0.4, 0.2, 0.0])
+    assert lrs[11] == 0.0
+
+
+def test_resuming_with_more_steps_continues_the_decay_to_the_new_end() -> None:
+    finished = linear_decay(_optimizer(), total_steps=10, start_fraction=0.5)
+    _lrs(finished, 10)
+    extended = linear_decay(_optimizer(), total_steps=20, start_fraction=0.5)
+    extended.load_state_dict(finished.state_dict())
+    lrs = _lrs(extended, 11)[1:]  # the first value is the optimizer's stale lr before a step
+    assert lrs == pytest.approx([0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.0])
+
+
+def test_recipe_base_hands_out_what_the_subclass_built() -> None:
+    class Tiny(RecipeBase):
+        name = "tiny"
+        exported = ("net",)
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.nets = {"net": torch.nn.Linear(1, 1)}
+            self.opts = {"net": torch.optim.SGD(self.nets["net"].parameters(), lr=0.1)}
+
+    recipe = Tiny()
+    assert list(recipe.modules()) == ["net"] and list(recipe.optimizers()) == ["net"]
+    assert recipe.schedulers() == {} and recipe.export_modules() == ["net"]

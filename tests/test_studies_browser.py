@@ -1,0 +1,111 @@
+"""A participant completes the shipped 5-trial example study in headless Chromium; the admin sees the votes.
+
+The app runs as a subprocess with its own studies directory, holding the example study with stimuli
+generated through the real pipeline from tiny untrained generators on CelebA val faces.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from facegan.paths import REPO_ROOT
+from facegan.studies.definition import example_definitions, load_definition
+from facegan.studies.stimuli import generate_stimuli
+from facegan.studies.store import StudyStore
+from tests.faces_helpers import celeba_dir
+from tests.test_studies_stimuli import tiny_generators
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
+
+from study_load import App  # noqa: E402
+
+ADMIN_PASSWORD = "let-me-see"
+STUDY = load_definition(example_definitions()["attrgan_vs_ablation"])
+
+
+@pytest.fixture(scope="session")
+def study_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """(URL, studies directory) of ``python app.py`` serving the ready example study."""
+    celeba_dir()
+    root = tmp_path_factory.mktemp("studies")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("FACEGAN_CHECKPOINTS", str(tiny_generators(tmp_path_factory.mktemp("checkpoints"))))
+        env.setenv("FACEGAN_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        generate_stimuli(STUDY, root / STUDY.study_id)
+        StudyStore(root).create_study(STUDY)
+        app = App(root, root / "app.log")
+        app.start()
+    try:
+        yield app.url, root
+    finally:
+        app.stop()
+
+
+@pytest.fixture
+def page(browser_page: Page) -> Iterator[Page]:
+    """A fresh browser context (its own localStorage: a new participant) in the session's Chromium."""
+    context = browser_page.context.browser.new_context(viewport={"width": 1280, "height": 1000})
+    yield context.new_page()
+    context.close()
+
+
+def _open_tab(page: Page, url: str):
+    page.goto(url)
+    page.get_by_role("tab", name="Pairwise comparison", exact=True).click()
+    return page.get_by_role("tabpanel").filter(visible=True)
+
+
+def test_participant_completes_the_study_and_the_admin_sees_the_votes(
+    page: Page, study_app: tuple[str, Path], tmp_path: Path
+) -> None:
+    url, root = study_app
+    panel = _open_tab(page, f"{url}?study={STUDY.study_id}")
+    panel.get_by_text(STUDY.consent[:60]).wait_for()
+    panel.get_by_role("button", name="Start", exact=True).click()  # without consent: refused
+    page.get_by_text("tick the box").first.wait_for()
+    panel.get_by_label("I have read the text above and agree to take part").check()
+    panel.get_by_role("button", name="Start", exact=True).click()
+    panel.get_by_text("Trial 1 of 5").wait_for()
+    panel.get_by_text(STUDY.question).wait_for()
+    page.screenshot(path=tmp_path / "trial.png", full_page=True)
+
+    answers = {"A": "first", "B": "second", "None": "none"}
+    clicks = ["A", "B", "None", "A", "B"]
+    panel.get_by_role("button", name=clicks[0], exact=True).click()
+    panel.get_by_text("Trial 2 of 5").wait_for()
+    panel = _open_tab(page, f"{url}?study={STUDY.study_id}")  # a reload resumes at trial 2
+    panel.get_by_text("Trial 2 of 5").wait_for()
+    for number, label in enumerate(clicks[1:], start=2):
+        panel.get_by_text(f"Trial {number} of 5").wait_for()
+        panel.get_by_role("button", name=label, exact=True).click()
+    panel.get_by_text("You have answered all 5 trials").wait_for()
+
+    votes = StudyStore(root).votes(STUDY.study_id)
+    assert [v.choice for v in votes] == [answers[label] for label in clicks]
+    assert [v.position for v in votes] == [0, 1, 2, 3, 4]
+    assert len({v.participant_id for v in votes}) == 1 and len({v.trial for v in votes}) == 5
+    assert all(v.response_ms > 0 for v in votes)
+    assert not panel.get_by_text("votes from").count()  # participants never see results
+
+    panel.get_by_text("Admin", exact=True).click()
+    panel.get_by_label("Admin password").fill(ADMIN_PASSWORD)
+    panel.get_by_role("button", name="Show studies", exact=True).click()
+    panel.get_by_role("gridcell", name=STUDY.title).wait_for()
+    panel.get_by_role("button", name="Show results", exact=True).click()
+    panel.get_by_text("5 votes").wait_for()
+    for suffix in ("votes.csv", "results.json", "pie.png", "bars.png"):  # the export files
+        panel.get_by_label(f"{STUDY.study_id}_{suffix}", exact=True).wait_for()
+    table = panel.get_by_label("All votes (Wilson 95% intervals)")
+    counts = {label: str(sum(v.outcome == label for v in votes)) for label in STUDY.systems}
+    for system, count in counts.items():
+        row = table.get_by_role("row").filter(has=page.get_by_role("gridcell", name=system, exact=True))
+        assert count in row.inner_text()
+    page.screenshot(path=tmp_path / "results.png", full_page=True)

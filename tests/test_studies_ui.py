@@ -1,0 +1,99 @@
+"""The Pairwise comparison tab's logic without a server: screens, API functions, admin gate, results."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import gradio as gr
+import pytest
+
+from facegan.ui import pairwise
+from tests.test_studies_store import REALISM, SOUND, fake_study
+
+
+@pytest.fixture
+def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("FACEGAN_STUDIES", str(tmp_path))
+    monkeypatch.setenv(pairwise.ADMIN_ENV, "secret")
+    return tmp_path
+
+
+def test_screens_follow_the_participant_through_the_study(root: Path) -> None:
+    assert pairwise.screen(None, "participant-1").notice == pairwise.NO_STUDY
+    fake_study(root)
+    assert "Choose a study" in pairwise.screen(None, "participant-1").notice
+    assert "no study 'nope'" in pairwise.screen("nope", "participant-1").notice
+    consent = pairwise.screen("toy", "participant-1")
+    assert consent.consent and consent.trial is None and "Toy study" in consent.title
+    session = pairwise.study_session("toy", "participant-1", True)
+    assert (session["answered"], session["total"], session["done"]) == (0, 4, False)
+    for position in range(4):
+        trial = pairwise.screen("toy", "participant-1").trial
+        assert (trial.position, trial.total) == (position, 4)
+        assert f"Trial {position + 1} of 4" in pairwise._progress_html(trial)
+        assert trial.first.is_file() and trial.reference.is_file()
+        assert pairwise.study_vote("toy", "participant-1", trial.trial, "first")["status"] == "recorded"
+    assert "answered all 4 trials" in pairwise.screen("toy", "participant-1").notice
+
+
+def test_api_round_trip_reveals_no_outcomes(root: Path) -> None:
+    fake_study(root)
+    participant = pairwise.study_session("toy", "", True)["participant_id"]
+    trial = pairwise.study_next("toy", participant)
+    assert trial["choices"] == {"first": "A", "second": "B", "none": "None"}
+    vote = pairwise.study_vote("toy", participant, trial["trial"], "none")
+    assert vote["status"] == "recorded" and "outcome" not in vote and "sys_a" not in str(vote)
+    assert pairwise.study_vote("toy", participant, trial["trial"], "first")["status"] == "duplicate"
+    with pytest.raises(gr.Error, match="consent"):
+        pairwise.study_session("toy", "participant-2", False)
+
+
+def test_sound_study_screen_has_audio_and_its_own_choices(root: Path) -> None:
+    fake_study(root, SOUND)
+    pairwise.study_session("toy_sound", "participant-1", True)
+    trial = pairwise.screen("toy_sound", "participant-1").trial
+    assert trial.audio.suffix == ".wav" and trial.reference is None
+    assert trial.question == "Which image matches this sound?"
+    assert trial.choice_labels == ("First", "Second", "Neither")
+
+
+def test_closed_study_takes_no_more_answers(root: Path) -> None:
+    fake_study(root)
+    pairwise.study_session("toy", "participant-1", True)
+    trial = pairwise.study_next("toy", "participant-1")
+    pairwise._set_status("closed")("secret", "toy")
+    assert "closed" in pairwise.screen("toy", "participant-1").notice
+    with pytest.raises(gr.Error, match="closed"):
+        pairwise.study_vote("toy", "participant-1", trial["trial"], "first")
+
+
+def test_admin_needs_the_password(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_study(root)
+    with pytest.raises(gr.Error, match="wrong admin password"):
+        pairwise.admin_results("guess", "toy")
+    monkeypatch.delenv(pairwise.ADMIN_ENV)
+    with pytest.raises(gr.Error, match="admin is disabled"):
+        pairwise.admin_results("", "toy")
+
+
+def test_admin_creates_closes_and_reads_results(root: Path) -> None:
+    values = pairwise.admin_load_definition("attrgan_vs_ablation", None)
+    assert values[0] == "attrgan_vs_ablation" and values[3] == "attrgan, attrgan_noheatmap"
+    message, overview, _ = pairwise.admin_create("secret", *values)
+    assert "Created" in message and overview["status"].tolist() == ["open"]
+    assert overview["stimuli"].tolist() == ["not generated"]
+    with pytest.raises(gr.Error, match="already exists"):
+        pairwise.admin_create("secret", *values)
+
+    fake_study(root, create=False)  # the toy study's stimuli, registered through the admin form
+    pairwise.admin_create("secret", "toy", "Toy study", "realism", "sys_a, sys_b", 4, 6, 7, REALISM.consent)
+    pairwise.study_session("toy", "participant-1", True)
+    trial = pairwise.study_next("toy", "participant-1")
+    pairwise.study_vote("toy", "participant-1", trial["trial"], "second")
+    summary, overall, by_condition, strengths, _pie, _bars, files = pairwise.admin_results("secret", "toy")
+    assert "**1 vote** from **1 participant**" in summary
+    assert overall["votes"].sum() == 1 and len(by_condition) == 3
+    assert strengths["visible"] is False
+    assert [Path(f).suffix for f in files] == [".csv", ".json", ".png", ".png"]
+    with pytest.raises(gr.Error, match="already has votes"):
+        pairwise.admin_generate("secret", "toy")
