@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 
 import torch
 
-from common import percentiles, record_result  # noqa: E402  (puts the repo on sys.path)
+from common import percentiles, record_result, timed  # noqa: E402  (puts the repo on sys.path)
 
 from facegan.pipelines import AttributeTransfer  # noqa: E402
 from facegan.ui.common import EXAMPLES_DIR  # noqa: E402
@@ -31,16 +30,8 @@ def main(argv: list[str] | None = None) -> dict:
     pipeline = AttributeTransfer(args.checkpoint)
     photo = str(EXAMPLES_DIR / "astronaut.jpg")
     prepared = pipeline.prepare(photo)
-    edit_ms, full_ms = [], []
-    for run in range(args.runs + 3):
-        t0 = time.perf_counter()
-        pipeline.edit(prepared, TARGETS)
-        t1 = time.perf_counter()
-        pipeline.edit(pipeline.prepare(photo), TARGETS)
-        t2 = time.perf_counter()
-        if run >= 3:
-            edit_ms.append((t1 - t0) * 1000)
-            full_ms.append((t2 - t1) * 1000)
+    edit_ms = timed(lambda: pipeline.edit(prepared, TARGETS), args.runs, warmup=3)
+    full_ms = timed(lambda: pipeline.edit(pipeline.prepare(photo), TARGETS), args.runs, warmup=3)
     result = {
         "edit": percentiles(edit_ms),
         "photo_to_edit": percentiles(full_ms),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -28,3 +30,14 @@ def percentiles(samples: list[float]) -> dict[str, float]:
         "p95_ms": round(float(np.percentile(samples, 95)), 1),
         "max_ms": round(float(np.max(samples)), 1),
     }
+
+
+def timed(fn: Callable[[], object], runs: int, warmup: int = 2) -> list[float]:
+    """Milliseconds of ``runs`` calls after ``warmup`` untimed ones."""
+    samples = []
+    for run in range(warmup + runs):
+        start = time.perf_counter()
+        fn()
+        if run >= warmup:
+            samples.append((time.perf_counter() - start) * 1000)
+    return samples

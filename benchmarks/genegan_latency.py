@@ -12,28 +12,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
-from collections.abc import Callable
 
 import torch
 
-from common import percentiles, record_result  # noqa: E402  (puts the repo on sys.path)
+from common import percentiles, record_result, timed  # noqa: E402  (puts the repo on sys.path)
 
 from facegan.pipelines import GeneGAN  # noqa: E402
 from facegan.ui.common import EXAMPLES_DIR  # noqa: E402
 
 PHOTOS = [str(EXAMPLES_DIR / name) for name in ("astronaut.jpg", "grace_hopper.jpg")]
-
-
-def timed(fn: Callable[[], object], runs: int, warmup: int = 2) -> list[float]:
-    """Milliseconds of ``runs`` calls after ``warmup`` untimed ones."""
-    samples = []
-    for run in range(warmup + runs):
-        start = time.perf_counter()
-        fn()
-        if run >= warmup:
-            samples.append((time.perf_counter() - start) * 1000)
-    return samples
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -8,8 +8,9 @@ metric is one line here plus its module.
 
 from __future__ import annotations
 
-import importlib
 from types import ModuleType
+
+from facegan.registry import load_registered
 
 COMMANDS: dict[str, str] = {
     "attrgan": "facegan.eval.attrgan_metrics",
@@ -20,6 +21,4 @@ COMMANDS: dict[str, str] = {
 
 def load_command(name: str) -> ModuleType:
     """The evaluation module registered under ``name``."""
-    if name not in COMMANDS:
-        raise KeyError(f"unknown eval command {name!r}; choose from {sorted(COMMANDS)}")
-    return importlib.import_module(COMMANDS[name])
+    return load_registered(COMMANDS, name, "command")

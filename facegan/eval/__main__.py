@@ -14,6 +14,7 @@ from pathlib import Path
 
 from facegan.eval import COMMANDS, load_command
 from facegan.paths import REPO_ROOT
+from facegan.registry import parse_registered_args
 
 RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"
 
@@ -34,14 +35,7 @@ def _common_parser() -> argparse.ArgumentParser:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Two passes, as in ``facegan.train``: the command adds its own options to the parser."""
-    parser = _common_parser()
-    known, _ = parser.parse_known_args(argv)
-    if known.command:
-        load_command(known.command).add_args(parser)
-    parser.add_argument("-h", "--help", action="help", help="show this help (with a command: its options too)")
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.error(f"choose a command: {', '.join(sorted(COMMANDS))}")
+    args = parse_registered_args(_common_parser(), argv, COMMANDS, "command", "command")
     args.out = args.out or RESULTS_DIR / f"eval_{args.command}.json"
     return args
 

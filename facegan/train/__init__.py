@@ -7,8 +7,9 @@ Modules are imported only when chosen, so adding a model is one line here plus i
 
 from __future__ import annotations
 
-import importlib
 from types import ModuleType
+
+from facegan.registry import load_registered
 
 RECIPES: dict[str, str] = {
     "attrgan": "facegan.train.attrgan",
@@ -20,6 +21,4 @@ RECIPES: dict[str, str] = {
 
 def load_recipe(name: str) -> ModuleType:
     """The recipe module registered under ``name``."""
-    if name not in RECIPES:
-        raise KeyError(f"unknown model {name!r}; choose from {sorted(RECIPES)}")
-    return importlib.import_module(RECIPES[name])
+    return load_registered(RECIPES, name, "model")

@@ -11,6 +11,7 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
+from facegan.registry import parse_registered_args
 from facegan.train import RECIPES, load_recipe
 from facegan.train.loop import Trainer, TrainOptions, seed_everything, setup_runtime, teardown_runtime
 
@@ -46,14 +47,7 @@ def _common_parser() -> argparse.ArgumentParser:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Two passes: the model name decides which recipe adds its options to the parser."""
-    parser = _common_parser()
-    known, _ = parser.parse_known_args(argv)
-    if known.model:
-        load_recipe(known.model).add_args(parser)
-    parser.add_argument("-h", "--help", action="help", help="show this help (with a model: its options too)")
-    args = parser.parse_args(argv)
-    if args.model is None:
-        parser.error(f"choose a model: {', '.join(sorted(RECIPES))}")
+    args = parse_registered_args(_common_parser(), argv, RECIPES, "model", "model")
     args.run_dir = args.run_dir or Path("runs") / args.model
     return args
 
