@@ -62,22 +62,32 @@ def estimate_controls(prepared: PreparedFace) -> tuple[str, list[str]]:
     return hair, [name for name in other_attributes() if name in present]
 
 
+@lru_cache(maxsize=8)
+def prepared_face(photo: str, face_index: int) -> PreparedFace:
+    """Detection and alignment once per uploaded file (Gradio gives every upload its own path).
+
+    Transfer prepares from the photo itself rather than from state set by the upload handler, so a
+    click that overtakes the upload's analysis still edits the face on screen.
+    """
+    return pipeline().prepare(photo, face_index)
+
+
 @user_errors
 def analyse(photo: str | None, face_index: float | None) -> tuple:
     """On upload: detect, align, show the heatmap and pre-set the controls to the face's attributes."""
     if photo is None:
-        return None, None, None, gr.update(), gr.update()
-    prepared = pipeline().prepare(photo, int(face_index or 0))
+        return None, None, gr.update(), gr.update()
+    prepared = prepared_face(photo, int(face_index or 0))
     hair, checked = estimate_controls(prepared)
     heatmap = heatmap_to_image(pipeline().heatmap(prepared)[0])
-    return prepared, for_display(prepared.aligned.crop), for_display(heatmap), hair, checked
+    return for_display(prepared.aligned.crop), for_display(heatmap), hair, checked
 
 
 @user_errors
-def transfer(prepared: PreparedFace | None, hair: str, checked: list[str]) -> tuple:
-    if prepared is None:
+def transfer(photo: str | None, face_index: float | None, hair: str, checked: list[str]) -> tuple:
+    if photo is None:
         raise gr.Error("Upload a photo with a face first.")
-    edit = pipeline().edit(prepared, targets_from_controls(hair, checked))
+    edit = pipeline().edit(prepared_face(photo, int(face_index or 0)), targets_from_controls(hair, checked))
     return for_display(edit.output), for_display(edit.side_output), edit.photo
 
 
@@ -95,7 +105,6 @@ def build_tab() -> None:
     checkpoint = checkpoint_or_notice("attrgan.safetensors", "python -m facegan.train attrgan", DESCRIPTION)
     if checkpoint is None:
         return
-    prepared = gr.State()
     with gr.Row():
         with gr.Column(scale=1):
             photo = gr.Image(label="Photo", type="filepath", sources=["upload", "webcam", "clipboard"])
@@ -111,10 +120,10 @@ def build_tab() -> None:
                 output = gr.Image(label="Output", interactive=False, height=192)
                 side = gr.Image(label="Side output (heatmap)", interactive=False, height=192)
             result = gr.Image(label="Edited photo", interactive=False)
-    analysed = [prepared, aligned, heatmap, hair, checked]
+    analysed = [aligned, heatmap, hair, checked]
     photo.change(analyse, [photo, face_index], analysed, api_visibility="private")
     face_index.change(analyse, [photo, face_index], analysed, api_visibility="private")
-    run.click(transfer, [prepared, hair, checked], [output, side, result], api_visibility="private")
+    run.click(transfer, [photo, face_index, hair, checked], [output, side, result], api_visibility="private")
     # API: the same inputs, the full edited photo out, in one call (a button no one sees triggers it).
     gr.Button(visible=False).click(
         edit_photo, [photo, hair, checked, face_index], result, api_name="attribute_transfer"
