@@ -26,3 +26,7 @@ class ModelFileMissingError(UserError):
 
 class CheckpointMissingError(ModelFileMissingError):
     """A generator checkpoint has not been trained or shipped yet."""
+
+
+class InvalidAudioError(UserError):
+    """The sound is empty, silent, unreadable or too long to use."""

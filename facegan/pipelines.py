@@ -15,11 +15,19 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from facegan.errors import CheckpointMissingError
-from facegan.faces import PreparedFace, heatmap_to_image, landmark_heatmaps, prepare_face
+from facegan.audio.data import SOUND_CLASSES
+from facegan.audio.features import Analysis, FeaturizerConfig, SoundFeaturizer, analyse
+from facegan.audio.io import AudioInput, fit_window, gain_db, load_audio
+from facegan.faces import PreparedFace, face_region_mask, heatmap_to_image, landmark_heatmaps, prepare_face
 from facegan.faces.align import TEMPLATE_SIZE
+from facegan.faces.aus import AU_MAX, AU_NUMBERS
 from facegan.faces.image_io import ImageInput
 from facegan.models.attrgan import HAIR_COLOURS, AttrGANConfig, Generator, heatmap_to_signed
+from facegan.models.audiogan import AudioGANConfig
+from facegan.models.audiogan import Generator as AudioGANGenerator
+from facegan.models.eggan import EGGANConfig, interpolate_aus
+from facegan.models.eggan import Encoder as EGGANEncoder
+from facegan.models.eggan import Generator as EGGANGenerator
 from facegan.models.genegan import Features, GeneGANConfig, bilinear_objects
 from facegan.models.genegan import Generator as GeneGANGenerator
 from facegan.paths import checkpoint_dir
@@ -55,7 +63,9 @@ class AttributeTransfer:
     """Landmark-conditioned attribute editing (seed 000) from ``checkpoints/<name>.safetensors``."""
 
     def __init__(self, name: str = "attrgan", directory: Path | None = None, device: str = "cpu") -> None:
-        state, record = load_checkpoint((directory or checkpoint_dir()) / name)
+        state, record = load_checkpoint(
+            (directory or checkpoint_dir()) / name, f"python -m facegan.train attrgan --export {name}"
+        )
         model = dict(record["config"]["model"])
         model["attributes"] = tuple(model["attributes"])
         self.config = AttrGANConfig(**model)
@@ -145,13 +155,10 @@ class GeneGAN:
 
     def __init__(self, attribute: str = "Smiling", directory: Path | None = None, device: str = "cpu") -> None:
         name = genegan_checkpoint_name(attribute)
-        try:
-            state, record = load_checkpoint((directory or checkpoint_dir()) / name)
-        except CheckpointMissingError as err:
-            raise CheckpointMissingError(
-                f"no GeneGAN checkpoint for {attribute} ({err}); train it with "
-                f"`python -m facegan.train genegan --attribute {attribute} --export {name}`"
-            ) from err
+        state, record = load_checkpoint(
+            (directory or checkpoint_dir()) / name,
+            f"python -m facegan.train genegan --attribute {attribute} --export {name}",
+        )
         self.config = GeneGANConfig(**record["config"]["model"])
         self.record = record
         self.device = torch.device(device)
@@ -211,3 +218,174 @@ class GeneGAN:
         size = self.config.resolution
         tiles = images.reshape(n, n, 3, size, size).permute(2, 0, 3, 1, 4).reshape(3, n * size, n * size)
         return tensor_to_image(tiles)
+
+
+EXPRESSION_PRESETS: dict[str, dict[int, float]] = {
+    "happy": {6: 3.5, 12: 4.0, 25: 2.0},
+    "sad": {1: 3.5, 4: 3.0, 15: 3.5, 17: 2.0},
+    "surprise": {1: 4.0, 2: 4.0, 5: 3.5, 25: 3.0, 26: 4.0},
+    "anger": {4: 4.0, 5: 2.5, 7: 3.5, 23: 3.5},
+    "disgust": {9: 4.0, 10: 3.5, 15: 2.5, 17: 2.5},
+    "fear": {1: 3.5, 2: 3.0, 4: 3.0, 5: 3.5, 7: 2.0, 20: 3.5, 25: 2.5, 26: 2.0},
+    "contempt": {12: 2.5, 14: 3.5},
+}
+"""Prototypical FACS combinations of the seven basic emotions (Ekman, Friesen & Hager's EMFACS); every
+AU not listed is 0. Contempt is unilateral AU12+14 in FACS; our AUs average both sides."""
+
+
+def preset_aus(name: str) -> np.ndarray:
+    """A preset expression as a 17-vector in ``AU_NUMBERS`` order."""
+    if name not in EXPRESSION_PRESETS:
+        raise ValueError(f"unknown expression preset {name!r}; choose from {', '.join(EXPRESSION_PRESETS)}")
+    return np.array([EXPRESSION_PRESETS[name].get(n, 0.0) for n in AU_NUMBERS], dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class EncodedFace:
+    """A prepared face with what every edit reuses: EGGAN's latent code, the measured AUs and the
+    paste-back mask (the face region only: an expression edit leaves hair and background alone)."""
+
+    prepared: PreparedFace
+    latent: torch.Tensor
+    aus: np.ndarray
+    mask: np.ndarray
+
+
+@dataclass(frozen=True)
+class AUEdit:
+    """One AU edit: the generated crop and the photo with it pasted back."""
+
+    output: np.ndarray
+    photo: np.ndarray
+
+
+class AUEditor:
+    """Continuous Action Unit editing (EGGAN, seed 001) from ``checkpoints/<name>.safetensors``.
+
+    ``encode`` a photo once (detection, alignment, AU measurement, E); each ``edit`` then costs one
+    generator pass and a paste-back, which is what keeps slider moves interactive.
+    """
+
+    FRAMES_RANGE = (2, 32)
+
+    def __init__(self, name: str = "eggan", directory: Path | None = None, device: str = "cpu") -> None:
+        state, record = load_checkpoint(
+            (directory or checkpoint_dir()) / name, f"python -m facegan.train eggan --export {name}"
+        )
+        model = record["config"]["model"]
+        self.config = EGGANConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in model.items()})
+        self.record = record
+        self.device = torch.device(device)
+        self.encoder, self.generator = EGGANEncoder(self.config), EGGANGenerator(self.config)
+        load_modules({"E": self.encoder, "G": self.generator}, state)
+        self.encoder.to(self.device).eval()
+        self.generator.to(self.device).eval()
+
+    @torch.inference_mode()
+    def encode_crops(self, crops: torch.Tensor) -> torch.Tensor:
+        """Latent codes [N, latent_dim] of aligned faces in [-1, 1] at the model's resolution."""
+        return self.encoder(crops.to(self.device))
+
+    @torch.inference_mode()
+    def render(self, latent: torch.Tensor, aus: np.ndarray | torch.Tensor) -> torch.Tensor:
+        """G(l, u) for codes [N, D] and AU rows [N, 17] (or one row for all), in [-1, 1]."""
+        aus = torch.as_tensor(np.asarray(aus, dtype=np.float32)).reshape(-1, self.config.num_aus)
+        return self.generator(latent, aus.to(self.device).clamp(0, AU_MAX).expand(latent.shape[0], -1))
+
+    def encode(self, image: ImageInput, face_index: int = 0) -> EncodedFace:
+        """Detect, align, measure the face's AUs and encode it: everything later edits reuse."""
+        prepared = prepare_face(image, face_index)
+        size = self.config.resolution
+        latent = self.encode_crops(image_to_tensor(prepared.aligned.crop, size))
+        mask = face_region_mask(prepared.aligned.points68 * (size / prepared.aligned.size), size)
+        return EncodedFace(prepared=prepared, latent=latent, aus=prepared.aus(), mask=mask)
+
+    def edit(self, face: EncodedFace, aus: Sequence[float] | np.ndarray) -> AUEdit:
+        """The face with AU intensities ``aus`` (17 values, 0-5), and the photo with it pasted back."""
+        values = np.asarray(aus, dtype=np.float32)
+        if values.shape != (self.config.num_aus,):
+            raise ValueError(f"expected {self.config.num_aus} AU intensities, got shape {values.shape}")
+        output = tensor_to_image(self.render(face.latent, values))
+        return AUEdit(output=output, photo=face.prepared.paste(output, face.mask))
+
+    def interpolate(self, face: EncodedFace, target: np.ndarray, frames: int = 8) -> list[np.ndarray]:
+        """Eq. 8: crops for alpha = 0 .. 1 in ``frames`` even steps from the face's AUs to ``target``."""
+        low, high = self.FRAMES_RANGE
+        if not low <= frames <= high:
+            raise ValueError(f"frames must be between {low} and {high}, got {frames}")
+        alphas = torch.linspace(0, 1, frames)[:, None]
+        source, goal = torch.from_numpy(face.aus), torch.as_tensor(np.asarray(target, dtype=np.float32))
+        images = self.render(face.latent.expand(frames, -1), interpolate_aus(source, goal, alphas))
+        return [tensor_to_image(image) for image in images]
+
+
+@dataclass(frozen=True)
+class PreparedSound:
+    """A sound cut to the model's 4 s window at its original level, and its analysis (see ``facegan.audio``)."""
+
+    window: np.ndarray
+    analysis: Analysis
+
+
+class SoundToScene:
+    """Audio-to-scene synthesis (seed 004) from ``checkpoints/<name>.safetensors`` (generator + featurizer).
+
+    ``gain`` scales the sound's amplitude (2 = twice as loud, +6 dB); the generator was trained so that
+    louder means closer (see ``facegan.train.audiogan``).
+    """
+
+    GAIN_RANGE = (0.5, 3.0)
+    VOLUME_ROW = (0.5, 1.0, 2.0, 3.0)
+    """The gains of the paper's Table 3."""
+
+    def __init__(self, name: str = "audiogan", directory: Path | None = None, device: str = "cpu") -> None:
+        state, record = load_checkpoint(
+            (directory or checkpoint_dir()) / name, f"python -m facegan.train audiogan --export {name}"
+        )
+        self.record = record
+        self.config = AudioGANConfig(**record["config"]["model"])
+        self.device = torch.device(device)
+        self.generator = AudioGANGenerator(self.config)
+        self.features = SoundFeaturizer(FeaturizerConfig(**record["config"]["features"]))
+        load_modules({"G": self.generator, "features": self.features}, state)
+        self.generator.to(self.device).eval()
+        self.features.to(self.device).eval()
+
+    @staticmethod
+    def prepare(audio: AudioInput) -> PreparedSound:
+        """Decode, validate and window a sound once; every generation reuses it."""
+        window = fit_window(load_audio(audio))
+        return PreparedSound(window, analyse(window))
+
+    def _inputs(self, prepared: PreparedSound, gain: float) -> tuple[torch.Tensor, torch.Tensor]:
+        low, high = self.GAIN_RANGE
+        if not low <= gain <= high:
+            raise ValueError(f"volume must be between {low:g}x and {high:g}x, got {gain:g}x")
+        shifted = prepared.analysis.shift(gain_db(gain))
+        return (
+            torch.from_numpy(shifted.logmel)[None].to(self.device),
+            torch.from_numpy(shifted.logspec)[None].to(self.device),
+        )
+
+    @torch.inference_mode()
+    def classify(self, prepared: PreparedSound, gain: float = 1.0) -> dict[str, float]:
+        """Probability of each sound class (the learned encoder's classifier head)."""
+        logmel, _ = self._inputs(prepared, gain)
+        probabilities = self.features.encoder.probabilities(logmel)[0].tolist()
+        return dict(zip(SOUND_CLASSES, probabilities, strict=True))
+
+    @torch.inference_mode()
+    def generate(self, prepared: PreparedSound, gain: float = 1.0, seeds: Sequence[int] = (0,)) -> list[np.ndarray]:
+        """One 64x64 scene per seed (the seed fixes z), for the sound played at ``gain``."""
+        s = self.features(*self._inputs(prepared, gain))
+        z = torch.stack([
+            torch.randn(self.config.z_dim, generator=torch.Generator().manual_seed(int(seed))) for seed in seeds
+        ]).to(self.device)  # fmt: skip
+        images = self.generator(s.expand(len(seeds), -1), z)
+        return [tensor_to_image(image) for image in images]
+
+    @torch.inference_mode()
+    def __call__(self, clip: AudioInput) -> np.ndarray:
+        """One scene for a clip, z drawn from torch's global RNG (callers seed it), at unit gain."""
+        s = self.features(*self._inputs(self.prepare(clip), 1.0))
+        return tensor_to_image(self.generator(s, torch.randn(1, self.config.z_dim).to(self.device)))

@@ -6,6 +6,7 @@ start once.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -26,7 +27,7 @@ os.environ.setdefault("FACEGAN_OFFLINE", "1")
 os.environ.setdefault("FACEGAN_STUDIES", tempfile.mkdtemp(prefix="facegan-test-studies-"))
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page, Request
+    from playwright.sync_api import Browser, Page, Request
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -59,13 +60,17 @@ def _answers(url: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="session")
-def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Run ``python app.py --port <free>`` as a subprocess; yield its base URL, stop it afterwards."""
+@contextlib.contextmanager
+def serve_app(log_dir: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+    """Run ``python app.py --port <free>`` (``env`` added to ours); yield its base URL, stop it afterwards.
+
+    The session's ``app_server`` uses it as is; a test that needs other checkpoints (a tiny model in a
+    temporary ``FACEGAN_CHECKPOINTS``) starts its own server with it.
+    """
     port = _free_port()
     url = f"http://127.0.0.1:{port}/"
-    log_path = tmp_path_factory.mktemp("app_server") / "server.log"
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"}
+    log_path = log_dir / "server.log"
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", **(env or {})}
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             [sys.executable, "app.py", "--port", str(port)],
@@ -91,6 +96,13 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app with the real ``checkpoints/``, one per test session."""
+    with serve_app(tmp_path_factory.mktemp("app_server")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
 def offsite_requests() -> list[str]:
     """URLs the browser page requested from anywhere but the app server (should stay empty: offline)."""
     return []
@@ -111,20 +123,27 @@ def chromium() -> str:
 
 
 @pytest.fixture(scope="session")
-def browser_page(chromium: str, app_server: str, offsite_requests: list[str]) -> Iterator[Page]:
-    """A headless Chromium page (Playwright ``Page``) with the app loaded."""
+def browser(chromium: str) -> Iterator[Browser]:
+    """One headless Chromium per session (Playwright's sync API allows one running instance)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-
-        def record_offsite(request: Request) -> None:
-            if not request.url.startswith(app_server):
-                offsite_requests.append(request.url)
-
-        page.on("request", record_offsite)
-        page.goto(app_server)
-        page.get_by_role("tablist").first.wait_for()  # the UI is rendered client-side after load
-        yield page
+        yield browser
         browser.close()
+
+
+@pytest.fixture(scope="session")
+def browser_page(browser: Browser, app_server: str, offsite_requests: list[str]) -> Iterator[Page]:
+    """A headless Chromium page (Playwright ``Page``) with the app loaded."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+
+    def record_offsite(request: Request) -> None:
+        if not request.url.startswith(app_server):
+            offsite_requests.append(request.url)
+
+    page.on("request", record_offsite)
+    page.goto(app_server)
+    page.get_by_role("tablist").first.wait_for()  # the UI is rendered client-side after load
+    yield page
+    page.close()

@@ -50,3 +50,22 @@ def test_recipe_base_hands_out_what_the_subclass_built() -> None:
     recipe = Tiny()
     assert list(recipe.modules()) == ["net"] and list(recipe.optimizers()) == ["net"]
     assert recipe.schedulers() == {} and recipe.export_modules() == ["net"]
+
+
+def test_classifier_recipe_learns_a_separable_problem() -> None:
+    from facegan.train.loop import StepContext
+    from facegan.train.recipe import ClassifierRecipe
+
+    torch.manual_seed(0)
+    inputs = torch.randn(64, 2)
+    labels = (inputs[:, 0] > 0).long()
+    net = torch.nn.Linear(2, 2)
+    recipe = ClassifierRecipe("net", net, torch.optim.Adam(net.parameters(), lr=0.1), lr_decay_steps=50)
+    scaler = torch.amp.GradScaler("cpu", enabled=False)
+    ctx = StepContext(torch.device("cpu"), recipe.modules(), recipe.optimizers(), {"net": scaler}, None)
+    first = recipe.train_step((inputs, labels), 0, ctx)
+    for step in range(1, 50):
+        last = recipe.train_step((inputs, labels), step, ctx)
+        recipe.schedulers()["net"].step()
+    assert recipe.export_modules() == ["net"]
+    assert last["loss"] < first["loss"] / 2 and last["accuracy"] > 0.95

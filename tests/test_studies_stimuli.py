@@ -129,14 +129,15 @@ def test_sound_stimuli_need_the_audiogan_checkpoint(checkpoints: Path, tmp_path:
 def test_sound_stimuli_pair_the_heard_clip_with_another_scene(
     checkpoints: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With a stand-in pipeline (the real one is not trained yet): clip choice, pairing and manifest."""
+    """With a stand-in pipeline: held-out clips only, pairing across scenes, and the manifest."""
     (checkpoints / "audiogan.safetensors").touch()
     sounds = tmp_path / "data" / "sounds"
     sounds.mkdir(parents=True)
     rows = ["path,label,source,fold"]
+    held_out = ("ESC-10,4", "UrbanSound8K,3", "ESC-10,4", "UrbanSound8K,3")
     for index, label in enumerate(["rain", "siren", "sea_waves", "dog_bark"] * 2):
         soundfile.write(sounds / f"{index}.wav", np.full(800, index / 10, np.float32), 16000)
-        rows.append(f"{index}.wav,{label},test,1")
+        rows.append(f"{index}.wav,{label},{held_out[index % 4] if index < 4 else 'ESC-10,1'}")
     (sounds / "clips.csv").write_text("\n".join(rows) + "\n")
 
     class SoundToScene:
@@ -156,6 +157,7 @@ def test_sound_stimuli_pair_the_heard_clip_with_another_scene(
         assert positive.source == trial.source and trial.condition in SCENE_OF_SOUND
         assert SCENE_OF_SOUND[trial.condition] != SCENE_OF_SOUND[_label(rows, negative.source)]
         assert (tmp_path / "sound" / trial.audio).read_bytes() == (sounds / heard).read_bytes()
+        assert all(int(Path(option.source).stem) < 4 for option in trial.options)  # training clips never
 
 
 def _label(rows: list[str], source: str) -> str:

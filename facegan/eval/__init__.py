@@ -14,6 +14,8 @@ from facegan.registry import load_registered
 
 COMMANDS: dict[str, str] = {
     "attrgan": "facegan.eval.attrgan_metrics",
+    "audiogan": "facegan.eval.audiogan_metrics",
+    "eggan": "facegan.eval.eggan_metrics",
     "genegan": "facegan.eval.genegan_metrics",
     "judge": "facegan.eval.judge_accuracy",
 }

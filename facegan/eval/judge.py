@@ -17,7 +17,6 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from facegan.errors import CheckpointMissingError
 from facegan.nn.blocks import ConvNormAct
 from facegan.paths import checkpoint_dir
 from facegan.train.checkpoint import load_checkpoint, load_modules
@@ -94,14 +93,14 @@ def judge_checkpoint_path(path: str | os.PathLike | None = None) -> Path:
     return Path(path) if path is not None else checkpoint_dir() / f"{CHECKPOINT_NAME}.safetensors"
 
 
-def load_judge(path: str | os.PathLike | None = None, device: str | torch.device = "cpu") -> AttributeJudge:
-    """The trained judge in eval mode, from ``checkpoints/attr_judge.safetensors`` unless ``path`` says."""
-    try:
-        weights, record = load_checkpoint(judge_checkpoint_path(path))
-    except CheckpointMissingError as err:
-        raise CheckpointMissingError(
-            f"the attribute judge is not trained yet ({err}); train it with `{TRAIN_COMMAND}`"
-        ) from err
+def load_judge_file(path: Path, train_command: str, device: str | torch.device = "cpu") -> AttributeJudge:
+    """Any ``AttributeJudge``-architecture checkpoint in eval mode; a missing file names ``train_command``."""
+    weights, record = load_checkpoint(path, train_command)
     judge = AttributeJudge(JudgeConfig(**record["config"]["model"]))
     load_modules({"judge": judge}, weights)
     return judge.to(device).eval()
+
+
+def load_judge(path: str | os.PathLike | None = None, device: str | torch.device = "cpu") -> AttributeJudge:
+    """The trained judge in eval mode, from ``checkpoints/attr_judge.safetensors`` unless ``path`` says."""
+    return load_judge_file(judge_checkpoint_path(path), TRAIN_COMMAND, device)

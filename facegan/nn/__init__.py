@@ -1,5 +1,17 @@
-"""Shared building blocks: conv-norm-act, residual, sub-pixel upsampling, spectral norm, projection."""
+"""Shared building blocks: conv-norm-act, residual (plain and up-sampling), sub-pixel upsampling,
+spectral norm, projection."""
 
-from facegan.nn.blocks import ConvNormAct, Projection, ResidualBlock, SubPixelUp, make_act, make_norm, sn
+from facegan.nn.blocks import (
+    ConvNormAct,
+    Projection,
+    ResidualBlock,
+    SubPixelUp,
+    UpResidualBlock,
+    make_act,
+    make_norm,
+    sn,
+)
 
-__all__ = ["ConvNormAct", "Projection", "ResidualBlock", "SubPixelUp", "make_act", "make_norm", "sn"]
+__all__ = [
+    "ConvNormAct", "Projection", "ResidualBlock", "SubPixelUp", "UpResidualBlock", "make_act", "make_norm", "sn",
+]

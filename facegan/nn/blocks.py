@@ -126,6 +126,28 @@ class ResidualBlock(nn.Module):
         return x + self.body(x)
 
 
+class UpResidualBlock(nn.Module):
+    """Nearest 2x upsampling, then x + F(x) with F = two 3x3 ConvNormActs (EGGAN's generator unit).
+
+    A 1x1 conv on the shortcut matches channels when they change, so each block can both double the
+    resolution and narrow the features while keeping an identity path for gradients.
+    """
+
+    def __init__(self, in_ch: int, out_ch: int, norm: Norm = "instance", act: Act = "prelu") -> None:
+        super().__init__()
+        self.up = nn.Upsample(scale_factor=2, mode="nearest")
+        self.body = nn.Sequential(
+            ConvNormAct(in_ch, out_ch, 3, norm=norm, act=act),
+            ConvNormAct(out_ch, out_ch, 3, norm=norm, act="none"),
+        )
+        self.shortcut = nn.Conv2d(in_ch, out_ch, 1, bias=False) if in_ch != out_ch else nn.Identity()
+        self.act = make_act(act, out_ch) or nn.Identity()
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = self.up(x)
+        return self.act(self.shortcut(x) + self.body(x))
+
+
 class Projection(nn.Module):
     """Conditional term <embed(y), phi(x)> of a projection discriminator (Miyato & Koyama 2018).
 

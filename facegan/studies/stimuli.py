@@ -15,7 +15,6 @@ participants, and a name must not reveal which system made the image.
 from __future__ import annotations
 
 import argparse
-import csv
 import hashlib
 import io
 import itertools
@@ -37,6 +36,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from facegan import pipelines
+from facegan.audio.data import SCENE_OF_SOUND, ClipInfo, read_clip_index  # a negative comes from another scene
 from facegan.data.celeba import celeba_root, read_attributes, split_files
 from facegan.errors import CheckpointMissingError, NoFaceError, UserError
 from facegan.models.attrgan import HAIR_COLOURS
@@ -50,15 +50,6 @@ DISPLAY_SIZE = 256
 """Images are stored at the size participants judge them: the generators' 64-128 px outputs are
 enlarged (bicubic), as the other tabs display them."""
 
-# Sound class -> scene class, the class-level pairing suggested in shared/README.md (dog_bark has no
-# scene and is left out). A negative image comes from a clip whose scene differs.
-SCENE_OF_SOUND = {
-    "sea_waves": "sea",
-    "chainsaw": "forest", "crackling_fire": "forest", "rain": "forest",
-    "car_horn": "street", "siren": "street", "street_music": "street", "engine_idling": "street",
-    "jackhammer": "buildings", "drilling": "buildings",
-    "helicopter": "mountain",
-}
 
 
 @dataclass(frozen=True)
@@ -253,21 +244,12 @@ def scene_generator(name: str) -> SceneGenerator:
     return pipeline(name)
 
 
-@dataclass(frozen=True)
-class Clip:
-    path: str
-    label: str
-    fold: str
-
-
-def read_clips(data: Path) -> list[Clip]:
-    """Labelled clips from ``<data>/sounds/clips.csv`` whose class has a scene."""
-    index = data / "sounds" / "clips.csv"
-    if not index.is_file():
-        raise FileNotFoundError(f"no sound clips index at {index}; pass --data or set FACEGAN_DATA")
-    with open(index, newline="", encoding="utf-8") as f:
-        clips = [Clip(row["path"], row["label"], row["fold"]) for row in csv.DictReader(f)]
-    return [clip for clip in clips if clip.label in SCENE_OF_SOUND]
+def read_clips(data: Path) -> list[ClipInfo]:
+    """Held-out clips (never trained on) whose class has a scene: participants judge unseen sounds."""
+    clips = [clip for clip in read_clip_index(data) if clip.held_out and clip.label in SCENE_OF_SOUND]
+    if len({SCENE_OF_SOUND[clip.label] for clip in clips}) < 2:
+        raise UserError(f"sound studies need held-out clips of two scenes at least; {data}/sounds has fewer")
+    return clips
 
 
 def _sound_trials(
@@ -279,7 +261,10 @@ def _sound_trials(
     trials = []
     for index in tqdm(range(definition.trials), desc=f"stimuli {definition.study_id}", unit="trial"):
         system = definition.systems[index % len(definition.systems)]
-        heard = rng.choice(clips)
+        # Scene first, then a clip of it: street sounds are over half the clips, and every scene
+        # should be heard about equally often.
+        heard_scene = rng.choice(sorted({SCENE_OF_SOUND[c.label] for c in clips}))
+        heard = rng.choice([c for c in clips if SCENE_OF_SOUND[c.label] == heard_scene])
         other = rng.choice([c for c in clips if SCENE_OF_SOUND[c.label] != SCENE_OF_SOUND[heard.label]])
         seed = rng.randrange(2**31)
         options = []

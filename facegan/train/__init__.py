@@ -13,9 +13,13 @@ from facegan.registry import load_registered
 
 RECIPES: dict[str, str] = {
     "attrgan": "facegan.train.attrgan",
+    "audiogan": "facegan.train.audiogan",
     "dcgan": "facegan.train.dcgan",
+    "eggan": "facegan.train.eggan",
     "genegan": "facegan.train.genegan",
     "judge": "facegan.train.judge",
+    "scene_judge": "facegan.train.scene_judge",
+    "sound_classifier": "facegan.train.sound_classifier",
 }
 
 

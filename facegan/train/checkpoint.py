@@ -181,10 +181,13 @@ def export_run(run_dir: Path, name: str, modules: Sequence[str], out_dir: Path |
     return path
 
 
-def load_checkpoint(path: str | os.PathLike) -> tuple[dict[str, dict[str, Tensor]], dict[str, Any]]:
+def load_checkpoint(
+    path: str | os.PathLike, train_command: str = "python -m facegan.train ... --export NAME"
+) -> tuple[dict[str, dict[str, Tensor]], dict[str, Any]]:
     """Weights split per module (``{"G": state_dict}``) and the JSON record of a checkpoint.
 
-    ``path`` may name the .safetensors file, its .json record, or their common stem.
+    ``path`` may name the .safetensors file, its .json record, or their common stem. A missing file
+    raises ``CheckpointMissingError`` naming ``train_command``, the command that makes it.
     """
     stem = Path(path)
     if stem.suffix in (".safetensors", ".json"):
@@ -193,7 +196,7 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[dict[str, dict[str, Tensor
     if not weights.is_file() or not record_path.is_file():
         raise CheckpointMissingError(
             f"checkpoint {stem.name!r} not found at {stem.parent} (needs {weights.name} and {record_path.name}); "
-            "train it with `python -m facegan.train ... --export NAME`"
+            f"train it with `{train_command}`"
         )
     state: dict[str, dict[str, Tensor]] = {}
     for key, value in load_file(str(weights)).items():

@@ -16,8 +16,8 @@ from torch import Tensor
 
 from facegan.data.celeba import CelebADataset, load_image
 from facegan.eval.judge import ATTRIBUTE_NAMES, AttributeJudge, JudgeConfig
-from facegan.train.loop import StepContext, TrainData
-from facegan.train.recipe import RecipeBase, linear_decay
+from facegan.train.loop import TrainData
+from facegan.train.recipe import ClassifierRecipe
 
 NAME = "judge"
 
@@ -32,32 +32,22 @@ class JudgeTrainConfig:
     lr_decay_steps: int = 0  # > 0: decay the LR linearly to 0 over this many steps
 
 
-class JudgeRecipe(RecipeBase):
+class JudgeRecipe(ClassifierRecipe):
     """``AttributeJudge`` trained with BCE-with-logits against the 0/1 attribute vectors."""
 
     name = NAME
-    exported = ("judge",)
 
     def __init__(self, config: JudgeTrainConfig, dataset: CelebADataset, device: torch.device) -> None:
-        super().__init__()
         self.config = config
         self.dataset = dataset
-        self.device = device
         self.judge = AttributeJudge(config.model).to(device)
-        self.nets = {"judge": self.judge}
-        self.opts = {"judge": torch.optim.Adam(self.judge.parameters(), lr=config.lr, betas=config.betas)}
-        if config.lr_decay_steps > 0:
-            self.scheds = {"judge": linear_decay(self.opts["judge"], config.lr_decay_steps)}
+        optimizer = torch.optim.Adam(self.judge.parameters(), lr=config.lr, betas=config.betas)
+        super().__init__("judge", self.judge, optimizer, config.lr_decay_steps)
 
-    def train_step(self, batch: tuple[Tensor, Tensor], step: int, ctx: StepContext) -> dict[str, Tensor]:
-        """One Adam step on the batch; logs the loss and the mean per-attribute training accuracy."""
-        images, labels = batch
-        with ctx.autocast():
-            logits = ctx.nets["judge"](images)
-        loss = F.binary_cross_entropy_with_logits(logits.float(), labels)
-        ctx.optimize("judge", loss)
-        accuracy = ((logits.detach() > 0).float() == labels).float().mean()
-        return {"loss": loss.detach(), "accuracy": accuracy}
+    def loss(self, logits: Tensor, labels: Tensor) -> tuple[Tensor, Tensor]:
+        """Mean BCE over the 40 attributes; accuracy is the mean per-attribute hit rate."""
+        accuracy = ((logits > 0).float() == labels).float().mean()
+        return F.binary_cross_entropy_with_logits(logits, labels), accuracy
 
     def sample(self, n: int) -> Tensor:
         """The first ``n`` training faces, unflipped: read from disk so the global RNG is left alone."""

@@ -1,4 +1,5 @@
-"""What every recipe shares: holding its nets/optimizers/schedulers, and the linear LR decay.
+"""What every recipe shares: holding its nets/optimizers/schedulers, the linear LR decay, and the
+one-network classifier step.
 
 A recipe only builds its networks and writes ``train_step`` and ``sample``; the accessors the
 ``Trainer`` calls (``modules``, ``optimizers``, ``schedulers``, ``export_modules``) live here once.
@@ -6,8 +7,14 @@ A recipe only builds its networks and writes ``train_step`` and ``sample``; the 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
-from torch import nn
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+if TYPE_CHECKING:
+    from facegan.train.loop import StepContext
 
 
 class RecipeBase:
@@ -49,3 +56,33 @@ def linear_decay(
         return min(1.0, max(0.0, (total_steps - step) / span))
 
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+class ClassifierRecipe(RecipeBase):
+    """One network, one optimizer, a classification loss: the judges and the sound encoder.
+
+    Batches are ``(inputs, labels)``; subclasses override ``loss`` when it is not plain cross-entropy
+    and write ``sample``.
+    """
+
+    def __init__(self, key: str, net: nn.Module, optimizer: torch.optim.Optimizer, lr_decay_steps: int = 0) -> None:
+        super().__init__()
+        self.key = key
+        self.exported = (key,)
+        self.nets = {key: net}
+        self.opts = {key: optimizer}
+        if lr_decay_steps > 0:
+            self.scheds = {key: linear_decay(optimizer, lr_decay_steps)}
+
+    def loss(self, logits: Tensor, labels: Tensor) -> tuple[Tensor, Tensor]:
+        """(loss, accuracy) for fp32 logits: cross-entropy over classes by default."""
+        return F.cross_entropy(logits, labels), (logits.argmax(1) == labels).float().mean()
+
+    def train_step(self, batch: tuple[Tensor, Tensor], step: int, ctx: StepContext) -> dict[str, Tensor]:
+        """One optimizer step; logs the loss and the batch accuracy."""
+        inputs, labels = batch
+        with ctx.autocast():
+            logits = ctx.nets[self.key](inputs)
+        loss, accuracy = self.loss(logits.float(), labels)
+        ctx.optimize(self.key, loss)
+        return {"loss": loss.detach(), "accuracy": accuracy.detach()}

@@ -1,19 +1,182 @@
-"""AU editing tab: fine-grained expression editing with continuous Action Units (EGGAN, paper 001)."""
+"""AU editing tab: fine-grained expression editing with continuous Action Units (EGGAN, paper 001).
+
+The uploaded photo is detected, aligned, measured and encoded once (``AUEditor.encode``) and kept in
+the session's state; a slider move then costs one generator pass and a paste-back.
+"""
 
 from __future__ import annotations
 
-from facegan.ui.common import checkpoint_or_notice, not_wired_notice
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+import gradio as gr
+import imageio.v2 as imageio
+import numpy as np
+
+from facegan.faces import ACTION_UNITS, prepare_face
+from facegan.faces.aus import AU_MAX
+from facegan.pipelines import EXPRESSION_PRESETS, AUEditor, EncodedFace, preset_aus
+from facegan.ui.common import EXAMPLES_DIR, checkpoint_or_notice, for_display, user_errors
 
 DESCRIPTION = (
     "Edit a face's expression one facial Action Unit at a time. The photo's current AU intensities "
     "are estimated and shown as continuous sliders (inner brow raiser AU1, lip corner puller AU12, "
     "jaw drop AU26, ...); moving a slider regenerates the face with that intensity, EGGAN-style, "
-    "keeping the person's identity."
+    "keeping the person's identity. Pick a target expression (a preset or a second photo) and move "
+    "α to interpolate from the face's own expression to it; export the interpolation as GIF or MP4."
 )
+TRAIN_COMMAND = "python -m facegan.train eggan --export eggan"
+NOTE_AU9 = (
+    "AU9 (nose wrinkler) cannot be measured by our annotator (MediaPipe never fires noseSneer), so "
+    "the model never saw it vary and its slider has little effect; AU6 is derived from eye squint × smile."
+)
+EXAMPLES = [str(EXAMPLES_DIR / "astronaut.jpg"), str(EXAMPLES_DIR / "grace_hopper.jpg")]
+FORMATS = ("GIF", "MP4")
+STRIP_FPS = 8
+SLIDERS_PER_ROW = 3
+
+
+@lru_cache(maxsize=1)
+def pipeline() -> AUEditor:
+    return AUEditor()
+
+
+def slider_label(number: int, name: str) -> str:
+    return f"AU{number} · {name}"
+
+
+def _require(face: EncodedFace | None) -> EncodedFace:
+    if face is None:
+        raise gr.Error("Upload a photo with a face first.")
+    return face
+
+
+def _render(face: EncodedFace, aus: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    edit = pipeline().edit(face, aus)
+    return edit.photo, for_display(edit.output)
+
+
+@user_errors
+def load_photo(photo: str | None) -> tuple:
+    """On upload: encode the face once, set the sliders to its own AUs and show its reconstruction."""
+    if photo is None:
+        return (None, None, None, *[gr.update()] * len(ACTION_UNITS))
+    face = pipeline().encode(photo)
+    result, crop = _render(face, face.aus)
+    return (face, result, crop, *[round(float(v), 2) for v in face.aus])
+
+
+@user_errors
+def render_sliders(face: EncodedFace | None, *aus: float) -> tuple[np.ndarray, np.ndarray]:
+    """A slider moved: the face with exactly the slider values."""
+    return _render(_require(face), np.asarray(aus, dtype=np.float32))
+
+
+@user_errors
+def target_from_photo(photo: str | None) -> np.ndarray | None:
+    """The AUs of a second photo's face, the target expression (its identity is not used)."""
+    return None if photo is None else prepare_face(photo).aus()
+
+
+@user_errors
+def target_from_preset(name: str | None) -> np.ndarray | None:
+    return None if not name else preset_aus(name)
+
+
+def blend(face: EncodedFace, target: np.ndarray | None, alpha: float) -> np.ndarray:
+    """Eq. 8's condition u_i + alpha (u_t - u_i); the face's own AUs while no target is chosen."""
+    if target is None:
+        return face.aus
+    return face.aus + float(alpha) * (np.asarray(target, dtype=np.float32) - face.aus)
+
+
+@user_errors
+def apply_alpha(face: EncodedFace | None, target: np.ndarray | None, alpha: float) -> tuple:
+    """α or the target changed: move every slider to the interpolated AUs and render them."""
+    if face is None:
+        return (None, None, *[gr.update()] * len(ACTION_UNITS))
+    aus = np.clip(blend(face, target, alpha), 0, AU_MAX)
+    return (*_render(face, aus), *[round(float(v), 2) for v in aus])
+
+
+def write_animation(frames: list[np.ndarray], fmt: str, fps: int = STRIP_FPS) -> Path:
+    """Frames (looping back and forth for the GIF) to a temporary .gif or H.264 .mp4 file."""
+    if fmt not in FORMATS:
+        raise ValueError(f"choose a format from {', '.join(FORMATS)}, not {fmt!r}")
+    path = Path(tempfile.mkdtemp(prefix="facegan_eggan_")) / f"interpolation.{fmt.lower()}"
+    if fmt == "GIF":
+        imageio.mimsave(path, frames + frames[-2:0:-1], duration=1000 / fps, loop=0)
+    else:
+        imageio.mimsave(path, frames, fps=fps, codec="libx264", pixelformat="yuv420p", macro_block_size=16)
+    return path
+
+
+@user_errors
+def export_strip(face: EncodedFace | None, target: np.ndarray | None, frames: float, fmt: str) -> tuple:
+    """Eq. 8 from the face's AUs (α = 0) to the target (α = 1): the strip as one image, and an animation."""
+    face = _require(face)
+    if target is None:
+        raise gr.Error("Choose a target expression first (a preset or a second photo).")
+    crops = [for_display(crop) for crop in pipeline().interpolate(face, np.asarray(target), int(frames))]
+    return np.concatenate(crops, axis=1), str(write_animation(crops, fmt))
+
+
+@user_errors
+def api_edit(photo: str | None, *aus: float) -> np.ndarray:
+    """API: the full photo with the face's AUs set to the 17 given intensities (AU1 ... AU45 order)."""
+    if photo is None:
+        raise gr.Error("No photo was given.")
+    return pipeline().edit(pipeline().encode(photo), np.asarray(aus, dtype=np.float32)).photo
 
 
 def build_tab() -> None:
     """Lay out the tab's contents; must be called inside a ``gr.Tab``."""
-    checkpoint = checkpoint_or_notice("eggan.safetensors", "python -m facegan.train eggan", DESCRIPTION)
-    if checkpoint is not None:
-        not_wired_notice(checkpoint)
+    if checkpoint_or_notice("eggan.safetensors", TRAIN_COMMAND, DESCRIPTION) is None:
+        return
+    face, target = gr.State(), gr.State()
+    with gr.Row():
+        photo = gr.Image(label="Photo", type="filepath", sources=["upload", "webcam", "clipboard"])
+        result = gr.Image(label="Edited photo", interactive=False)
+        crop = gr.Image(label="Edited face", interactive=False, height=256)
+    gr.Examples([[path] for path in EXAMPLES], inputs=[photo])
+    gr.Markdown(NOTE_AU9)
+    sliders = []
+    for row in range(0, len(ACTION_UNITS), SLIDERS_PER_ROW):
+        with gr.Row():
+            for au in ACTION_UNITS[row : row + SLIDERS_PER_ROW]:
+                label = slider_label(au.number, au.name)
+                sliders.append(gr.Slider(0, AU_MAX, value=0, step=0.05, label=label, elem_id=f"au{au.number}"))
+    gr.Markdown("### Target expression and interpolation")
+    with gr.Row():
+        with gr.Column():
+            preset = gr.Dropdown(list(EXPRESSION_PRESETS), value=None, label="Preset (FACS combination)")
+            target_photo = gr.Image(label="…or a target photo", type="filepath", height=192)
+        with gr.Column():
+            alpha = gr.Slider(0, 1, value=0, step=0.05, label="α: source → target", elem_id="au_alpha")
+            frames = gr.Slider(*AUEditor.FRAMES_RANGE, value=8, step=1, label="Strip frames")
+            fmt = gr.Radio(list(FORMATS), value="GIF", label="Animation format")
+            export = gr.Button("Export interpolation strip", variant="primary")
+    strip = gr.Image(label="Interpolation strip (α = 0 → 1)", interactive=False)
+    animation = gr.File(label="Animation")
+
+    photo.change(load_photo, photo, [face, result, crop, *sliders], api_visibility="private")
+    for slider in sliders:
+        slider.input(
+            render_sliders, [face, *sliders], [result, crop], trigger_mode="always_last",
+            show_progress="hidden", api_visibility="private",
+        )  # fmt: skip
+    blended = [result, crop, *sliders]
+    preset.change(target_from_preset, preset, target, api_visibility="private").then(
+        apply_alpha, [face, target, alpha], blended, api_visibility="private"
+    )
+    target_photo.change(target_from_photo, target_photo, target, api_visibility="private").then(
+        apply_alpha, [face, target, alpha], blended, api_visibility="private"
+    )
+    alpha.input(
+        apply_alpha, [face, target, alpha], blended, trigger_mode="always_last", show_progress="hidden",
+        api_visibility="private",
+    )  # fmt: skip
+    export.click(export_strip, [face, target, frames, fmt], [strip, animation], api_visibility="private")
+    # API: a photo and 17 intensities in, the edited photo out (a button no one sees triggers it).
+    gr.Button(visible=False).click(api_edit, [photo, *sliders], result, api_name="au_edit")

@@ -1,20 +1,92 @@
-"""Sound to scene tab: generate a scene photo from a sound clip (paper 004)."""
+"""Sound to scene tab: generate scene photos from a sound clip (paper 004), with a volume control."""
 
 from __future__ import annotations
 
-from facegan.ui.common import checkpoint_or_notice, not_wired_notice
+from functools import lru_cache
+
+import gradio as gr
+import numpy as np
+
+from facegan.audio.data import SCENE_OF_SOUND
+from facegan.audio.io import SAMPLE_RATE, to_pcm16
+from facegan.audio.synth import siren
+from facegan.pipelines import PreparedSound, SoundToScene
+from facegan.ui.common import EXAMPLES_DIR, checkpoint_or_notice, for_display, user_errors
 
 DESCRIPTION = (
     "Upload or record a sound (sea waves, rain, a siren, a jackhammer, ...) and the generator "
-    "draws a 64x64 scene it suggests: sea, forest, street, buildings or mountains. A volume slider "
-    "scales the sound's loudness so you can see how the scene changes with it."
+    "draws 64x64 scenes it suggests: sea, forest, street, buildings or mountains. The volume slider "
+    "scales the sound's loudness; the generator was trained so that louder means closer, and the "
+    "row below shows the same scene at 0.5x, 1x, 2x and 3x the volume."
 )
+TRAIN_COMMAND = "python -m facegan.train audiogan --export audiogan"
+EXAMPLES = sorted(str(path) for path in EXAMPLES_DIR.glob("synth_*.ogg"))
+MAX_IMAGES = 8
+
+
+@lru_cache(maxsize=1)
+def pipeline() -> SoundToScene:
+    """The shipped model, warmed up: librosa compiles its kernels on first use (seconds, once)."""
+    model = SoundToScene()
+    model.prepare((SAMPLE_RATE, siren(0.5)))
+    return model
+
+
+def _prepare(audio: str | None) -> PreparedSound:
+    if audio is None:
+        raise gr.Error("Upload or record a sound first.")
+    return pipeline().prepare(audio)
+
+
+def sound_label(probabilities: dict[str, float]) -> dict[str, float]:
+    """Class probabilities keyed "class → scene" (dog barks have no scene here)."""
+    return {f"{name} → {SCENE_OF_SOUND.get(name, 'no scene')}": p for name, p in probabilities.items()}
+
+
+@user_errors
+def generate(audio: str | None, volume: float, seed: float, count: float) -> tuple:
+    """Predicted class, ``count`` scenes at ``volume`` (seeds seed, seed+1, ...), and the volume row."""
+    model = pipeline()
+    prepared = _prepare(audio)
+    volume, seed = float(volume), int(seed)
+    scenes = model.generate(prepared, volume, range(seed, seed + int(count)))
+    row = [for_display(model.generate(prepared, gain, [seed])[0]) for gain in model.VOLUME_ROW]
+    players = [(SAMPLE_RATE, to_pcm16(prepared.window, gain)) for gain in model.VOLUME_ROW]
+    label = sound_label(model.classify(prepared, volume))
+    return (label, [for_display(image) for image in scenes], *row, *players)
+
+
+@user_errors
+def scene(audio: str | None, volume: float = 1.0, seed: float = 0) -> np.ndarray:
+    """API: one 64x64 scene for the sound at ``volume`` with noise seed ``seed``."""
+    return pipeline().generate(_prepare(audio), float(volume), [int(seed)])[0]
 
 
 def build_tab() -> None:
     """Lay out the tab's contents; must be called inside a ``gr.Tab``."""
-    checkpoint = checkpoint_or_notice(
-        "audiogan.safetensors", "python -m facegan.train audiogan", DESCRIPTION
-    )
-    if checkpoint is not None:
-        not_wired_notice(checkpoint)
+    if checkpoint_or_notice("audiogan.safetensors", TRAIN_COMMAND, DESCRIPTION) is None:
+        return
+    low, high = SoundToScene.GAIN_RANGE
+    with gr.Row():
+        with gr.Column(scale=1):
+            audio = gr.Audio(label="Sound", type="filepath", sources=["upload", "microphone"])
+            volume = gr.Slider(low, high, value=1.0, step=0.05, label="Volume (x)")
+            seed = gr.Number(label="Seed", value=0, precision=0, minimum=0)
+            count = gr.Slider(1, MAX_IMAGES, value=4, step=1, label="Scenes")
+            run = gr.Button("Generate", variant="primary")
+            gr.Examples([[path] for path in EXAMPLES], inputs=[audio], label="Synthetic example sounds")
+        with gr.Column(scale=2):
+            label = gr.Label(label="Predicted sound class → scene", num_top_classes=3)
+            gallery = gr.Gallery(label="Generated scenes", columns=4, height=300)
+    gr.Markdown("### The same sound and seed at four volumes (the paper's Table 3)")
+    row, players = [], []
+    with gr.Row():
+        for gain in SoundToScene.VOLUME_ROW:
+            with gr.Column(min_width=160):
+                row.append(gr.Image(label=f"{gain:g}x", interactive=False, height=200))
+                players.append(gr.Audio(label=f"Sound at {gain:g}x", interactive=False))
+    outputs = [label, gallery, *row, *players]
+    run.click(generate, [audio, volume, seed, count], outputs, api_visibility="private")
+    volume.release(generate, [audio, volume, seed, count], outputs, api_visibility="private")
+    # API: a sound, a volume and a seed in, one scene out (a button no one sees triggers it).
+    gr.Button(visible=False).click(scene, [audio, volume, seed], row[1], api_name="sound_to_scene")

@@ -1,0 +1,58 @@
+"""The learned sound encoder: a small CNN over log-mel, trained as a sound classifier.
+
+It takes SoundNet's role in the paper (Fig. 1): its 256-d penultimate activation is the sound vector
+``s`` of the "learned" feature type. It is trained on the shared labelled clips only
+(``python -m facegan.train sound_classifier``), on the training folds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from facegan.nn.blocks import ConvNormAct
+
+
+@dataclass
+class EncoderConfig:
+    """Architecture plus the fixed input scaling; saved with the weights so loading needs nothing else."""
+
+    n_mels: int = 64
+    width: int = 16  # channels of the first stage; each of the 4 stages doubles them
+    embed_dim: int = 256
+    num_classes: int = 12
+    dropout: float = 0.3
+    db_mean: float = -60.0  # global (not per-clip) scaling of the dB input, so the level survives
+    db_std: float = 20.0
+
+
+class SoundEncoder(nn.Module):
+    """log-mel [B, n_mels, T] in dB -> 4 x (conv-BN-ReLU, 2x2 max-pool) -> mean pool -> 256-d -> classes."""
+
+    def __init__(self, config: EncoderConfig | None = None) -> None:
+        super().__init__()
+        self.config = config = config or EncoderConfig()
+        layers: list[nn.Module] = []
+        in_ch = 1
+        for stage in range(4):
+            out_ch = config.width * 2**stage
+            layers += [ConvNormAct(in_ch, out_ch, 3, norm="batch"), nn.MaxPool2d(2)]
+            in_ch = out_ch
+        self.features = nn.Sequential(*layers)
+        self.embedding = nn.Sequential(nn.Linear(in_ch, config.embed_dim), nn.ReLU(inplace=True))
+        self.head = nn.Sequential(nn.Dropout(config.dropout), nn.Linear(config.embed_dim, config.num_classes))
+
+    def embed(self, logmel_db: Tensor) -> Tensor:
+        """The 256-d sound vector (post-ReLU) of each clip."""
+        x = (logmel_db[:, None] - self.config.db_mean) / self.config.db_std
+        return self.embedding(self.features(x).mean(dim=(2, 3)))
+
+    def forward(self, logmel_db: Tensor) -> Tensor:
+        """Sound-class logits [B, num_classes]."""
+        return self.head(self.embed(logmel_db))
+
+    @torch.inference_mode()
+    def probabilities(self, logmel_db: Tensor) -> Tensor:
+        return self(logmel_db).float().softmax(dim=1)

@@ -1,0 +1,43 @@
+"""CelebA faces with their 17 Action Unit intensities, from the annotation cache (``facegan.data.annotate``)."""
+
+from __future__ import annotations
+
+import os
+
+import torch
+from torch import Tensor
+
+from facegan.data.annotate import load_annotations
+from facegan.data.celeba import CelebADataset
+
+
+class CelebAAUDataset(CelebADataset):
+    """(image in [-1, 1], AU intensities [17] on the 0-5 scale) pairs; images without a face are left out.
+
+    AUs average left and right blendshapes, so a horizontal flip (``flip``) leaves them unchanged.
+    """
+
+    def __init__(
+        self,
+        data: str | os.PathLike | None = None,
+        split: str = "train",
+        resolution: int = 128,
+        flip: bool = False,
+        limit: int | None = None,
+        annotations: str | os.PathLike | None = None,
+    ) -> None:
+        super().__init__(data, split, resolution, (), flip, limit=None)
+        table = load_annotations(annotations)
+        rows = table.index()
+        keep = [name for name in self.files if name in rows and table.found[rows[name]]][:limit]
+        if not keep:
+            raise FileNotFoundError(
+                f"no annotated faces in CelebA split {split!r}; run `python -m facegan.data.annotate`"
+            )
+        self.files = keep
+        self.labels = self.labels[: len(keep)]
+        self.aus = torch.from_numpy(table.aus()[[rows[name] for name in keep]])
+
+    def __getitem__(self, index: int) -> tuple[Tensor, Tensor]:
+        image, _ = super().__getitem__(index)
+        return image, self.aus[index]

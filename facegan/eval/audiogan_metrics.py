@@ -1,0 +1,313 @@
+"""``python -m facegan.eval audiogan``: the paper's Tables 2-4 on held-out clips, plus volume and shortcut checks.
+
+All generated images come from the held-out folds (``HELD_OUT_FOLDS``: UrbanSound8K fold 3, ESC-10
+fold 4), never trained on by the sound classifier or any GAN, through the same front end as the app.
+Every image is scored by the independent scene judge (``facegan.eval.scene_judge``), never by a GAN's
+discriminator:
+
+- judges: the scene judge's val accuracy (its own photos) and the sound classifier's held-out accuracy;
+- Table 4 ladder: an Inception-style score (judge softmax, 10 splits, mean ± std) and the class-match
+  accuracy (judge's arg-max = the clip's scene; overall, and averaged over the five scenes, since
+  street clips are 56% of the held-out set) of ``--samples`` images per clip, for the real-image
+  upper bound (val photos of each clip's scene), every trained rung (same steps each) and the
+  shipped model;
+- Table 2: the same for the full model with each trained feature type (same steps as the ladder);
+- volume and the tab use the shipped model (``audiogan``);
+- volume (Table 3): each clip at 0.5/1/2/3x gain with a fixed z; the zoom estimate is the ratio of
+  mean gradient magnitudes of the 1x image and the gain's image (zooming in by f stretches edges by
+  f, so the ratio tracks f). As calibration, the same estimate on real photos zoomed exactly as the
+  distance augmentation would zoom them for those clips at those gains, next to that zoom itself.
+  Also the mean pixel change from 1x, the class match per gain, and whether the estimate rises
+  monotonically;
+- shortcut probe: how well a logistic regression tells ESC-10 from UrbanSound8K dog barks (the only
+  class recorded by both) from the sound features, with the naive front end (zero-padding) and the
+  app's (silence trimmed, looped): balanced accuracy, 5-fold cross-validated, chance = 50%.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from torch import Tensor
+
+from facegan.audio.data import GAN_SCENES, HELD_OUT_FOLDS, SCENE_OF_SOUND, SOUND_CLASSES, ClipCache, clip_cache
+from facegan.audio.features import FeaturizerConfig, SoundFeaturizer
+from facegan.data.scenes import SCENE_CLASSES, load_scenes, to_unit
+from facegan.errors import CheckpointMissingError
+from facegan.eval.judge import AttributeJudge
+from facegan.eval.scene_judge import inception_score, load_scene_judge, scene_probabilities
+from facegan.paths import checkpoint_dir
+from facegan.pipelines import SoundToScene
+from facegan.audio.features import level_db
+from facegan.train.audiogan import GAINS_DB, zoom, zoom_for_level
+
+LADDER = (
+    ("(c) conditional GAN", "audiogan_cgan"),
+    ("(d) + spectral norm", "audiogan_sn"),
+    ("(e) + hinge loss", "audiogan_hinge"),
+    ("(f) + projection discriminator", "audiogan_projection"),
+    ("(g) + auxiliary classifier (full)", "audiogan_full"),
+    ("shipped full model (same recipe, trained longer)", "audiogan"),
+)
+FEATURE_ROWS = (
+    ("spectrogram", "audiogan_spectrogram"),
+    ("log-mel (fbank)", "audiogan_logmel"),
+    ("MFCC", "audiogan_mfcc"),
+    ("learned encoder", "audiogan_full"),
+)
+GAINS = SoundToScene.VOLUME_ROW
+
+
+def add_args(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("audiogan")
+    group.add_argument("--samples", type=int, default=4, help="images per held-out clip (default 4)")
+    group.add_argument("--splits", type=int, default=10, help="Inception-score splits (default 10)")
+
+
+def _available(name: str) -> bool:
+    return (checkpoint_dir() / f"{name}.safetensors").is_file()
+
+
+def _scores(probabilities: Tensor, targets: Tensor, splits: int) -> dict[str, float]:
+    mean, std = inception_score(probabilities.numpy(), splits)
+    hits = (probabilities.argmax(1) == targets).float()
+    per_scene = [float(hits[targets == k].mean()) for k in targets.unique().tolist()]
+    return {
+        "inception_score": round(mean, 3), "inception_std": round(std, 3),
+        "class_match": round(float(hits.mean()), 4), "balanced_class_match": round(float(np.mean(per_scene)), 4),
+    }  # fmt: skip
+
+
+@torch.inference_mode()
+def generate(model: SoundToScene, cache: ClipCache, rows: np.ndarray, samples: int, gain_db: float = 0.0) -> Tensor:
+    """``samples`` images per clip [len(rows) * samples, 3, 64, 64], z seeded by (clip, sample)."""
+    logmel = torch.from_numpy(cache.logmel[rows]) + gain_db
+    logspec = torch.from_numpy(cache.logspec[rows]) + gain_db
+    s = model.features(logmel, logspec).repeat_interleave(samples, dim=0)
+    z = torch.randn(len(s), model.config.z_dim, generator=torch.Generator().manual_seed(0))
+    return torch.cat([model.generator(s[i : i + 256], z[i : i + 256]) for i in range(0, len(s), 256)]).float()
+
+
+def real_upper_bound(targets: Tensor, data: str | None) -> Tensor:
+    """One val photo of each target scene (drawn with a fixed seed), as images in [-1, 1]."""
+    images, labels = load_scenes(data, "val")
+    rng = np.random.default_rng(0)
+    pools = {k: np.flatnonzero(labels.numpy() == k) for k in targets.unique().tolist()}
+    return to_unit(images[[int(rng.choice(pools[int(t)])) for t in targets]])
+
+
+def gradient_energy(images: Tensor) -> Tensor:
+    """Mean absolute finite-difference gradient of each image's luminance [N]."""
+    grey = images.mean(dim=1)
+    return (grey.diff(dim=1).abs().mean(dim=(1, 2)) + grey.diff(dim=2).abs().mean(dim=(1, 2))) / 2
+
+
+def zoom_estimate(reference: Tensor, images: Tensor) -> float:
+    """Geometric mean over images of gradient(reference) / gradient(image): ~f for a zoom by f."""
+    ratio = gradient_energy(reference) / gradient_energy(images).clamp_min(1e-6)
+    return float(ratio.log().mean().exp())
+
+
+@torch.inference_mode()
+def volume_effect(
+    model: SoundToScene, judge: AttributeJudge, cache: ClipCache, rows: np.ndarray, targets: Tensor, data: str | None
+) -> dict[str, Any]:
+    """Table 3 measured: zoom estimate, change from 1x and class match at each gain, plus calibration."""
+    by_gain = {g: generate(model, cache, rows, 1, 20 * float(np.log10(g))) for g in GAINS}
+    unit = by_gain[1.0]
+    zooms = [zoom_estimate(unit, by_gain[g]) for g in GAINS]
+    config = model.record["config"]
+    references = torch.tensor([config["reference_level_db"][cache.clips[i].label] for i in rows])
+    relative_db = level_db(torch.from_numpy(cache.logmel[rows])) - references
+    trained = {g: zoom_for_level(relative_db + 20 * float(np.log10(g)), config["zoom_exponent"]) for g in GAINS}
+    photos = real_upper_bound(targets, data)
+    calibration = [zoom_estimate(zoom(photos, trained[1.0]), zoom(photos, trained[g])) for g in GAINS]
+    match = [
+        float((scene_probabilities(judge, by_gain[g]).argmax(1) == targets).float().mean()) for g in GAINS
+    ]
+    return {
+        "gains": list(GAINS),
+        "zoom_estimate": [round(z, 4) for z in zooms],
+        "monotonic": bool(np.all(np.diff(zooms) > 0)),
+        "mean_abs_change_from_1x": [round(float((by_gain[g] - unit).abs().mean() / 2), 4) for g in GAINS],
+        "class_match": [round(m, 4) for m in match],
+        "trained_zoom_vs_1x": [round(float((trained[g] / trained[1.0]).log().mean().exp()), 4) for g in GAINS],
+        "calibration_zoom_estimate_on_photos": [round(z, 4) for z in calibration],
+    }
+
+
+def _probe(features: np.ndarray, sources: np.ndarray) -> float:
+    """5-fold balanced accuracy of a logistic regression predicting the source."""
+    probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000, class_weight="balanced", C=1.0))
+    folds = StratifiedKFold(5, shuffle=True, random_state=0)
+    return round(float(cross_val_score(probe, features, sources, cv=folds, scoring="balanced_accuracy").mean()), 4)
+
+
+@torch.inference_mode()
+def shortcut_probe(featurizer: SoundFeaturizer, data: str | None) -> dict[str, Any]:
+    """Source-probe accuracy on dog barks: naive front end, the app's, and the app's at the random
+    training gains (-6 to +10 dB) that the classifier and the GAN actually see."""
+    result: dict[str, Any] = {"class": "dog_bark", "chance": 0.5}
+    for label, trim, augment in (("before", False, False), ("after", True, False), ("after_random_gain", True, True)):
+        cache = clip_cache(data, trim=trim)
+        rows = np.array([i for i, c in enumerate(cache.clips) if c.label == "dog_bark"])
+        sources = np.array([cache.clips[i].source for i in rows])
+        shift = np.random.default_rng(0).choice(GAINS_DB, len(rows)) if augment else np.zeros(len(rows))
+        shift = torch.from_numpy(shift).float()
+        logmel = torch.from_numpy(cache.logmel[rows]) + shift[:, None, None]
+        logspec = torch.from_numpy(cache.logspec[rows]) + shift[:, None]
+        vectors = {}
+        for kind in ("logmel", "learned"):
+            probe_featurizer = SoundFeaturizer(FeaturizerConfig(kind, featurizer.config.encoder))
+            probe_featurizer.encoder.load_state_dict(featurizer.encoder.state_dict())
+            vectors[kind] = probe_featurizer.eval().raw(logmel, logspec).numpy()
+        level = vectors["logmel"][:, -1:]
+        result[label] = {
+            "logmel": _probe(vectors["logmel"], sources),
+            "spectral_shape": _probe(vectors["logmel"][:, :-1] - level, sources),
+            "learned": _probe(vectors["learned"], sources),
+            "level_only": _probe(level, sources),
+        }
+        result["counts"] = {str(s): int((sources == s).sum()) for s in np.unique(sources)}
+    return result
+
+
+@torch.inference_mode()
+def classifier_accuracy(featurizer: SoundFeaturizer, cache: ClipCache) -> dict[str, float]:
+    """Held-out accuracy of the sound classifier: sound class, and the scene its class maps to."""
+    rows = cache.select(held_out=True)
+    probabilities = featurizer.encoder.probabilities(torch.from_numpy(cache.logmel[rows]))
+    predicted = [SOUND_CLASSES[k] for k in probabilities.argmax(1).tolist()]
+    truth = [cache.clips[i].label for i in rows]
+    scene_pairs = [(SCENE_OF_SOUND.get(p), SCENE_OF_SOUND[t]) for p, t in zip(predicted, truth) if t in SCENE_OF_SOUND]
+    return {
+        "clips": len(rows),
+        "sound_class_accuracy": round(float(np.mean([p == t for p, t in zip(predicted, truth)])), 4),
+        "scene_accuracy": round(float(np.mean([p == t for p, t in scene_pairs])), 4),
+    }
+
+
+@torch.inference_mode()
+def judge_accuracy(judge: AttributeJudge, data: str | None) -> dict[str, Any]:
+    images, labels = load_scenes(data, "val")
+    predicted = scene_probabilities(judge, to_unit(images)).argmax(1)
+    per_class = {
+        scene: round(float((predicted[labels == k] == k).float().mean()), 4) for k, scene in enumerate(SCENE_CLASSES)
+    }
+    accuracy = round(float((predicted == labels).float().mean()), 4)
+    return {"val_images": len(labels), "accuracy": accuracy, "per_class": per_class}
+
+
+def _score_rows(
+    rows: tuple[tuple[str, str], ...], judge: AttributeJudge, cache: ClipCache, clip_rows: np.ndarray,
+    targets: Tensor, args: argparse.Namespace,
+) -> list[dict[str, Any]]:  # fmt: skip
+    scored = []
+    for label, name in rows:
+        if not _available(name):
+            continue
+        model = SoundToScene(name)
+        probabilities = scene_probabilities(judge, generate(model, cache, clip_rows, args.samples))
+        record = model.record
+        scored.append({
+            "row": label, "checkpoint": name, "steps": record["steps"], "wall_time_s": round(record["wall_time_s"]),
+            "features": record["config"]["features"]["kind"], **_scores(probabilities, targets, args.splits),
+        })  # fmt: skip
+    return scored
+
+
+def _table(title: str, rows: list[dict[str, Any]]) -> str:
+    lines = [
+        f"| {title} | steps | Inception-style score (judge) | class match | class match, mean over scenes |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for r in rows:
+        score = f"{r['inception_score']:.2f} ± {r['inception_std']:.2f}"
+        match = f"{r['class_match']:.1%} | {r['balanced_class_match']:.1%}"
+        lines.append(f"| {r['row']} | {r.get('steps', '')} | {score} | {match} |")
+    return "\n".join(lines)
+
+
+def markdown(result: dict[str, Any]) -> str:
+    judge, sounds = result["scene_judge"], result["sound_classifier"]
+    v, p = result.get("volume"), result["shortcut"]
+    lines = [
+        f"Scene judge val accuracy: {judge['accuracy']:.1%} ({judge['val_images']} photos, 6 classes). "
+        f"Sound classifier held-out accuracy: {sounds['sound_class_accuracy']:.1%} (12 classes), "
+        f"{sounds['scene_accuracy']:.1%} by scene ({sounds['clips']} clips).",
+        f"Held-out clips: {result['clips']} x {result['samples_per_clip']} images each.",
+        "",
+        _table("Model (Table 4)", [result["upper_bound"], *result["ladder"]]),
+        "",
+        _table("Features, full model (Table 2)", result["features"]),
+    ]
+    if v:
+        lines += [
+            "",
+            "| Volume (shipped model) | " + " | ".join(f"{g:g}x" for g in v["gains"]) + " |",
+            "| --- |" + " ---: |" * len(v["gains"]),
+            "| zoom estimate vs 1x | " + " | ".join(f"{z:.3f}" for z in v["zoom_estimate"]) + " |",
+            "| mean abs change from 1x | " + " | ".join(f"{c:.4f}" for c in v["mean_abs_change_from_1x"]) + " |",
+            "| class match | " + " | ".join(f"{m:.1%}" for m in v["class_match"]) + " |",
+            "| zoom the training photos had, vs 1x | " + " | ".join(f"{z:.3f}" for z in v["trained_zoom_vs_1x"]) + " |",
+            "| estimate on photos zoomed that way | "
+            + " | ".join(f"{z:.3f}" for z in v["calibration_zoom_estimate_on_photos"]) + " |",
+            f"Monotonic zoom estimate: {'yes' if v['monotonic'] else 'no'}.",
+        ]
+    lines += [
+        "",
+        f"| Source probe on {p['class']} ({', '.join(f'{k} {v}' for k, v in p['counts'].items())}) | log-mel s | "
+        "spectral shape (level removed) | "
+        "learned s | level only |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for stage, name in (
+        ("before", "naive front end (zero-padded)"),
+        ("after", "app front end (trimmed, looped)"),
+        ("after_random_gain", "app front end at random training gains"),
+    ):
+        r = p[stage]
+        lines.append(
+            f"| {name} | {r['logmel']:.1%} | {r['spectral_shape']:.1%} | {r['learned']:.1%} | {r['level_only']:.1%} |"
+        )
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    if not _available("audiogan"):
+        raise CheckpointMissingError(
+            "checkpoints/audiogan.safetensors is missing; train it with "
+            "`python -m facegan.train audiogan --export audiogan`"
+        )
+    judge = load_scene_judge(args.device)
+    cache = clip_cache(args.data)
+    clip_rows = cache.select(held_out=True, with_scene=True)
+    scenes = [SCENE_CLASSES.index(SCENE_OF_SOUND[cache.clips[i].label]) for i in clip_rows]
+    targets = torch.tensor(scenes).repeat_interleave(args.samples)
+    full = SoundToScene("audiogan")
+    upper = real_upper_bound(targets, args.data)
+    result: dict[str, Any] = {
+        "held_out_folds": HELD_OUT_FOLDS,
+        "clips": len(clip_rows),
+        "samples_per_clip": args.samples,
+        "scenes_drawn": list(GAN_SCENES),
+        "scene_judge": judge_accuracy(judge, args.data),
+        "sound_classifier": classifier_accuracy(full.features, cache),
+        "upper_bound": {
+            "row": "(a) upper bound (real val photos)",
+            **_scores(scene_probabilities(judge, upper), targets, args.splits),
+        },
+        "ladder": _score_rows(LADDER, judge, cache, clip_rows, targets, args),
+        "features": _score_rows(FEATURE_ROWS, judge, cache, clip_rows, targets, args),
+        "volume": volume_effect(full, judge, cache, clip_rows, torch.tensor(scenes), args.data),
+        "shortcut": shortcut_probe(full.features, args.data),
+    }
+    print(markdown(result))
+    return result

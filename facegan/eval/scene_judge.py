@@ -1,0 +1,50 @@
+"""The independent scene judge: a CNN that tells the six scene classes apart, trained on photos alone.
+
+It plays the Inception model's role in the paper's Tables 2 and 4: generated scenes are scored by
+this network, never by the GAN's own discriminator. It is the attribute judge's architecture
+(``AttributeJudge``) with a six-way softmax head, trained on the scene train split
+(``python -m facegan.train scene_judge``); its val accuracy is reported by ``python -m facegan.eval
+audiogan``. ``inception_score`` is the paper's score with this judge in place of Inception v3.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from facegan.data.scenes import SCENE_CLASSES
+from facegan.eval.judge import AttributeJudge, JudgeConfig, load_judge_file
+from facegan.paths import checkpoint_dir
+
+CHECKPOINT_NAME = "scene_judge"
+TRAIN_COMMAND = (
+    "OMP_NUM_THREADS=1 python -m facegan.train scene_judge --steps 1500 --batch-size 64 --num-workers 0 "
+    "--lr-decay-steps 1500 --export scene_judge"
+)
+
+
+def scene_judge_config(width: int = 16, stages: int = 4, dropout: float = 0.2) -> JudgeConfig:
+    return JudgeConfig(width=width, stages=stages, dropout=dropout, num_attributes=len(SCENE_CLASSES))
+
+
+def load_scene_judge(device: str | torch.device = "cpu") -> AttributeJudge:
+    """The trained judge in eval mode; its logits are over ``SCENE_CLASSES``."""
+    return load_judge_file(checkpoint_dir() / f"{CHECKPOINT_NAME}.safetensors", TRAIN_COMMAND, device)
+
+
+@torch.inference_mode()
+def scene_probabilities(judge: AttributeJudge, images: Tensor, batch_size: int = 256) -> Tensor:
+    """Softmax over the six scenes [N, 6] for images in [-1, 1]."""
+    return torch.cat([judge(images[i : i + batch_size]).float().softmax(1) for i in range(0, len(images), batch_size)])
+
+
+def inception_score(probabilities: np.ndarray, splits: int = 10, seed: int = 0) -> tuple[float, float]:
+    """exp(E_x KL(p(y|x) || p(y))) over ``splits`` shuffled folds: (mean, std), as in Salimans et al."""
+    order = np.random.default_rng(seed).permutation(len(probabilities))
+    scores = []
+    for part in np.array_split(probabilities[order], splits):
+        marginal = part.mean(axis=0, keepdims=True)
+        kl = (part * (np.log(part + 1e-12) - np.log(marginal + 1e-12))).sum(axis=1)
+        scores.append(float(np.exp(kl.mean())))
+    return float(np.mean(scores)), float(np.std(scores))

@@ -1,0 +1,164 @@
+"""EGGAN (seed 001): expression editing from a structured latent code and continuous AU intensities.
+
+An adversarial autoencoder maps a face to a latent vector l = E(I) that a latent discriminator D_z
+pushes towards a Gaussian prior (Eq. 1), so that codes, and blends of codes, stay on a smooth
+manifold. A conditional generator G(l, u) decodes l together with a vector u of 17 Action Unit
+intensities (0-5) into the face showing expression u; an image critic D_img (WGAN-GP, Eq. 2) keeps
+outputs realistic and an AU classifier C_exp (d AUs x 6 intensity levels, Eq. 3), trained on real
+faces only, tells G whether the requested expression is there. Editing is then: encode once, decode
+with any u, e.g. u_i + alpha (u_t - u_i) for interpolation (Eq. 8).
+
+Layout follows Sec. 4.1: E is five stride-2 convs (16, 32, 64, 128, 256 channels) and one FC; D_z is
+FC 256-128-64-32-16-1; G is an FC to a 2x2 map and six up-sampling residual blocks (InstanceNorm +
+PReLU), so it outputs 128x128 (64x64 takes five); D_img is six stride-2 convs. Widths of G, D_img and
+C_exp are config fields so a CPU can train them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from facegan.faces.aus import AU_MAX, AU_NUMBERS
+from facegan.nn import ConvNormAct, UpResidualBlock
+
+INTENSITY_LEVELS = 6
+"""C_exp's classes per AU: intensities rounded to 0, 1, ..., 5 (Eq. 3, m = 5)."""
+
+
+@dataclass(frozen=True)
+class EGGANConfig:
+    """Architecture; the defaults are what ``checkpoints/eggan.safetensors`` was trained with."""
+
+    resolution: int = 128
+    num_aus: int = len(AU_NUMBERS)
+    latent_dim: int = 256
+    encoder_channels: tuple[int, ...] = (16, 32, 64, 128, 256)
+    g_channels: tuple[int, ...] = (256, 128, 64, 32, 16, 16)
+    """Output channels of G's up-sampling blocks (one block per doubling from 2x2)."""
+    d_width: int = 16
+    """D_img's first conv; each of its stride-2 convs doubles the channels."""
+    d_layers: int = 6
+    c_channels: tuple[int, ...] = (16, 32, 64, 128, 256)
+    latent_d_widths: tuple[int, ...] = (256, 128, 64, 32, 16)
+
+    def __post_init__(self) -> None:
+        if self.resolution != 2 ** (len(self.g_channels) + 1):
+            raise ValueError(
+                f"{len(self.g_channels)} up-sampling blocks from 2x2 give {2 ** (len(self.g_channels) + 1)} px, "
+                f"not {self.resolution}"
+            )
+        if self.resolution % 2 ** len(self.encoder_channels) or self.resolution % 2**self.d_layers:
+            raise ValueError(f"resolution {self.resolution} is not divisible by the conv stacks' strides")
+
+
+def scale_aus(aus: Tensor) -> Tensor:
+    """AU intensities 0-5 -> 0-1, the range G's input layer sees."""
+    return aus / AU_MAX
+
+
+def intensity_classes(aus: Tensor) -> Tensor:
+    """Eq. 3's labels: each intensity rounded to the nearest level in {0, ..., 5}."""
+    return aus.round().clamp(0, INTENSITY_LEVELS - 1).long()
+
+
+class ConvEncoder(nn.Module):
+    """Stride-2 4x4 convs (InstanceNorm + LeakyReLU after the first) then one FC: image -> vector.
+
+    Used twice: as E (vector = latent code) and as C_exp (vector = AU-level logits).
+    """
+
+    def __init__(self, resolution: int, channels: Sequence[int], out_dim: int) -> None:
+        super().__init__()
+        layers, in_ch = [], 3
+        for index, out_ch in enumerate(channels):
+            layers.append(ConvNormAct(in_ch, out_ch, 4, 2, 1, norm="none" if index == 0 else "instance", act="lrelu"))
+            in_ch = out_ch
+        self.convs = nn.Sequential(*layers)
+        side = resolution // 2 ** len(channels)
+        self.fc = nn.Linear(in_ch * side * side, out_dim)
+
+    def forward(self, image: Tensor) -> Tensor:
+        return self.fc(self.convs(image).flatten(1))
+
+
+class Encoder(ConvEncoder):
+    """E: face in [-1, 1] -> latent code l (``latent_dim``), regularised towards N(0, I) by D_z."""
+
+    def __init__(self, config: EGGANConfig) -> None:
+        super().__init__(config.resolution, config.encoder_channels, config.latent_dim)
+
+
+class AUClassifier(ConvEncoder):
+    """C_exp: face -> logits [N, d, 6], one 6-way intensity classification per AU (Eq. 3)."""
+
+    def __init__(self, config: EGGANConfig) -> None:
+        super().__init__(config.resolution, config.c_channels, config.num_aus * INTENSITY_LEVELS)
+        self.num_aus = config.num_aus
+
+    def forward(self, image: Tensor) -> Tensor:
+        return super().forward(image).view(-1, self.num_aus, INTENSITY_LEVELS)
+
+
+class Generator(nn.Module):
+    """G(l, u): FC on [l, u/5] to a 2x2 map, up-sampling residual blocks, 3x3 conv + tanh."""
+
+    def __init__(self, config: EGGANConfig) -> None:
+        super().__init__()
+        self.config = config
+        first = config.g_channels[0]
+        self.fc = nn.Linear(config.latent_dim + config.num_aus, first * 4)
+        blocks, in_ch = [], first
+        for out_ch in config.g_channels:
+            blocks.append(UpResidualBlock(in_ch, out_ch))
+            in_ch = out_ch
+        self.blocks = nn.Sequential(*blocks)
+        self.to_rgb = ConvNormAct(in_ch, 3, 3, act="tanh")
+
+    def forward(self, latent: Tensor, aus: Tensor) -> Tensor:
+        """Image in [-1, 1]; ``aus`` are intensities on the 0-5 scale, [N, d]."""
+        code = torch.cat([latent, scale_aus(aus).to(latent.dtype)], dim=1)
+        features = self.fc(code).view(-1, self.config.g_channels[0], 2, 2)
+        return self.to_rgb(self.blocks(features))
+
+
+class ImageCritic(nn.Module):
+    """D_img: ``d_layers`` stride-2 convs with LeakyReLU, no normalisation (WGAN-GP is per sample)."""
+
+    def __init__(self, config: EGGANConfig) -> None:
+        super().__init__()
+        layers, in_ch, width = [], 3, config.d_width
+        for _ in range(config.d_layers):
+            layers.append(ConvNormAct(in_ch, width, 4, 2, 1, act="lrelu"))
+            in_ch, width = width, width * 2
+        self.body = nn.Sequential(*layers)
+        side = config.resolution // 2**config.d_layers
+        self.head = nn.Linear(in_ch * side * side, 1)
+
+    def forward(self, image: Tensor) -> Tensor:
+        """One unbounded score per image, [N]."""
+        return self.head(self.body(image).flatten(1)).squeeze(1)
+
+
+class LatentDiscriminator(nn.Module):
+    """D_z: FC 256-128-64-32-16-1 with LeakyReLU; logit that a code came from the prior."""
+
+    def __init__(self, config: EGGANConfig) -> None:
+        super().__init__()
+        layers, in_dim = [], config.latent_dim
+        for width in config.latent_d_widths:
+            layers += [nn.Linear(in_dim, width), nn.LeakyReLU(0.2, inplace=True)]
+            in_dim = width
+        layers.append(nn.Linear(in_dim, 1))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, latent: Tensor) -> Tensor:
+        return self.net(latent).squeeze(1)
+
+
+def interpolate_aus(source: Tensor, target: Tensor, alpha: float | Tensor) -> Tensor:
+    """Eq. 8's condition: u_i + alpha (u_t - u_i)."""
+    return source + alpha * (target - source)

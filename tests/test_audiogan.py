@@ -1,0 +1,139 @@
+"""Audio-to-scene model, recipe step, distance augmentation and pipeline (tiny untrained nets)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from facegan.audio.features import SoundFeaturizer
+from facegan.audio.io import WINDOW
+from facegan.audio.synth import sea_waves
+from facegan.errors import CheckpointMissingError, InvalidAudioError
+from facegan.eval.audiogan_metrics import gradient_energy, zoom_estimate
+from facegan.eval.scene_judge import inception_score
+from facegan.models.audiogan import Discriminator, Generator
+from facegan.pipelines import SoundToScene
+from facegan.train.audiogan import VARIANTS, AudioGANRecipe, AudioGANTrainConfig, PairDataset, zoom, zoom_for_level
+from facegan.train.loop import Trainer, TrainData, TrainOptions
+from tests.audio_helpers import TINY_FEATURES, lively, tiny_audiogan_checkpoint, tiny_model
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_every_rung_has_the_right_shapes(variant: str) -> None:
+    v = VARIANTS[variant]
+    config = tiny_model(spectral=v.spectral, conditioning=v.conditioning, aux_classifier=v.aux_classifier)
+    s, z = torch.randn(3, config.cond_dim), torch.randn(3, config.z_dim)
+    image = Generator(config)(s, z)
+    assert image.shape == (3, 3, 64, 64) and image.abs().max() <= 1
+    score, logits = Discriminator(config)(image, s)
+    assert score.shape == (3,)
+    assert (logits.shape == (3, config.num_scenes)) if v.aux_classifier else logits is None
+
+
+def test_the_sound_vector_changes_the_image() -> None:
+    G = lively(Generator(tiny_model())).eval()
+    z = torch.randn(1, 10)
+    assert (G(torch.zeros(1, TINY_FEATURES.dim), z) - G(torch.ones(1, TINY_FEATURES.dim), z)).abs().mean() > 1e-4
+
+
+def test_zoom_enlarges_by_its_factor() -> None:
+    ramp = torch.linspace(-1, 1, 64).expand(1, 3, 64, 64).clone()
+    assert torch.allclose(zoom(ramp, torch.ones(1)), ramp, atol=1e-5)
+    zoomed = zoom(ramp, torch.tensor([2.0]))
+    slope = (zoomed[0, 0, 0, 40] - zoomed[0, 0, 0, 24]) / 16
+    assert float(slope) == pytest.approx(float(ramp[0, 0, 0, 1] - ramp[0, 0, 0, 0]) / 2, rel=0.02)
+    textured = torch.rand(4, 3, 64, 64) * 2 - 1
+    assert zoom_estimate(textured, zoom(textured, torch.full((4,), 2.0))) > 1.5
+    assert gradient_energy(textured).shape == (4,)
+
+
+def test_louder_than_typical_means_closer_within_bounds() -> None:
+    factors = zoom_for_level(torch.tensor([-40.0, -6.0206, 0.0, 6.0206, 40.0]), 0.5)
+    assert factors.tolist() == pytest.approx([0.5, 2**-0.5, 1.0, 2**0.5, 2.0], rel=1e-4)
+
+
+def test_inception_score_bounds() -> None:
+    confident = np.eye(6)[np.arange(600) % 6]
+    assert inception_score(confident)[0] == pytest.approx(6.0, abs=0.3)  # folds are not exactly balanced
+    assert inception_score(np.full((600, 6), 1 / 6))[0] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("variant", ["cgan", "full"])
+def test_recipe_trains_a_few_steps(tmp_path, variant: str) -> None:
+    torch.manual_seed(0)
+    v = VARIANTS[variant]
+    model = tiny_model(spectral=v.spectral, conditioning=v.conditioning, aux_classifier=v.aux_classifier)
+    config = AudioGANTrainConfig(model=model, features=TINY_FEATURES, variant=variant, loss=v.loss)
+    table = torch.randn(16, 3, TINY_FEATURES.dim)
+    images = torch.randint(0, 256, (20, 3, 64, 64), dtype=torch.uint8)
+    dataset = PairDataset(
+        table, [i % 5 for i in range(16)], images, torch.arange(20) % 5, (-6.0, 0.0, 6.0), torch.randn(16), 0.25, 0.5
+    )
+    recipe = AudioGANRecipe(config, SoundFeaturizer(TINY_FEATURES), table[:4, 1], torch.device("cpu"))
+    options = TrainOptions(steps=3, batch_size=4, run_dir=tmp_path, num_workers=0, progress=False, ckpt_every_s=1e9)
+    before = [p.clone() for p in recipe.G.parameters()]
+    metrics = Trainer(recipe, TrainData(dataset, {}), options).fit()
+    assert all(np.isfinite(value) for value in metrics.values())
+    assert any(not torch.equal(a, b) for a, b in zip(before, recipe.G.parameters()))
+
+
+@pytest.fixture
+def tiny_pipeline(tmp_path, monkeypatch) -> SoundToScene:
+    monkeypatch.setenv("FACEGAN_CHECKPOINTS", str(tmp_path))
+    tiny_audiogan_checkpoint(tmp_path)
+    return SoundToScene()
+
+
+def test_pipeline_generates_seeded_scenes_at_any_volume(tiny_pipeline: SoundToScene) -> None:
+    prepared = tiny_pipeline.prepare((16_000, sea_waves()))
+    assert len(prepared.window) == WINDOW
+    a, b = tiny_pipeline.generate(prepared, 1.0, seeds=[0, 1])
+    assert a.shape == (64, 64, 3) and a.dtype == np.uint8 and not np.array_equal(a, b)
+    np.testing.assert_array_equal(a, tiny_pipeline.generate(prepared, 1.0, seeds=[0])[0])
+    assert not np.array_equal(a, tiny_pipeline.generate(prepared, 3.0, seeds=[0])[0])
+    assert sum(tiny_pipeline.classify(prepared).values()) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="between 0.5x and 3x"):
+        tiny_pipeline.generate(prepared, 5.0)
+
+
+def test_pipeline_as_the_studies_use_it(tiny_pipeline: SoundToScene, tmp_path) -> None:
+    import soundfile as sf
+
+    sf.write(tmp_path / "clip.flac", sea_waves(), 16_000)
+    torch.manual_seed(3)
+    first = tiny_pipeline(tmp_path / "clip.flac")
+    torch.manual_seed(3)
+    np.testing.assert_array_equal(first, tiny_pipeline(tmp_path / "clip.flac"))
+    with pytest.raises(InvalidAudioError, match="silent"):
+        tiny_pipeline((16_000, np.zeros(16_000, np.float32)))
+
+
+def test_missing_checkpoint_names_the_training_command(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("FACEGAN_CHECKPOINTS", str(tmp_path))
+    with pytest.raises(CheckpointMissingError, match="python -m facegan.train audiogan"):
+        SoundToScene()
+
+
+def test_classifier_weights_favour_rare_classes_and_scene_split_is_stable() -> None:
+    from facegan.data.scenes import split_of
+    from facegan.train.sound_classifier import inverse_frequency_weights
+
+    weights = inverse_frequency_weights(torch.tensor([0, 0, 0, 1]), 2)
+    assert weights[1] == pytest.approx(3 * weights[0]) and np.mean(weights) == pytest.approx(1.0)
+    names = [f"sea/{i}.jpg" for i in range(2000)]
+    assert [split_of(n) for n in names] == [split_of(n) for n in names]
+    assert 0.07 < np.mean([split_of(n) == "val" for n in names]) < 0.13
+
+
+def test_sound_classifier_recipe_steps(tmp_path) -> None:
+    from facegan.audio.encoder import EncoderConfig
+    from facegan.train.sound_classifier import SoundClassifierRecipe, SoundClassifierTrainConfig
+
+    torch.manual_seed(0)
+    config = SoundClassifierTrainConfig(model=EncoderConfig(width=4, embed_dim=8), class_weights=[1.0] * 12)
+    recipe = SoundClassifierRecipe(config, torch.device("cpu"))
+    data = torch.utils.data.TensorDataset(torch.randn(8, 64, 201) * 10 - 60, torch.arange(8) % 12)
+    options = TrainOptions(steps=2, batch_size=4, run_dir=tmp_path, num_workers=0, progress=False, ckpt_every_s=1e9)
+    metrics = Trainer(recipe, TrainData(data, {}), options).fit()
+    assert np.isfinite(metrics["loss"])

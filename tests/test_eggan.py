@@ -1,0 +1,274 @@
+"""EGGAN model, losses, recipe (steps, resume, export), pipeline and eval, on tiny untrained nets."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from facegan.errors import CheckpointMissingError
+from facegan.eval.judge import AttributeJudge, JudgeConfig
+from facegan.faces import AU_NUMBERS
+from facegan.models.eggan import (
+    AUClassifier,
+    EGGANConfig,
+    Encoder,
+    Generator,
+    ImageCritic,
+    LatentDiscriminator,
+    intensity_classes,
+    interpolate_aus,
+)
+from facegan.paths import REPO_ROOT
+from facegan.pipelines import EXPRESSION_PRESETS, AUEditor, preset_aus
+from facegan.train.checkpoint import export_checkpoint, latest_checkpoint, load_checkpoint
+from facegan.train.eggan import IDENTITY_ATTRIBUTES, JudgeFeatures, au_loss, draw_targets, identity_loss
+from tests.faces_helpers import celeba_dir, celeba_rgb
+
+TINY = EGGANConfig(
+    resolution=64, latent_dim=16, encoder_channels=(4, 8, 8, 8, 8), g_channels=(16, 8, 8, 8, 8), d_width=4,
+    d_layers=5, c_channels=(4, 8, 8, 8, 8), latent_d_widths=(16, 8),
+)  # fmt: skip
+TINY_JUDGE = JudgeConfig(width=4, stages=2)
+
+
+def tiny_checkpoint(directory, config: EGGANConfig = TINY, name: str = "eggan"):
+    torch.manual_seed(0)
+    record = {"config": {"model": dataclasses.asdict(config)}, "steps": 0}
+    return export_checkpoint(name, {"E": Encoder(config), "G": Generator(config)}, record, directory)
+
+
+def tiny_judge(directory):
+    torch.manual_seed(0)
+    record = {"config": {"model": dataclasses.asdict(TINY_JUDGE)}, "steps": 0}
+    return export_checkpoint("attr_judge", {"judge": AttributeJudge(TINY_JUDGE)}, record, directory)
+
+
+def test_up_residual_block_doubles_resolution_and_keeps_a_shortcut():
+    from facegan.nn import UpResidualBlock
+
+    narrowing, same = UpResidualBlock(8, 4), UpResidualBlock(4, 4)
+    assert narrowing(torch.randn(2, 8, 5, 5)).shape == (2, 4, 10, 10)
+    assert isinstance(narrowing.shortcut, torch.nn.Conv2d) and isinstance(same.shortcut, torch.nn.Identity)
+    torch.nn.init.zeros_(same.body[1].conv.weight)  # F(x) = 0: the block is PReLU(upsampled x)
+    torch.nn.init.zeros_(same.body[1].norm.bias)
+    x = torch.rand(1, 4, 3, 3)
+    assert torch.allclose(same(x), torch.nn.functional.interpolate(x, scale_factor=2, mode="nearest"))
+
+
+def test_paper_architecture_shapes_at_128():
+    config = EGGANConfig()
+    image = torch.randn(2, 3, 128, 128)
+    latent = Encoder(config)(image)
+    assert latent.shape == (2, config.latent_dim)
+    assert [m.out_channels for m in Encoder(config).convs.modules() if isinstance(m, torch.nn.Conv2d)] == [
+        16, 32, 64, 128, 256,
+    ]  # fmt: skip
+    out = Generator(config)(latent, torch.rand(2, 17) * 5)
+    assert out.shape == image.shape and out.abs().max() <= 1
+    assert len(Generator(config).blocks) == 6
+    assert ImageCritic(config)(out).shape == (2,)
+    assert AUClassifier(config)(out).shape == (2, 17, 6)
+    widths = [m.out_features for m in LatentDiscriminator(config).net if isinstance(m, torch.nn.Linear)]
+    assert widths == [256, 128, 64, 32, 16, 1]
+    with pytest.raises(ValueError, match="up-sampling blocks"):
+        EGGANConfig(resolution=64)
+
+
+def test_generator_follows_the_au_condition():
+    G = Generator(TINY).eval()
+    latent = torch.randn(1, TINY.latent_dim)
+    neutral, smile = G(latent, torch.zeros(1, 17)), G(latent, torch.full((1, 17), 5.0))
+    assert (neutral - smile).abs().mean() > 1e-4
+    halfway = interpolate_aus(torch.zeros(1, 17), torch.full((1, 17), 4.0), 0.25)
+    assert torch.allclose(halfway, torch.ones(1, 17))
+
+
+def test_au_loss_is_eq3_cross_entropy_over_rounded_levels():
+    aus = torch.tensor([[0.2, 1.6, 4.9, 5.0]])
+    assert intensity_classes(aus).tolist() == [[0, 2, 5, 5]]
+    perfect = torch.full((1, 4, 6), -30.0)
+    perfect[0, [0, 1, 2, 3], [0, 2, 5, 5]] = 30.0
+    assert au_loss(perfect, aus) < 1e-6
+    uniform = torch.zeros(1, 4, 6)
+    assert au_loss(uniform, aus) == pytest.approx(math.log(6))
+
+
+def test_identity_loss_is_zero_on_agreement_and_positive_otherwise():
+    logits = torch.randn(3, len(IDENTITY_ATTRIBUTES))
+    assert identity_loss(logits, logits).abs() < 1e-6
+    assert identity_loss(-logits, logits) > 0.1
+    assert "Smiling" not in IDENTITY_ATTRIBUTES and "Male" in IDENTITY_ATTRIBUTES
+
+
+def test_judge_features_give_layer3_maps_and_gradients():
+    features = JudgeFeatures(AttributeJudge(TINY_JUDGE))
+    images = torch.randn(2, 3, 64, 64, requires_grad=True)
+    phi, logits = features(images)
+    assert phi.shape == (2, TINY_JUDGE.width, 32, 32) and logits.shape == (2, len(IDENTITY_ATTRIBUTES))
+    phi.sum().backward()
+    assert images.grad is not None and images.grad.abs().sum() > 0
+    assert not any(p.requires_grad for p in features.judge.parameters())
+
+
+def test_targets_are_other_faces_or_points_on_the_way():
+    torch.manual_seed(0)
+    aus = torch.arange(8, dtype=torch.float32)[:, None].expand(8, 17).contiguous()
+    exact = draw_targets(aus, interpolated=0.0)
+    assert sorted(exact[:, 0].tolist()) == aus[:, 0].tolist()  # a permutation of the batch's AUs
+    mixed = draw_targets(aus, interpolated=1.0)
+    assert (mixed >= 0).all() and (mixed <= 7).all()
+
+
+def test_presets_are_facs_vectors():
+    happy = preset_aus("happy")
+    assert happy.shape == (17,) and happy[AU_NUMBERS.index(12)] > 0 and happy[AU_NUMBERS.index(4)] == 0
+    assert set(EXPRESSION_PRESETS) == {"happy", "sad", "surprise", "anger", "disgust", "fear", "contempt"}
+    assert all(0 <= v <= 5 for p in EXPRESSION_PRESETS.values() for v in p.values())
+    with pytest.raises(ValueError, match="unknown expression preset"):
+        preset_aus("bored")
+
+
+def _train_args(tmp_path, run, steps, *extra):
+    return ["eggan", "--steps", str(steps), "--batch-size", "4", "--limit", "8", "--resolution", "64",
+            "--latent-dim", "16", "--g-channels", "16", "8", "8", "8", "8", "--d-width", "4",
+            "--judge", str(tmp_path / "judge" / "attr_judge.safetensors"), "--run-dir", str(run),
+            "--num-workers", "0", "--no-progress", "--device", "cpu", "--seed", "5", "--decay-steps", "4",
+            *extra]  # fmt: skip
+
+
+@pytest.fixture
+def trainable(tmp_path):
+    celeba_dir()
+    from facegan.data.annotate import default_annotation_path
+
+    if not default_annotation_path().is_file():
+        pytest.skip("annotation cache not built (`python -m facegan.data.annotate`)")
+    tiny_judge(tmp_path / "judge")
+    return tmp_path
+
+
+def test_recipe_trains_samples_and_exports(trainable, monkeypatch):
+    from facegan.train.__main__ import main
+
+    tmp_path = trainable
+    monkeypatch.setenv("FACEGAN_CHECKPOINTS", str(tmp_path / "ckpt"))
+    run = tmp_path / "run"
+    assert main(_train_args(tmp_path, run, 2, "--log-every", "1", "--samples", "8", "--image-every", "2",
+                            "--export", "eggan")) == 0  # fmt: skip
+    record = json.loads((run / "checkpoints" / "step_00000002.json").read_text())
+    assert record["config"]["w_au"] == 100 and record["config"]["w_id"] == 60 and record["config"]["w_gp"] == 20
+    assert record["config"]["model"]["resolution"] == 64 and record["data"]["counts"]["images"] == 8
+    metrics = record["metrics"]
+    assert {"d_adv", "gp", "dz", "c_au", "g_au", "g_id", "g_per", "rec_l1", "rec_msssim"} <= set(metrics)
+    assert all(math.isfinite(v) for v in metrics.values())
+    shipped = json.loads((tmp_path / "ckpt" / "eggan.json").read_text())
+    assert shipped["modules"] == ["E", "G"]
+    assert AUEditor(directory=tmp_path / "ckpt").config.g_channels == (16, 8, 8, 8, 8)
+
+
+def test_resume_reproduces_uninterrupted_run(trainable):
+    """4 steps straight == 2 steps + --resume to 4, bitwise, for all five networks."""
+    from facegan.train.__main__ import main
+
+    tmp_path = trainable
+    assert main(_train_args(tmp_path, tmp_path / "straight", 4)) == 0
+    assert main(_train_args(tmp_path, tmp_path / "split", 2)) == 0
+    torch.manual_seed(999)  # disturb the global RNG: resume must restore it
+    assert main(_train_args(tmp_path, tmp_path / "split", 4, "--resume")) == 0
+    straight = load_checkpoint(latest_checkpoint(tmp_path / "straight"))[0]
+    resumed = load_checkpoint(latest_checkpoint(tmp_path / "split"))[0]
+    assert straight.keys() == resumed.keys() == {"E", "G", "D", "Dz", "C"}
+    for module, weights in straight.items():
+        for key, value in weights.items():
+            assert torch.equal(value, resumed[module][key]), f"{module}.{key} differs after resume"
+
+
+@pytest.fixture
+def face_photo():
+    photo = np.full((300, 260, 3), 90, np.uint8)
+    photo[60:188, 70:198] = celeba_rgb()
+    return photo
+
+
+def test_pipeline_encodes_once_edits_interpolates_and_pastes_back(tmp_path, face_photo):
+    tiny_checkpoint(tmp_path)
+    editor = AUEditor(directory=tmp_path)
+    face = editor.encode(face_photo)
+    assert face.latent.shape == (1, TINY.latent_dim) and face.aus.shape == (17,)
+    assert (0 <= face.aus).all() and (face.aus <= 5).all()
+    edit = editor.edit(face, preset_aus("surprise"))
+    assert edit.output.shape == (64, 64, 3) and edit.photo.shape == face_photo.shape
+    assert np.array_equal(edit.photo[:20], face_photo[:20])  # far from the face: untouched
+    assert not np.array_equal(edit.output, editor.edit(face, preset_aus("sad")).output)
+    frames = editor.interpolate(face, preset_aus("happy"), 4)
+    assert len(frames) == 4 and np.array_equal(frames[0], editor.edit(face, face.aus).output)
+    last = editor.edit(face, preset_aus("happy")).output.astype(int)
+    assert np.abs(frames[-1] - last).max() <= 1  # alpha = 1 is the target, up to float rounding
+    with pytest.raises(ValueError, match="17 AU intensities"):
+        editor.edit(face, [1.0, 2.0])
+    with pytest.raises(ValueError, match="frames"):
+        editor.interpolate(face, preset_aus("happy"), 1)
+    with pytest.raises(CheckpointMissingError, match="python -m facegan.train eggan"):
+        AUEditor("missing", tmp_path)
+
+
+def test_eval_metrics_on_known_values():
+    from facegan.eval.eggan_metrics import au_table, derangement, interpolation_scores
+
+    order = derangement(50, seed=1)
+    assert sorted(order.tolist()) == list(range(50)) and not (order == np.arange(50)).any()
+    rng = np.random.default_rng(0)
+    target = rng.uniform(0, 5, (40, 17)).astype(np.float32)
+    target[:, AU_NUMBERS.index(9)] = 0
+    perfect = au_table(target, target)
+    assert perfect["mse_avg"] == 0 and perfect["pcc"]["12"] == pytest.approx(1.0)
+    assert perfect["pcc"]["9"] is None and perfect["pcc_undefined"] == [9]
+    noisy = au_table(target, target + rng.normal(0, 1, target.shape))
+    assert 0.5 < noisy["mse_avg"] < 1.5 and noisy["pcc_avg"] < 1
+    source = np.zeros((2, 17), np.float32)
+    goal = np.full((2, 17), 4.0, np.float32)
+    alphas = np.array([0, 0.25, 0.5, 0.75, 1.0])
+    rising = source[:, None, :] + alphas[None, :, None] * (goal - source)[:, None, :]
+    scores = interpolation_scores(source, goal, rising)
+    assert scores["monotonicity_spearman"] == pytest.approx(1.0) and scores["steps_toward_target"] == 1.0
+    assert scores["mean_abs_distance_to_target"][0] == 4 and scores["mean_abs_distance_to_target"][-1] == 0
+    falling = interpolation_scores(source, goal, rising[:, ::-1])
+    assert falling["monotonicity_spearman"] == pytest.approx(-1.0) and falling["steps_toward_target"] == 0
+
+
+def test_eval_command_prints_table1_with_the_baseline(trainable, monkeypatch, capsys):
+    pytest.importorskip("dlib")
+    from facegan.eval.__main__ import main
+
+    tmp_path = trainable
+    tiny_checkpoint(tmp_path)
+    monkeypatch.setenv("FACEGAN_CHECKPOINTS", str(tmp_path))
+    out = tmp_path / "eval.json"
+    main(["eggan", "--limit", "6", "--interp-limit", "3", "--batch-size", "4", "--out", str(out)])
+    printed = capsys.readouterr().out
+    result = json.loads(out.read_text())
+    assert result["sources"] == 6 and set(result["table1"]) == {"eggan", "output_equals_input"}
+    baseline = result["table1"]["output_equals_input"]
+    assert set(baseline["mse"]) == {str(n) for n in AU_NUMBERS} and baseline["mse_avg"] > 0
+    assert result["reconstruction"]["psnr"] > 0 and 0 <= result["identity_verified"]["edit"] <= 1
+    assert len(result["interpolation"]["mean_abs_distance_to_target"]) == 5
+    assert "output = input" in printed and "| MSE | EGGAN (ours) |" in printed and "monotonicity" in printed
+
+
+def test_latency_benchmark_smoke(tmp_path, monkeypatch):
+    sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
+    import common
+    import eggan_latency
+
+    monkeypatch.setattr(common, "RESULTS_DIR", tmp_path / "results")
+    tiny_checkpoint(tmp_path)
+    monkeypatch.setenv("FACEGAN_CHECKPOINTS", str(tmp_path))
+    result = eggan_latency.main(["--runs", "2", "--warmup", "1"])
+    assert 0 < result["render"]["p50_ms"] <= result["render"]["p95_ms"]
+    assert result["resolution"] == 64 and (tmp_path / "results" / "eggan_latency.json").is_file()

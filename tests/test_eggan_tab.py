@@ -1,0 +1,118 @@
+"""The AU editing tab's handlers, layout and API name, on a tiny untrained checkpoint."""
+
+from __future__ import annotations
+
+import gradio as gr
+import imageio.v2 as imageio
+import numpy as np
+import pytest
+from PIL import Image
+
+from facegan.faces import ACTION_UNITS, AU_NUMBERS
+from facegan.pipelines import preset_aus
+from facegan.ui import au_editing as tab
+from tests.test_eggan import tiny_checkpoint
+
+ASTRONAUT, HOPPER = tab.EXAMPLES
+
+
+@pytest.fixture(autouse=True)
+def tiny_model(tmp_path, monkeypatch):
+    tiny_checkpoint(tmp_path)
+    monkeypatch.setenv("FACEGAN_CHECKPOINTS", str(tmp_path))
+    tab.pipeline.cache_clear()
+    yield
+    tab.pipeline.cache_clear()
+
+
+@pytest.fixture
+def loaded():
+    return tab.load_photo(ASTRONAUT)
+
+
+def test_upload_sets_sliders_to_the_faces_own_aus(loaded):
+    face, photo, crop, *sliders = loaded
+    assert photo.shape == (512, 512, 3) and crop.shape == (256, 256, 3)
+    assert len(sliders) == 17 and sliders == [round(float(v), 2) for v in face.aus]
+    assert sliders[AU_NUMBERS.index(12)] > 2  # the astronaut smiles: lip corner puller is up
+    cleared = tab.load_photo(None)
+    assert cleared[:3] == (None, None, None)
+
+
+def test_slider_moves_render_from_the_cached_encoding(loaded, monkeypatch):
+    face = loaded[0]
+    monkeypatch.setattr(tab.pipeline(), "encode", lambda *_: pytest.fail("a slider move must not re-encode"))
+    neutral_photo, neutral_crop = tab.render_sliders(face, *[0.0] * 17)
+    open_photo, open_crop = tab.render_sliders(face, *[0.0] * 15, 5.0, 0.0)  # AU26 jaw drop up
+    assert neutral_photo.shape == open_photo.shape == (512, 512, 3)
+    assert not np.array_equal(neutral_crop, open_crop)
+    with pytest.raises(gr.Error, match="Upload a photo"):
+        tab.render_sliders(None, *[0.0] * 17)
+
+
+def test_alpha_interpolates_from_the_face_to_the_target(loaded):
+    face = loaded[0]
+    target = tab.target_from_preset("surprise")
+    assert np.array_equal(target, preset_aus("surprise")) and tab.target_from_preset(None) is None
+    start = tab.apply_alpha(face, target, 0.0)[2:]
+    half = tab.apply_alpha(face, target, 0.5)[2:]
+    end = tab.apply_alpha(face, target, 1.0)[2:]
+    assert start == pytest.approx(np.round(face.aus, 2), abs=0.01)
+    assert end == pytest.approx(target, abs=0.01)
+    assert half == pytest.approx((np.asarray(start) + np.asarray(end)) / 2, abs=0.02)
+    assert tab.apply_alpha(face, None, 0.7)[2:] == pytest.approx(start, abs=0.01)  # no target: own AUs
+    photo_target = tab.target_from_photo(HOPPER)
+    assert photo_target.shape == (17,) and tab.target_from_photo(None) is None
+
+
+@pytest.mark.parametrize("fmt", tab.FORMATS)
+def test_export_writes_a_playable_animation_and_a_strip(loaded, fmt):
+    strip, path = tab.export_strip(loaded[0], preset_aus("happy"), 5, fmt)
+    assert strip.shape == (256, 5 * 256, 3)
+    assert path.endswith(f".{fmt.lower()}")
+    frames = imageio.mimread(path)
+    assert len(frames) == (8 if fmt == "GIF" else 5)  # the GIF plays forth and back
+    assert frames[0].shape[:2] == (256, 256)
+
+
+def test_bad_inputs_are_messages_not_stack_traces(loaded, tmp_path):
+    blank = tmp_path / "blank.png"
+    Image.new("RGB", (200, 200), (40, 120, 200)).save(blank)
+    not_image = tmp_path / "notes.png"
+    not_image.write_text("hello")
+    with pytest.raises(gr.Error, match="No face was found"):
+        tab.load_photo(str(blank))
+    with pytest.raises(gr.Error, match="could not be read"):
+        tab.load_photo(str(not_image))
+    with pytest.raises(gr.Error, match="No face was found"):
+        tab.target_from_photo(str(blank))
+    with pytest.raises(gr.Error, match="target expression"):
+        tab.export_strip(loaded[0], None, 8, "GIF")
+    with pytest.raises(gr.Error, match="frames"):
+        tab.export_strip(loaded[0], preset_aus("sad"), 64, "GIF")
+    with pytest.raises(gr.Error, match="No photo"):
+        tab.api_edit(None, *[0.0] * 17)
+
+
+def test_api_edit_returns_the_full_photo():
+    assert tab.api_edit(HOPPER, *preset_aus("happy")).shape == (600, 512, 3)
+
+
+def test_tab_has_a_labelled_slider_per_au_presets_and_the_api_endpoint():
+    with gr.Blocks() as demo:
+        tab.build_tab()
+    blocks = list(demo.blocks.values())
+    labels = [b.label for b in blocks if isinstance(b, gr.Slider)]
+    assert [tab.slider_label(au.number, au.name) for au in ACTION_UNITS] == labels[:17]
+    assert "AU12 · Lip corner puller" in labels and any(label.startswith("α") for label in labels)
+    dropdown = next(b for b in blocks if isinstance(b, gr.Dropdown))
+    assert [choice[0] for choice in dropdown.choices] == list(tab.EXPRESSION_PRESETS)
+    assert "au_edit" in {dep.api_name for dep in demo.fns.values()}
+
+
+def test_missing_checkpoint_shows_the_training_command(tmp_path, monkeypatch):
+    monkeypatch.setenv("FACEGAN_CHECKPOINTS", str(tmp_path / "empty"))
+    with gr.Blocks() as demo:
+        tab.build_tab()
+    text = " ".join(b.value for b in demo.blocks.values() if isinstance(b, gr.Markdown))
+    assert "Not available yet" in text and "python -m facegan.train eggan" in text

@@ -1,0 +1,57 @@
+"""The sound-to-scene tab's handlers with a tiny checkpoint: outputs, volume row, clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+import pytest
+
+from facegan.ui import sound_to_scene as tab
+from tests.audio_helpers import tiny_audiogan_checkpoint
+
+
+@pytest.fixture
+def tiny_tab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("FACEGAN_CHECKPOINTS", str(tmp_path))
+    tiny_audiogan_checkpoint(tmp_path)
+    tab.pipeline.cache_clear()
+    yield tab
+    tab.pipeline.cache_clear()
+
+
+def test_examples_are_shipped_synthetic_sounds() -> None:
+    assert len(tab.EXAMPLES) >= 4 and all(Path(p).name.startswith("synth_") for p in tab.EXAMPLES)
+
+
+def test_generate_fills_every_output(tiny_tab) -> None:
+    label, gallery, *rest = tiny_tab.generate(tiny_tab.EXAMPLES[0], 1.5, 7, 3)
+    row, players = rest[:4], rest[4:]
+    assert len(label) == 12 and sum(label.values()) == pytest.approx(1.0) and "siren → street" in label
+    assert len(gallery) == 3 and all(image.shape == (256, 256, 3) for image in gallery)
+    assert all(image.shape == (256, 256, 3) for image in row)
+    rates, samples = zip(*players)
+    assert set(rates) == {16_000} and all(s.dtype == np.int16 for s in samples)
+    peaks = [int(np.abs(s.astype(np.int32)).max()) for s in samples]
+    assert peaks == sorted(peaks) and peaks[0] < peaks[1]  # 0.5x quieter than 1x; louder ones may clip
+
+
+def test_api_returns_one_scene(tiny_tab) -> None:
+    image = tiny_tab.scene(tiny_tab.EXAMPLES[1], 2.0, 0)
+    assert image.shape == (64, 64, 3) and image.dtype == np.uint8
+
+
+@pytest.mark.parametrize(
+    ("audio", "volume", "message"),
+    [(None, 1.0, "Upload or record a sound first"), ("corrupt", 1.0, "could not read"), ("ok", 9.0, "between 0.5x")],
+)
+def test_bad_input_is_a_gradio_error(tiny_tab, tmp_path: Path, audio, volume: float, message: str) -> None:
+    if audio == "corrupt":
+        audio = tmp_path / "bad.wav"
+        audio.write_bytes(b"RIFF....WAVEfmt garbage")
+        audio = str(audio)
+    elif audio == "ok":
+        audio = tiny_tab.EXAMPLES[0]
+    with pytest.raises(gr.Error, match=message):
+        tiny_tab.generate(audio, volume, 0, 1)
