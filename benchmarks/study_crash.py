@@ -22,19 +22,20 @@ from collections import Counter
 from pathlib import Path
 
 from common import record_result  # noqa: E402  (puts the repo on sys.path)
-from study_load import App, Participant, ready_study, run_participants, vote_audit  # noqa: E402
+from study_load import Participant, ready_study, run_participants, studies_app, vote_audit  # noqa: E402
 
+from facegan.app_process import AppProcess  # noqa: E402
 from facegan.studies.store import StudyStore  # noqa: E402
 
 
-def _resume(app: App, study: str, ids: list[str]) -> tuple[list[Participant], int]:
+def _resume(app: AppProcess, root: Path, study: str, ids: list[str]) -> tuple[list[Participant], int]:
     """New clients for the same participants; also how many resumed exactly at their stored progress."""
-    stored = Counter(v.participant_id for v in StudyStore(app.root).votes(study))
+    stored = Counter(v.participant_id for v in StudyStore(root).votes(study))
     participants = [Participant(app.url, study, seed, pid) for seed, pid in enumerate(ids)]
     return participants, sum(p.answered_at_start == stored[p.id] for p in participants)
 
 
-def _vote_then_kill(app: App, participants: list[Participant], acknowledged: set, target: int) -> int:
+def _vote_then_kill(app: AppProcess, participants: list[Participant], acknowledged: set, target: int) -> int:
     """Vote in parallel until ``target`` votes are acknowledged in all, then SIGKILL the app while
     calls are in flight; returns how many calls failed."""
     errors: list[str] = []
@@ -67,7 +68,7 @@ def main(argv: list[str] | None = None) -> dict:
     with tempfile.TemporaryDirectory(prefix="study-crash-") as tmp:
         root = Path(tmp)
         study = ready_study(root, args.trials, args.data).study_id
-        app = App(root, root / "app.log")
+        app = studies_app(root)
         app.start()
         try:
             participants = [Participant(app.url, study, seed) for seed in range(args.participants)]
@@ -78,7 +79,7 @@ def main(argv: list[str] | None = None) -> dict:
                 acknowledged |= _acknowledged(participants)
                 audit = vote_audit(root, study, acknowledged)
                 restart_s = app.start()
-                participants, resumed = _resume(app, study, ids)
+                participants, resumed = _resume(app, root, study, ids)
                 kills.append({**audit, "failed_calls": failed, "restart_s": round(restart_s, 1),
                               "participants_resumed_at_stored_progress": resumed})
             errors: list[str] = []

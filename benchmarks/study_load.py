@@ -16,28 +16,20 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from common import percentiles, record_result  # noqa: E402  (puts the repo on sys.path)
 
-from common import REPO_ROOT, percentiles, record_result  # noqa: E402  (puts the repo on sys.path)
-
+from facegan.app_process import AppProcess  # noqa: E402
 from facegan.studies.definition import CHOICES, StudyDefinition  # noqa: E402
 from facegan.studies.stimuli import generate_stimuli  # noqa: E402
 from facegan.studies.store import StudyStore  # noqa: E402
 
 SYSTEMS = ("attrgan", "attrgan_noheatmap")
-STARTUP_TIMEOUT_S = 180.0
 
 
 def ready_study(root: Path, trials: int, data: str | None) -> StudyDefinition:
@@ -51,78 +43,10 @@ def ready_study(root: Path, trials: int, data: str | None) -> StudyDefinition:
     return definition
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.status == 200
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
-        return False
-
-
-@dataclass
-class App:
-    """``python app.py`` serving one studies directory on 127.0.0.1."""
-
-    root: Path
-    log: Path
-    port: int = field(default_factory=_free_port)
-    process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/"
-
-    def start(self) -> float:
-        """Start and wait until it serves; returns the seconds that took."""
-        env = {**os.environ, "FACEGAN_STUDIES": str(self.root), "GRADIO_ANALYTICS_ENABLED": "False",
-               "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
-        started = time.monotonic()
-        with open(self.log, "ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(self.port)],
-                cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-            )
-        while not _answers(self.url):
-            if self.process.poll() is not None or time.monotonic() - started > STARTUP_TIMEOUT_S:
-                raise RuntimeError(f"app.py did not start serving {self.url}; see {self.log}")
-            time.sleep(0.25)
-        return time.monotonic() - started
-
-    def cpu_s(self) -> float:
-        """CPU seconds the app process has used so far (user + system, from /proc; Linux only)."""
-        assert self.process is not None
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown handler, no flush, as in a crash or an OOM kill."""
-        if self.process is not None:
-            self.process.kill()
-            self.process.wait()
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-
-@contextmanager
-def running_app(root: Path) -> Iterator[App]:
-    app = App(root, root / "app.log")
-    app.start()
-    try:
-        yield app
-    finally:
-        app.stop()
+def studies_app(root: Path) -> AppProcess:
+    """The app serving the studies directory ``root`` (one torch thread unless the caller set it)."""
+    env = {"FACEGAN_STUDIES": str(root), "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
+    return AppProcess(root / "app.log", env)
 
 
 class Participant:
@@ -202,7 +126,7 @@ def main(argv: list[str] | None = None) -> dict:
     with tempfile.TemporaryDirectory(prefix="study-load-") as tmp:
         root = Path(tmp)
         definition = ready_study(root, trials, args.data)
-        with running_app(root) as app:
+        with studies_app(root) as app:
             participants = [Participant(app.url, definition.study_id, seed) for seed in range(args.participants)]
             errors: list[str] = []
             started, server_cpu, client_cpu = time.perf_counter(), app.cpu_s(), time.process_time()

@@ -8,18 +8,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
-import subprocess
-import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+
+from facegan.app_process import AppProcess
 
 # Tests never download: model files come from ../shared or the test itself.
 os.environ.setdefault("FACEGAN_OFFLINE", "1")
@@ -29,7 +25,6 @@ os.environ.setdefault("FACEGAN_STUDIES", tempfile.mkdtemp(prefix="facegan-test-s
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page, Request
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -41,58 +36,24 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-STARTUP_TIMEOUT_S = 120.0
-
-
-def _free_port() -> int:
-    """A port the OS just reported free (tiny race with other processes, acceptable in tests)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _answers(url: str) -> bool:
-    """Whether the server returns HTTP 200 for ``url`` yet."""
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.status == 200
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
-        return False
 
 
 @contextlib.contextmanager
 def serve_app(log_dir: Path, env: dict[str, str] | None = None) -> Iterator[str]:
-    """Run ``python app.py --port <free>`` (``env`` added to ours); yield its base URL, stop it afterwards.
+    """Run ``python app.py`` on a free port (``env`` added to ours); yield its base URL, stop it afterwards.
 
     The session's ``app_server`` uses it as is; a test that needs other checkpoints (a tiny model in a
     temporary ``FACEGAN_CHECKPOINTS``) starts its own server with it.
     """
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}/"
-    log_path = log_dir / "server.log"
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", **(env or {})}
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "app.py", "--port", str(port)],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    app = AppProcess(log_dir / "server.log", env or {})
     try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while not _answers(url):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"app.py did not start serving {url}; its output:\n{log_path.read_text()}")
-            time.sleep(0.5)
-        yield url
+        app.start()
+    except RuntimeError as error:
+        pytest.fail(str(error))
+    try:
+        yield app.url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        app.stop()
 
 
 @pytest.fixture(scope="session")

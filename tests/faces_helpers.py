@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
-from facegan.paths import data_dir
+from facegan.paths import CHECKPOINT_DIR, data_dir
 
 SAMPLE_NAMES = ("000040.jpg", "000045.jpg", "000057.jpg")
 
@@ -18,6 +19,17 @@ def celeba_dir() -> Path:
     if not images.is_dir():
         pytest.skip(f"shared CelebA images not found at {images}")
     return images
+
+
+def eval_tools_into(folder: Path) -> None:
+    """Copy the shipped attribute judge into ``folder``; skip where the identity model (dlib) is missing.
+
+    For eval-command tests that put tiny generators beside the real judge in a temporary checkpoint folder.
+    """
+    pytest.importorskip("dlib")
+    judge = CHECKPOINT_DIR / "attr_judge"
+    for suffix in (".safetensors", ".json"):
+        shutil.copy(judge.with_suffix(suffix), folder / f"attr_judge{suffix}")
 
 
 def celeba_path(name: str = SAMPLE_NAMES[0]) -> Path:

@@ -12,7 +12,7 @@ from facegan.data.celeba_landmarks import CelebAHeatmapDataset
 from facegan.models.attrgan import STARGAN_ATTRIBUTES, AttrGANConfig, Discriminator, Generator, toggle_attribute
 from facegan.pipelines import AttributeTransfer
 from facegan.train.checkpoint import export_checkpoint
-from tests.faces_helpers import celeba_dir, celeba_rgb
+from tests.faces_helpers import celeba_dir, celeba_rgb, eval_tools_into
 
 TINY = AttrGANConfig(g_width=8, d_width=8, g_encoder_blocks=1, g_decoder_blocks=1)
 
@@ -102,18 +102,11 @@ def test_recipe_trains_a_few_steps(tmp_path):
 
 def test_eval_command_prints_every_figure(tmp_path, monkeypatch, capsys):
     import json
-    import shutil
 
     from facegan.eval.__main__ import main
-    from facegan.paths import CHECKPOINT_DIR
 
-    judge = CHECKPOINT_DIR / "attr_judge.safetensors"
-    if not judge.is_file():
-        pytest.skip("checkpoints/attr_judge not trained yet")
-    pytest.importorskip("dlib")
     celeba_dir()
-    for suffix in (".safetensors", ".json"):
-        shutil.copy(judge.with_suffix(suffix), tmp_path / f"attr_judge{suffix}")
+    eval_tools_into(tmp_path)
     tiny_checkpoint(tmp_path, name="attrgan")
     tiny_checkpoint(tmp_path, dataclasses.replace(TINY, use_heatmap=False), name="attrgan_noheatmap")
     monkeypatch.setenv("FACEGAN_CHECKPOINTS", str(tmp_path))

@@ -13,11 +13,11 @@ import torch
 
 from facegan.errors import CheckpointMissingError
 from facegan.models.genegan import Discriminator, GeneGANConfig, Generator, bilinear_objects
-from facegan.paths import CHECKPOINT_DIR, REPO_ROOT
+from facegan.paths import REPO_ROOT
 from facegan.pipelines import GeneGAN, genegan_attributes, genegan_checkpoint_name
 from facegan.train.checkpoint import export_checkpoint
 from facegan.ui.common import EXAMPLES_DIR
-from tests.faces_helpers import celeba_dir
+from tests.faces_helpers import celeba_dir, eval_tools_into
 
 TINY = GeneGANConfig(width=8, d_width=8, object_channels=4)
 PHOTOS = [str(EXAMPLES_DIR / name) for name in ("astronaut.jpg", "grace_hopper.jpg")]
@@ -149,17 +149,10 @@ def test_pipeline_swaps_removes_transplants_and_grids(tmp_path, faces):
 
 
 def test_eval_command_prints_every_figure(tmp_path, monkeypatch, capsys):
-    import shutil
-
     from facegan.eval.__main__ import main
 
-    judge = CHECKPOINT_DIR / "attr_judge.safetensors"
-    if not judge.is_file():
-        pytest.skip("checkpoints/attr_judge not trained yet")
-    pytest.importorskip("dlib")
     celeba_dir()
-    for suffix in (".safetensors", ".json"):
-        shutil.copy(judge.with_suffix(suffix), tmp_path / f"attr_judge{suffix}")
+    eval_tools_into(tmp_path)
     tiny_checkpoint(tmp_path, "Smiling")
     tiny_checkpoint(tmp_path, "Eyeglasses")
     monkeypatch.setenv("FACEGAN_CHECKPOINTS", str(tmp_path))
@@ -186,5 +179,6 @@ def test_latency_benchmark_smoke(tmp_path, monkeypatch):
     tiny_checkpoint(tmp_path)
     monkeypatch.setenv("FACEGAN_CHECKPOINTS", str(tmp_path))
     result = genegan_latency.main(["--runs", "1", "--size", "3"])
-    assert 0 < result["grid"]["p50_ms"] <= result["photos_to_grid"]["p50_ms"]
+    # One run each: only that both were timed (an ordering of single timings is noise under load).
+    assert result["grid"]["p50_ms"] > 0 and result["photos_to_grid"]["p50_ms"] > 0
     assert result["grid_size"] == 3 and (tmp_path / "results" / "genegan_latency.json").is_file()

@@ -6,14 +6,13 @@ generated through the real pipeline from tiny untrained generators on CelebA val
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
-from facegan.paths import REPO_ROOT
+from facegan.app_process import AppProcess
 from facegan.studies.definition import example_definitions, load_definition
 from facegan.studies.stimuli import generate_stimuli
 from facegan.studies.store import StudyStore
@@ -22,10 +21,6 @@ from tests.test_studies_stimuli import tiny_generators
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
-
-sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
-
-from study_load import App  # noqa: E402
 
 ADMIN_PASSWORD = "let-me-see"
 STUDY = load_definition(example_definitions()["attrgan_vs_ablation"])
@@ -36,17 +31,17 @@ def study_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, P
     """(URL, studies directory) of ``python app.py`` serving the ready example study."""
     celeba_dir()
     root = tmp_path_factory.mktemp("studies")
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("FACEGAN_CHECKPOINTS", str(tiny_generators(tmp_path_factory.mktemp("checkpoints"))))
-        env.setenv("FACEGAN_ADMIN_PASSWORD", ADMIN_PASSWORD)
+    env = {
+        "FACEGAN_CHECKPOINTS": str(tiny_generators(tmp_path_factory.mktemp("checkpoints"))),
+        "FACEGAN_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "FACEGAN_STUDIES": str(root),
+    }
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FACEGAN_CHECKPOINTS", env["FACEGAN_CHECKPOINTS"])
         generate_stimuli(STUDY, root / STUDY.study_id)
-        StudyStore(root).create_study(STUDY)
-        app = App(root, root / "app.log")
-        app.start()
-    try:
+    StudyStore(root).create_study(STUDY)
+    with AppProcess(root / "app.log", env) as app:
         yield app.url, root
-    finally:
-        app.stop()
 
 
 @pytest.fixture

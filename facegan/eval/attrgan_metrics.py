@@ -23,7 +23,7 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from facegan.data.celeba_landmarks import CelebAHeatmapDataset
-from facegan.eval.identity import IdentityModel
+from facegan.eval.identity import MODEL_DESCRIPTION, IdentityModel
 from facegan.eval.judge import AttributeJudge, load_judge
 from facegan.models.attrgan import HAIR_COLOURS, heatmap_to_signed, toggle_attribute
 from facegan.pipelines import AttributeTransfer, tensor_to_image
@@ -148,6 +148,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "split": "val",
         "judge": "checkpoints/attr_judge",
-        "identity_model": "dlib_face_recognition_resnet_model_v1 (face_recognition_models), threshold 0.6",
+        "identity_model": MODEL_DESCRIPTION,
         "rows": rows,
     }

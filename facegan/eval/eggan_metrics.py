@@ -33,7 +33,7 @@ from scipy.stats import pearsonr, spearmanr
 from torch import Tensor
 from tqdm import tqdm
 
-from facegan.eval.identity import IdentityModel
+from facegan.eval.identity import MODEL_DESCRIPTION, IdentityModel
 from facegan.faces import AU_NUMBERS, detect_faces, estimate_aus
 from facegan.losses import ms_ssim
 from facegan.models.eggan import interpolate_aus
@@ -238,6 +238,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "split": "val",
         "au_annotator": "MediaPipe Face Landmarker blendshapes -> facegan.faces.aus (0-5)",
-        "identity_model": "dlib_face_recognition_resnet_model_v1 (face_recognition_models), threshold 0.6",
+        "identity_model": MODEL_DESCRIPTION,
         **result,
     }

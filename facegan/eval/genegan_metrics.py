@@ -26,7 +26,7 @@ from scipy.stats import spearmanr
 from torch import Tensor
 from tqdm import tqdm
 
-from facegan.eval.identity import IdentityModel
+from facegan.eval.identity import MODEL_DESCRIPTION, IdentityModel
 from facegan.eval.judge import AttributeJudge, load_judge
 from facegan.pipelines import GeneGAN, genegan_attributes, tensor_to_image
 from facegan.train.genegan import val_pairs
@@ -161,6 +161,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "split": "val",
         "judge": "checkpoints/attr_judge",
-        "identity_model": "dlib_face_recognition_resnet_model_v1 (face_recognition_models), threshold 0.6",
+        "identity_model": MODEL_DESCRIPTION,
         "rows": rows,
     }

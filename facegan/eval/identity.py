@@ -29,6 +29,8 @@ THRESHOLD = 0.6
 DESCRIPTOR_MODEL = "dlib_face_recognition_resnet_model_v1.dat"
 LANDMARK_MODEL = "shape_predictor_5_face_landmarks.dat"
 INSTALL_HINT = "pip install dlib-bin face_recognition_models"
+# How eval results name this model.
+MODEL_DESCRIPTION = f"{DESCRIPTOR_MODEL.removesuffix('.dat')} (face_recognition_models), threshold {THRESHOLD}"
 CHIP_SIZE = 150  # the ResNet's input chip
 # (left, top, right, bottom) of the face as fractions of an aligned crop's width/height.
 FACE_BOX = (0.25, 0.37, 0.75, 0.87)
