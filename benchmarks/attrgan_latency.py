@@ -16,8 +16,8 @@ import torch
 
 from common import percentiles, record_result, timed  # noqa: E402  (puts the repo on sys.path)
 
+from facegan.paths import UI_EXAMPLES_DIR  # noqa: E402
 from facegan.pipelines import AttributeTransfer  # noqa: E402
-from facegan.ui.common import EXAMPLES_DIR  # noqa: E402
 
 TARGETS = {"Blond_Hair": True, "Smiling": True}
 
@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--checkpoint", default="attrgan")
     args = parser.parse_args(argv)
     pipeline = AttributeTransfer(args.checkpoint)
-    photo = str(EXAMPLES_DIR / "astronaut.jpg")
+    photo = str(UI_EXAMPLES_DIR / "astronaut.jpg")
     prepared = pipeline.prepare(photo)
     edit_ms = timed(lambda: pipeline.edit(prepared, TARGETS), args.runs, warmup=3)
     full_ms = timed(lambda: pipeline.edit(pipeline.prepare(photo), TARGETS), args.runs, warmup=3)

@@ -21,11 +21,11 @@ import torch
 
 from common import percentiles, record_result, timed  # noqa: E402  (puts the repo on sys.path)
 
+from facegan.paths import UI_EXAMPLES_DIR  # noqa: E402
 from facegan.pipelines import preset_aus  # noqa: E402
 from facegan.ui import au_editing  # noqa: E402
-from facegan.ui.common import EXAMPLES_DIR  # noqa: E402
 
-PHOTO = str(EXAMPLES_DIR / "astronaut.jpg")
+PHOTO = str(UI_EXAMPLES_DIR / "astronaut.jpg")
 TARGET_MS = 150.0
 
 

@@ -17,10 +17,10 @@ import torch
 
 from common import percentiles, record_result, timed  # noqa: E402  (puts the repo on sys.path)
 
+from facegan.paths import UI_EXAMPLES_DIR  # noqa: E402
 from facegan.pipelines import GeneGAN  # noqa: E402
-from facegan.ui.common import EXAMPLES_DIR  # noqa: E402
 
-PHOTOS = [str(EXAMPLES_DIR / name) for name in ("astronaut.jpg", "grace_hopper.jpg")]
+PHOTOS = [str(UI_EXAMPLES_DIR / name) for name in ("astronaut.jpg", "grace_hopper.jpg")]
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -12,6 +12,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DIR = REPO_ROOT.parent / "shared"
 CHECKPOINT_DIR = REPO_ROOT / "checkpoints"
+# Example inputs the app ships (redistributable; see its README.md).
+UI_EXAMPLES_DIR = REPO_ROOT / "facegan" / "ui" / "examples"
 
 
 def data_dir(explicit: str | os.PathLike | None = None) -> Path:

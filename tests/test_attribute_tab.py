@@ -6,11 +6,11 @@ import gradio as gr
 import numpy as np
 import pytest
 
+from facegan.paths import UI_EXAMPLES_DIR
 from facegan.ui import attribute_transfer as tab
-from facegan.ui.common import EXAMPLES_DIR
 from tests.test_attrgan import tiny_checkpoint
 
-ASTRONAUT = str(EXAMPLES_DIR / "astronaut.jpg")
+ASTRONAUT = str(UI_EXAMPLES_DIR / "astronaut.jpg")
 
 
 @pytest.fixture(autouse=True)

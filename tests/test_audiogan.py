@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 import torch
 
+from facegan.audio.data import SOUND_CLASSES
 from facegan.audio.features import SoundFeaturizer
 from facegan.audio.io import WINDOW
-from facegan.audio.synth import sea_waves
+from facegan.audio.synth import SOUNDS, sea_waves
 from facegan.errors import CheckpointMissingError, InvalidAudioError
-from facegan.eval.audiogan_metrics import gradient_energy, zoom_estimate
+from facegan.eval.audiogan_metrics import gradient_energy, synthetic_examples, zoom_estimate
 from facegan.eval.scene_judge import inception_score
 from facegan.models.audiogan import Discriminator, Generator
 from facegan.pipelines import SoundToScene
@@ -95,6 +96,14 @@ def test_pipeline_generates_seeded_scenes_at_any_volume(tiny_pipeline: SoundToSc
     assert sum(tiny_pipeline.classify(prepared).values()) == pytest.approx(1.0)
     with pytest.raises(ValueError, match="between 0.5x and 3x"):
         tiny_pipeline.generate(prepared, 5.0)
+
+
+def test_eval_reports_what_the_classifier_makes_of_each_shipped_example(tiny_pipeline: SoundToScene) -> None:
+    rows = synthetic_examples(tiny_pipeline)
+    assert sorted(r["intended"] for r in rows) == sorted(SOUNDS)
+    for r in rows:
+        assert r["predicted"] in SOUND_CLASSES and 0 < r["probability"] <= 1
+        assert r["recognised"] == (r["predicted"] == r["intended"])
 
 
 def test_pipeline_as_the_studies_use_it(tiny_pipeline: SoundToScene, tmp_path) -> None:

@@ -7,12 +7,13 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from facegan.ui.common import EXAMPLES_DIR, find_checkpoint
+from facegan.paths import UI_EXAMPLES_DIR
+from facegan.ui.common import find_checkpoint
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
-ASTRONAUT = EXAMPLES_DIR / "astronaut.jpg"
+ASTRONAUT = UI_EXAMPLES_DIR / "astronaut.jpg"
 pytestmark = pytest.mark.skipif(
     find_checkpoint("attrgan.safetensors") is None, reason="checkpoints/attrgan.safetensors not trained yet"
 )

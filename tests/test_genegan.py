@@ -13,14 +13,13 @@ import torch
 
 from facegan.errors import CheckpointMissingError
 from facegan.models.genegan import Discriminator, GeneGANConfig, Generator, bilinear_objects
-from facegan.paths import REPO_ROOT
+from facegan.paths import REPO_ROOT, UI_EXAMPLES_DIR
 from facegan.pipelines import GeneGAN, genegan_attributes, genegan_checkpoint_name
 from facegan.train.checkpoint import export_checkpoint
-from facegan.ui.common import EXAMPLES_DIR
 from tests.faces_helpers import celeba_dir, eval_tools_into
 
 TINY = GeneGANConfig(width=8, d_width=8, object_channels=4)
-PHOTOS = [str(EXAMPLES_DIR / name) for name in ("astronaut.jpg", "grace_hopper.jpg")]
+PHOTOS = [str(UI_EXAMPLES_DIR / name) for name in ("astronaut.jpg", "grace_hopper.jpg")]
 
 
 def tiny_checkpoint(directory, attribute: str = "Smiling"):

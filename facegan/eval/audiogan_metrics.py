@@ -43,7 +43,7 @@ from facegan.data.scenes import SCENE_CLASSES, load_scenes, to_unit
 from facegan.errors import CheckpointMissingError
 from facegan.eval.judge import AttributeJudge
 from facegan.eval.scene_judge import inception_score, load_scene_judge, scene_probabilities
-from facegan.paths import checkpoint_dir
+from facegan.paths import UI_EXAMPLES_DIR, checkpoint_dir
 from facegan.pipelines import SoundToScene
 from facegan.audio.features import level_db
 from facegan.train.audiogan import GAINS_DB, zoom, zoom_for_level
@@ -205,6 +205,25 @@ def judge_accuracy(judge: AttributeJudge, data: str | None) -> dict[str, Any]:
     return {"val_images": len(labels), "accuracy": accuracy, "per_class": per_class}
 
 
+@torch.inference_mode()
+def synthetic_examples(model: SoundToScene) -> list[dict[str, Any]]:
+    """What the app's shipped synthetic example sounds are recognised as.
+
+    They are not recordings, so a classifier trained on real clips need not know them; the tab's
+    example list says which ones it does.
+    """
+    rows = []
+    for path in sorted(UI_EXAMPLES_DIR.glob("synth_*.ogg")):
+        intended = path.stem.removeprefix("synth_")
+        probabilities = model.classify(model.prepare(str(path)))
+        predicted = max(probabilities, key=probabilities.get)
+        rows.append({
+            "file": path.name, "intended": intended, "predicted": predicted,
+            "probability": round(probabilities[predicted], 3), "recognised": predicted == intended,
+        })  # fmt: skip
+    return rows
+
+
 def _score_rows(
     rows: tuple[tuple[str, str], ...], judge: AttributeJudge, cache: ClipCache, clip_rows: np.ndarray,
     targets: Tensor, args: argparse.Namespace,
@@ -261,6 +280,11 @@ def markdown(result: dict[str, Any]) -> str:
             + " | ".join(f"{z:.3f}" for z in v["calibration_zoom_estimate_on_photos"]) + " |",
             f"Monotonic zoom estimate: {'yes' if v['monotonic'] else 'no'}.",
         ]
+    lines += ["", "| Shipped synthetic example | predicted sound class | probability | recognised |"]
+    lines.append("| --- | --- | ---: | --- |")
+    for r in result["synthetic_examples"]:
+        recognised = "yes" if r["recognised"] else "no"
+        lines.append(f"| {r['file']} | {r['predicted']} | {r['probability']:.0%} | {recognised} |")
     lines += [
         "",
         f"| Source probe on {p['class']} ({', '.join(f'{k} {v}' for k, v in p['counts'].items())}) | log-mel s | "
@@ -308,6 +332,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "features": _score_rows(FEATURE_ROWS, judge, cache, clip_rows, targets, args),
         "volume": volume_effect(full, judge, cache, clip_rows, torch.tensor(scenes), args.data),
         "shortcut": shortcut_probe(full.features, args.data),
+        "synthetic_examples": synthetic_examples(full),
     }
     print(markdown(result))
     return result

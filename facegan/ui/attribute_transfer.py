@@ -11,8 +11,9 @@ from facegan.errors import CheckpointMissingError
 from facegan.eval.judge import AttributeJudge, load_judge
 from facegan.faces import PreparedFace, heatmap_to_image
 from facegan.models.attrgan import HAIR_COLOURS
+from facegan.paths import UI_EXAMPLES_DIR
 from facegan.pipelines import AttributeTransfer, image_to_tensor
-from facegan.ui.common import EXAMPLES_DIR, checkpoint_or_notice, for_display, user_errors
+from facegan.ui.common import checkpoint_or_notice, for_display, user_errors
 
 DESCRIPTION = (
     "Upload a face photo and choose target attributes (smiling, eyeglasses, hair colour, ...). "
@@ -112,7 +113,7 @@ def build_tab() -> None:
             hair = gr.Radio(HAIR_CHOICES, value=OTHER_HAIR, label="Hair colour")
             checked = gr.CheckboxGroup(other_attributes(), label="Attributes")
             run = gr.Button("Transfer", variant="primary")
-            gr.Examples([[str(EXAMPLES_DIR / "astronaut.jpg")]], inputs=[photo])
+            gr.Examples([[str(UI_EXAMPLES_DIR / "astronaut.jpg")]], inputs=[photo])
         with gr.Column(scale=2):
             with gr.Row():
                 aligned = gr.Image(label="Aligned input", interactive=False, height=192)

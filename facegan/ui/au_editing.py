@@ -16,8 +16,9 @@ import numpy as np
 
 from facegan.faces import ACTION_UNITS, prepare_face
 from facegan.faces.aus import AU_MAX
+from facegan.paths import UI_EXAMPLES_DIR
 from facegan.pipelines import EXPRESSION_PRESETS, AUEditor, EncodedFace, preset_aus
-from facegan.ui.common import EXAMPLES_DIR, checkpoint_or_notice, for_display, user_errors
+from facegan.ui.common import checkpoint_or_notice, for_display, user_errors
 
 DESCRIPTION = (
     "Edit a face's expression one facial Action Unit at a time. The photo's current AU intensities "
@@ -31,7 +32,7 @@ NOTE_AU9 = (
     "AU9 (nose wrinkler) cannot be measured by our annotator (MediaPipe never fires noseSneer), so "
     "the model never saw it vary and its slider has little effect; AU6 is derived from eye squint × smile."
 )
-EXAMPLES = [str(EXAMPLES_DIR / "astronaut.jpg"), str(EXAMPLES_DIR / "grace_hopper.jpg")]
+EXAMPLES = [str(UI_EXAMPLES_DIR / "astronaut.jpg"), str(UI_EXAMPLES_DIR / "grace_hopper.jpg")]
 FORMATS = ("GIF", "MP4")
 STRIP_FPS = 8
 SLIDERS_PER_ROW = 3

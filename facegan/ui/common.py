@@ -14,7 +14,6 @@ from PIL import Image
 from facegan.errors import UserError
 from facegan.paths import REPO_ROOT, checkpoint_dir
 
-EXAMPLES_DIR = Path(__file__).with_name("examples")
 DISPLAY_SIZE = 256
 
 

@@ -8,8 +8,9 @@ import gradio as gr
 import numpy as np
 
 from facegan.faces import PreparedFace
+from facegan.paths import UI_EXAMPLES_DIR
 from facegan.pipelines import GeneGAN, genegan_attributes
-from facegan.ui.common import EXAMPLES_DIR, checkpoint_or_notice, user_errors
+from facegan.ui.common import checkpoint_or_notice, user_errors
 
 DESCRIPTION = (
     "GeneGAN splits a face into an attribute code (e.g. the smile) and everything else. Give two "
@@ -18,8 +19,8 @@ DESCRIPTION = (
     "named `genegan_<attribute>.safetensors` (e.g. `genegan_smiling.safetensors`)."
 )
 TRAIN_COMMAND = "python -m facegan.train genegan --attribute Smiling --export genegan_smiling"
-ASTRONAUT = str(EXAMPLES_DIR / "astronaut.jpg")
-HOPPER = str(EXAMPLES_DIR / "grace_hopper.jpg")
+ASTRONAUT = str(UI_EXAMPLES_DIR / "astronaut.jpg")
+HOPPER = str(UI_EXAMPLES_DIR / "grace_hopper.jpg")
 
 
 @lru_cache(maxsize=4)

@@ -10,8 +10,9 @@ import numpy as np
 from facegan.audio.data import SCENE_OF_SOUND
 from facegan.audio.io import SAMPLE_RATE, to_pcm16
 from facegan.audio.synth import siren
+from facegan.paths import UI_EXAMPLES_DIR
 from facegan.pipelines import PreparedSound, SoundToScene
-from facegan.ui.common import EXAMPLES_DIR, checkpoint_or_notice, for_display, user_errors
+from facegan.ui.common import checkpoint_or_notice, for_display, user_errors
 
 DESCRIPTION = (
     "Upload or record a sound (sea waves, rain, a siren, a jackhammer, ...) and the generator "
@@ -20,7 +21,11 @@ DESCRIPTION = (
     "row below shows the same scene at 0.5x, 1x, 2x and 3x the volume."
 )
 TRAIN_COMMAND = "python -m facegan.train audiogan --export audiogan"
-EXAMPLES = sorted(str(path) for path in EXAMPLES_DIR.glob("synth_*.ogg"))
+EXAMPLES = sorted(str(path) for path in UI_EXAMPLES_DIR.glob("synth_*.ogg"))
+EXAMPLES_LABEL = (
+    "Synthetic example sounds (made by this project, not recordings: the classifier learnt from real "
+    "clips and does not recognise all of them)"
+)
 MAX_IMAGES = 8
 
 
@@ -74,7 +79,7 @@ def build_tab() -> None:
             seed = gr.Number(label="Seed", value=0, precision=0, minimum=0)
             count = gr.Slider(1, MAX_IMAGES, value=4, step=1, label="Scenes")
             run = gr.Button("Generate", variant="primary")
-            gr.Examples([[path] for path in EXAMPLES], inputs=[audio], label="Synthetic example sounds")
+            gr.Examples([[path] for path in EXAMPLES], inputs=[audio], label=EXAMPLES_LABEL)
         with gr.Column(scale=2):
             label = gr.Label(label="Predicted sound class → scene", num_top_classes=3)
             gallery = gr.Gallery(label="Generated scenes", columns=4, height=300)
