@@ -1,10 +1,11 @@
 """Latency of the AU editing tab on this CPU, once the model is loaded.
 
-    python benchmarks/eggan_latency.py [--runs 100] [--warmup 5] [--frames 8] [--threads N]
+    python benchmarks/eggan_latency.py [--runs 100] [--warmup 5] [--frames 8] [--threads N] [--generated-face]
 
 "render" is what one slider move costs: the tab's handler for an already encoded photo (generator
 pass at the model's resolution, paste-back into the full photo, enlargement of the crop for display),
-with a new random AU vector each run. "encode" is what an upload costs once: detection, alignment,
+with a new random AU vector each run, in the tab's default mode (the photo's detail kept; the
+generator's own face with ``--generated-face``). "encode" is what an upload costs once: detection, alignment,
 AU measurement and the encoder. "strip" renders an interpolation strip of ``--frames`` frames. The
 photo is the shipped public-domain astronaut (512x512). The target: a slider move under 150 ms.
 ``--threads`` sets torch's intra-op threads (default: torch's choice, one per core); on a machine
@@ -35,6 +36,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--frames", type=int, default=8)
     parser.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's choice)")
+    parser.add_argument("--generated-face", action="store_true", help="time the mode without the photo's detail")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -42,13 +44,17 @@ def main(argv: list[str] | None = None) -> dict:
     editor = au_editing.pipeline()
     face = editor.encode(PHOTO)
     rng = np.random.default_rng(0)
+    keep_detail = not args.generated_face
 
     def slider_move() -> None:
-        au_editing.render_sliders(face, *rng.uniform(0, 5, len(face.aus)).round(2))
+        au_editing.render_sliders(face, keep_detail, *rng.uniform(0, 5, len(face.aus)).round(2))
+
+    def strip() -> None:
+        editor.interpolate(face, preset_aus("happy"), args.frames, keep_detail)
 
     render_ms = timed(slider_move, args.runs, args.warmup)
     encode_ms = timed(lambda: editor.encode(PHOTO), max(1, args.runs // 5), args.warmup)
-    strip_ms = timed(lambda: editor.interpolate(face, preset_aus("happy"), args.frames), max(1, args.runs // 5))
+    strip_ms = timed(strip, max(1, args.runs // 5))
     render = percentiles(render_ms)
     result = {
         "render": render,
@@ -59,6 +65,7 @@ def main(argv: list[str] | None = None) -> dict:
         "resolution": editor.config.resolution,
         "photo": "astronaut.jpg 512x512",
         "frames": args.frames,
+        "keep_detail": keep_detail,
         "runs": args.runs,
         "threads": torch.get_num_threads(),
     }

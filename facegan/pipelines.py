@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torchvision.transforms.functional import gaussian_blur
 
 from facegan.audio.data import SOUND_CLASSES
 from facegan.audio.features import Analysis, FeaturizerConfig, SoundFeaturizer, analyse
@@ -242,13 +243,31 @@ def preset_aus(name: str) -> np.ndarray:
 
 @dataclass(frozen=True)
 class EncodedFace:
-    """A prepared face with what every edit reuses: EGGAN's latent code, the measured AUs and the
-    paste-back mask (the face region only: an expression edit leaves hair and background alone)."""
+    """A prepared face with what every edit reuses: the aligned crop at the model's resolution, EGGAN's
+    latent code, the measured AUs, the generator's reconstruction G(l, u_x) and the paste-back mask (the
+    face region only: an expression edit leaves hair and background alone)."""
 
     prepared: PreparedFace
+    crop: torch.Tensor
     latent: torch.Tensor
     aus: np.ndarray
+    reconstruction: torch.Tensor
     mask: np.ndarray
+
+
+DETAIL_BLUR_SIGMA = 1.0
+"""Blur (in pixels at the model's resolution) of the generator's change before it is added to the photo."""
+
+
+def keep_photo_detail(crop: torch.Tensor, edited: torch.Tensor, reconstruction: torch.Tensor) -> torch.Tensor:
+    """The photo's crop plus the generator's change, G(l, u) - G(l, u_x), all in [-1, 1].
+
+    The change carries the expression; the photo keeps the skin, eyes and identity that a generator
+    trained on CPU redraws only as a blur. At the face's own AUs the result is the photo itself. The
+    light blur takes the generator's stripe artefacts out of the change (measured in the eggan eval).
+    """
+    change = gaussian_blur(edited - reconstruction, kernel_size=5, sigma=DETAIL_BLUR_SIGMA)
+    return (crop.to(change.device) + change).clamp(-1, 1)
 
 
 @dataclass(frozen=True)
@@ -262,8 +281,10 @@ class AUEdit:
 class AUEditor:
     """Continuous Action Unit editing (EGGAN, seed 001) from ``checkpoints/<name>.safetensors``.
 
-    ``encode`` a photo once (detection, alignment, AU measurement, E); each ``edit`` then costs one
-    generator pass and a paste-back, which is what keeps slider moves interactive.
+    ``encode`` a photo once (detection, alignment, AU measurement, E, the reconstruction); each ``edit``
+    then costs one generator pass and a paste-back, which is what keeps slider moves interactive.
+    ``keep_detail`` (the default) shows the photo plus the generator's change (``keep_photo_detail``);
+    without it, the generator's own face.
     """
 
     FRAMES_RANGE = (2, 32)
@@ -296,27 +317,37 @@ class AUEditor:
         """Detect, align, measure the face's AUs and encode it: everything later edits reuse."""
         prepared = prepare_face(image, face_index)
         size = self.config.resolution
-        latent = self.encode_crops(image_to_tensor(prepared.aligned.crop, size))
+        crop = image_to_tensor(prepared.aligned.crop, size)
+        latent = self.encode_crops(crop)
+        aus = prepared.aus()
         mask = face_region_mask(prepared.aligned.points68 * (size / prepared.aligned.size), size)
-        return EncodedFace(prepared=prepared, latent=latent, aus=prepared.aus(), mask=mask)
+        reconstruction = self.render(latent, aus)
+        return EncodedFace(prepared, crop, latent, aus, reconstruction, mask)
 
-    def edit(self, face: EncodedFace, aus: Sequence[float] | np.ndarray) -> AUEdit:
+    def _finish(self, face: EncodedFace, edited: torch.Tensor, keep_detail: bool) -> list[np.ndarray]:
+        if keep_detail:
+            edited = keep_photo_detail(face.crop, edited, face.reconstruction)
+        return [tensor_to_image(image) for image in edited]
+
+    def edit(self, face: EncodedFace, aus: Sequence[float] | np.ndarray, keep_detail: bool = True) -> AUEdit:
         """The face with AU intensities ``aus`` (17 values, 0-5), and the photo with it pasted back."""
         values = np.asarray(aus, dtype=np.float32)
         if values.shape != (self.config.num_aus,):
             raise ValueError(f"expected {self.config.num_aus} AU intensities, got shape {values.shape}")
-        output = tensor_to_image(self.render(face.latent, values))
+        (output,) = self._finish(face, self.render(face.latent, values), keep_detail)
         return AUEdit(output=output, photo=face.prepared.paste(output, face.mask))
 
-    def interpolate(self, face: EncodedFace, target: np.ndarray, frames: int = 8) -> list[np.ndarray]:
+    def interpolate(
+        self, face: EncodedFace, target: np.ndarray, frames: int = 8, keep_detail: bool = True
+    ) -> list[np.ndarray]:
         """Eq. 8: crops for alpha = 0 .. 1 in ``frames`` even steps from the face's AUs to ``target``."""
         low, high = self.FRAMES_RANGE
         if not low <= frames <= high:
             raise ValueError(f"frames must be between {low} and {high}, got {frames}")
         alphas = torch.linspace(0, 1, frames)[:, None]
         source, goal = torch.from_numpy(face.aus), torch.as_tensor(np.asarray(target, dtype=np.float32))
-        images = self.render(face.latent.expand(frames, -1), interpolate_aus(source, goal, alphas))
-        return [tensor_to_image(image) for image in images]
+        edited = self.render(face.latent.expand(frames, -1), interpolate_aus(source, goal, alphas))
+        return self._finish(face, edited, keep_detail)
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,8 @@ def test_upload_sliders_presets_alpha_and_export(page: Page, tmp_path: Path) -> 
 
     page.locator("#au26 input[type=range]").fill("4.5")  # a user moving the jaw-drop slider
     images = wait_for_new_images(page, images)
+    page.locator("#au_keep_detail input[type=checkbox]").uncheck()  # the generator's own face
+    images = wait_for_new_images(page, images)
 
     panel.get_by_label("Preset (FACS combination)").click()
     page.get_by_role("option", name="surprise").click()
@@ -81,6 +83,6 @@ def test_api_endpoint_edits_a_photo(tiny_server: str) -> None:
 
     client = Client(tiny_server, verbose=False)
     intensities = [4.0 if n in (6, 12) else 0.0 for n in AU_NUMBERS]
-    edited = client.predict(handle_file(ASTRONAUT), *intensities, api_name="/au_edit")
+    edited = client.predict(handle_file(ASTRONAUT), True, *intensities, api_name="/au_edit")
     with Image.open(edited) as image:
         assert image.size == (512, 512)

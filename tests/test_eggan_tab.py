@@ -27,7 +27,7 @@ def tiny_model(tmp_path, monkeypatch):
 
 @pytest.fixture
 def loaded():
-    return tab.load_photo(ASTRONAUT)
+    return tab.load_photo(ASTRONAUT, True)
 
 
 def test_upload_sets_sliders_to_the_faces_own_aus(loaded):
@@ -35,39 +35,40 @@ def test_upload_sets_sliders_to_the_faces_own_aus(loaded):
     assert photo.shape == (512, 512, 3) and crop.shape == (256, 256, 3)
     assert len(sliders) == 17 and sliders == [round(float(v), 2) for v in face.aus]
     assert sliders[AU_NUMBERS.index(12)] > 2  # the astronaut smiles: lip corner puller is up
-    cleared = tab.load_photo(None)
+    cleared = tab.load_photo(None, True)
     assert cleared[:3] == (None, None, None)
 
 
 def test_slider_moves_render_from_the_cached_encoding(loaded, monkeypatch):
     face = loaded[0]
     monkeypatch.setattr(tab.pipeline(), "encode", lambda *_: pytest.fail("a slider move must not re-encode"))
-    neutral_photo, neutral_crop = tab.render_sliders(face, *[0.0] * 17)
-    open_photo, open_crop = tab.render_sliders(face, *[0.0] * 15, 5.0, 0.0)  # AU26 jaw drop up
-    assert neutral_photo.shape == open_photo.shape == (512, 512, 3)
-    assert not np.array_equal(neutral_crop, open_crop)
+    for keep_detail in (True, False):
+        neutral_photo, neutral_crop = tab.render_sliders(face, keep_detail, *[0.0] * 17)
+        open_photo, open_crop = tab.render_sliders(face, keep_detail, *[0.0] * 15, 5.0, 0.0)  # AU26 jaw drop
+        assert neutral_photo.shape == open_photo.shape == (512, 512, 3)
+        assert not np.array_equal(neutral_crop, open_crop)
     with pytest.raises(gr.Error, match="Upload a photo"):
-        tab.render_sliders(None, *[0.0] * 17)
+        tab.render_sliders(None, True, *[0.0] * 17)
 
 
 def test_alpha_interpolates_from_the_face_to_the_target(loaded):
     face = loaded[0]
     target = tab.target_from_preset("surprise")
     assert np.array_equal(target, preset_aus("surprise")) and tab.target_from_preset(None) is None
-    start = tab.apply_alpha(face, target, 0.0)[2:]
-    half = tab.apply_alpha(face, target, 0.5)[2:]
-    end = tab.apply_alpha(face, target, 1.0)[2:]
+    start = tab.apply_alpha(face, target, 0.0, True)[2:]
+    half = tab.apply_alpha(face, target, 0.5, True)[2:]
+    end = tab.apply_alpha(face, target, 1.0, False)[2:]
     assert start == pytest.approx(np.round(face.aus, 2), abs=0.01)
     assert end == pytest.approx(target, abs=0.01)
     assert half == pytest.approx((np.asarray(start) + np.asarray(end)) / 2, abs=0.02)
-    assert tab.apply_alpha(face, None, 0.7)[2:] == pytest.approx(start, abs=0.01)  # no target: own AUs
+    assert tab.apply_alpha(face, None, 0.7, True)[2:] == pytest.approx(start, abs=0.01)  # no target: own AUs
     photo_target = tab.target_from_photo(HOPPER)
     assert photo_target.shape == (17,) and tab.target_from_photo(None) is None
 
 
 @pytest.mark.parametrize("fmt", tab.FORMATS)
 def test_export_writes_a_playable_animation_and_a_strip(loaded, fmt):
-    strip, path = tab.export_strip(loaded[0], preset_aus("happy"), 5, fmt)
+    strip, path = tab.export_strip(loaded[0], preset_aus("happy"), 5, fmt, True)
     assert strip.shape == (256, 5 * 256, 3)
     assert path.endswith(f".{fmt.lower()}")
     frames = imageio.mimread(path)
@@ -81,21 +82,22 @@ def test_bad_inputs_are_messages_not_stack_traces(loaded, tmp_path):
     not_image = tmp_path / "notes.png"
     not_image.write_text("hello")
     with pytest.raises(gr.Error, match="No face was found"):
-        tab.load_photo(str(blank))
+        tab.load_photo(str(blank), True)
     with pytest.raises(gr.Error, match="could not be read"):
-        tab.load_photo(str(not_image))
+        tab.load_photo(str(not_image), True)
     with pytest.raises(gr.Error, match="No face was found"):
         tab.target_from_photo(str(blank))
     with pytest.raises(gr.Error, match="target expression"):
-        tab.export_strip(loaded[0], None, 8, "GIF")
+        tab.export_strip(loaded[0], None, 8, "GIF", True)
     with pytest.raises(gr.Error, match="frames"):
-        tab.export_strip(loaded[0], preset_aus("sad"), 64, "GIF")
+        tab.export_strip(loaded[0], preset_aus("sad"), 64, "GIF", True)
     with pytest.raises(gr.Error, match="No photo"):
-        tab.api_edit(None, *[0.0] * 17)
+        tab.api_edit(None, True, *[0.0] * 17)
 
 
 def test_api_edit_returns_the_full_photo():
-    assert tab.api_edit(HOPPER, *preset_aus("happy")).shape == (600, 512, 3)
+    for keep_detail in (True, False):
+        assert tab.api_edit(HOPPER, keep_detail, *preset_aus("happy")).shape == (600, 512, 3)
 
 
 def test_tab_has_a_labelled_slider_per_au_presets_and_the_api_endpoint():

@@ -5,7 +5,9 @@ another real val face (target; a fixed random derangement), and the Foundation A
 blendshapes, ``facegan.faces.aus``; our stand-in for OpenFace) measures the 17 AUs on the generated
 128 px crop. Per AU, MSE and Pearson's r between target and measured intensities over all sources
 whose output the annotator finds a face in, plus their average over AUs. The same figures for the
-trivial baseline "output = input" (the source's own AUs) show what the edit gains. AU9 is ~0 on every
+trivial baseline "output = input" (the source's own AUs) show what the edit gains. Both of the app's
+modes are scored: the generator's own face G(l, u_t), and the photo with the generator's change added
+(``keep_photo_detail``, the tab's default). AU9 is ~0 on every
 real face (MediaPipe never fires noseSneer), so its r is undefined (spread < ``MIN_STD``) and left
 out of the PCC average; its MSE (~0 for any output without a nose wrinkle) stays in the MSE average,
 as in the paper.
@@ -13,12 +15,14 @@ as in the paper.
 Also measured:
 
 - identity: dlib's descriptor (the attribute issue's model), cosine and verification rate (distance
-  < 0.6) of source vs edit and source vs reconstruction, next to source vs target (different people);
+  < 0.6) of source vs each mode's edit and source vs reconstruction, next to source vs target
+  (different people);
 - reconstruction G(E(x), u_x): L1 in [0, 1] pixel units, PSNR, MS-SSIM;
 - interpolation (Eq. 8): alpha in 0, 0.25, .., 1 for the first ``--interp-limit`` sources; for every
   (source, AU) whose target differs by >= 1 intensity level, Spearman's rho between alpha and the
   measured AU oriented towards the target (1 = moves monotonically towards it), and the fraction of
-  alpha steps that move it towards the target; plus the mean distance to the target per alpha.
+  alpha steps that move it towards the target; plus the mean distance to the target per alpha; for
+  each mode.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from facegan.eval.identity import MODEL_DESCRIPTION, IdentityModel
 from facegan.faces import AU_NUMBERS, detect_faces, estimate_aus
 from facegan.losses import ms_ssim
 from facegan.models.eggan import interpolate_aus
-from facegan.pipelines import AUEditor, tensor_to_image
+from facegan.pipelines import AUEditor, keep_photo_detail, tensor_to_image
 from facegan.train.eggan import val_faces
 
 ALPHAS = (0.0, 0.25, 0.5, 0.75, 1.0)
@@ -46,6 +50,8 @@ MIN_CHANGE = 1.0
 MIN_STD = 0.05
 """Below this spread (in intensity levels) an AU counts as constant: AU9's targets never exceed 0.02."""
 PAPER_ANCHOR = {"mse": 0.24, "pcc": 0.66}
+MODES = {"eggan": "generated face", "eggan_detail": "photo detail kept"}
+"""The app's two ways of showing an edit (``AUEditor.edit``'s ``keep_detail``), by result key."""
 
 
 def add_args(parser: argparse.ArgumentParser) -> None:
@@ -142,51 +148,59 @@ def evaluate(
     """Every figure of the module docstring for val faces ``images`` with their cached ``aus``."""
     order = derangement(len(images), seed)
     targets = aus[torch.from_numpy(order)]
-    measured: dict[str, list[np.ndarray]] = {key: [] for key in ("edit", "edit_found", "input", "input_found")}
-    cosines: dict[str, list[np.ndarray]] = {key: [] for key in ("edit", "reconstruction", "target_face")}
-    verified: dict[str, list[np.ndarray]] = {key: [] for key in ("edit", "reconstruction", "target_face")}
+    outputs = (*MODES, "output_equals_input")
+    measured: dict[str, list[np.ndarray]] = {key: [] for key in outputs}
+    found: dict[str, list[np.ndarray]] = {key: [] for key in outputs}
+    compared = (*MODES, "reconstruction", "target_face")
+    cosines: dict[str, list[np.ndarray]] = {key: [] for key in compared}
+    verified: dict[str, list[np.ndarray]] = {key: [] for key in compared}
     recon: dict[str, list[Tensor]] = {"l1": [], "psnr": [], "ms_ssim": []}
-    curves = []
+    curves: dict[str, list[np.ndarray]] = {key: [] for key in MODES}
     for start in tqdm(range(0, len(images), batch_size), desc="eggan", unit="batch"):
         x, u, u_t = (t[start : start + batch_size] for t in (images, aus, targets))
         latent = model.encode_crops(x)
         edit, rec = model.render(latent, u_t).cpu(), model.render(latent, u).cpu()
-        for key, batch in (("edit", edit), ("input", x)):
+        batches = {"eggan": edit, "eggan_detail": keep_photo_detail(x, edit, rec), "output_equals_input": x}
+        for key, batch in batches.items():
             values, ok = measure_aus(batch)
             measured[key].append(values)
-            measured[f"{key}_found"].append(ok)
+            found[key].append(ok)
         recon["l1"].append((rec - x).abs().mean(dim=(1, 2, 3)) / 2)
         recon["psnr"].append(psnr(rec, x))
         recon["ms_ssim"].append(ms_ssim(rec, x, reduction="none"))
-        others = images[order[start : start + batch_size]]
-        batches = {"x": x, "edit": edit, "reconstruction": rec, "target_face": others}
+        batches |= {"reconstruction": rec, "target_face": images[order[start : start + batch_size]]}
         emb = {key: identity.embed([tensor_to_image(i) for i in batch]) for key, batch in batches.items()}
         for key, values in cosines.items():
-            values.append(identity.cosine(emb["x"], emb[key]))
-            verified[key].append(identity.verify(emb["x"], emb[key]))
-        n_interp = max(0, min(len(x), interp_limit - start))
-        if n_interp:
-            steps = [interpolate_aus(u[:n_interp], u_t[:n_interp], alpha) for alpha in ALPHAS]
-            curves.append(np.stack([measure_aus(model.render(latent[:n_interp], s).cpu())[0] for s in steps], axis=1))
+            values.append(identity.cosine(emb["output_equals_input"], emb[key]))
+            verified[key].append(identity.verify(emb["output_equals_input"], emb[key]))
+        n = max(0, min(len(x), interp_limit - start))
+        if n:
+            steps = [model.render(latent[:n], interpolate_aus(u[:n], u_t[:n], alpha)).cpu() for alpha in ALPHAS]
+            frames = {"eggan": steps, "eggan_detail": [keep_photo_detail(x[:n], s, rec[:n]) for s in steps]}
+            for key, batches_per_alpha in frames.items():
+                curves[key].append(np.stack([measure_aus(b)[0] for b in batches_per_alpha], axis=1))
 
-    edit_aus, edit_ok, input_aus, input_ok = (np.concatenate(measured[k]) for k in measured)
     targets_np, aus_np = targets.numpy(), aus.numpy()
-    n_interp = sum(len(c) for c in curves)
+    n_interp = sum(len(c) for c in curves["eggan"])
+    table1 = {}
+    for key in outputs:
+        values, ok = np.concatenate(measured[key]), np.concatenate(found[key])
+        table1[key] = au_table(targets_np[ok], values[ok])
     return {
         "checkpoint": model.record["name"],
         "steps": model.record["steps"],
         "resolution": model.config.resolution,
         "sources": len(images),
-        "faces_found": {"edit": round(float(edit_ok.mean()), 4), "input": round(float(input_ok.mean()), 4)},
-        "table1": {
-            "eggan": au_table(targets_np[edit_ok], edit_aus[edit_ok]),
-            "output_equals_input": au_table(targets_np[input_ok], input_aus[input_ok]),
-        },
+        "faces_found": {key: round(float(np.concatenate(found[key]).mean()), 4) for key in outputs},
+        "table1": table1,
         "paper_anchor": PAPER_ANCHOR,
         "identity_cosine": {key: round(float(np.concatenate(v).mean()), 4) for key, v in cosines.items()},
         "identity_verified": {key: round(float(np.concatenate(v).mean()), 4) for key, v in verified.items()},
         "reconstruction": {key: round(float(torch.cat(v).mean()), 4) for key, v in recon.items()},
-        "interpolation": interpolation_scores(aus_np[:n_interp], targets_np[:n_interp], np.concatenate(curves)),
+        "interpolation": {
+            key: interpolation_scores(aus_np[:n_interp], targets_np[:n_interp], np.concatenate(c))
+            for key, c in curves.items()
+        },
     }
 
 
@@ -200,33 +214,34 @@ def markdown(result: dict[str, Any]) -> str:
     header = "| Metric | Method | " + " | ".join(str(n) for n in AU_NUMBERS) + " | Avg |"
     lines = [header, "| --- | --- |" + " ---: |" * (len(AU_NUMBERS) + 1)]
     for metric in ("mse", "pcc"):
-        for method, label in (("eggan", "EGGAN (ours)"), ("output_equals_input", "output = input")):
+        methods = {**{key: f"EGGAN, {mode}" for key, mode in MODES.items()}, "output_equals_input": "output = input"}
+        for method, label in methods.items():
             row = table[method]
             cells = [_cell(row[metric][str(n)]) for n in AU_NUMBERS]
             average = _cell(row[f"{metric}_avg"])
             lines.append(f"| {metric.upper()} | {label} | " + " | ".join(cells) + f" | **{average}** |")
-    keys = ("identity_cosine", "identity_verified", "reconstruction", "interpolation")
-    cos, ver, rec, interp = (result[k] for k in keys)
+    cos, ver, rec = (result[k] for k in ("identity_cosine", "identity_verified", "reconstruction"))
+    compared = {key: f"source vs edit, {mode}" for key, mode in MODES.items()}
+    compared |= {"reconstruction": "source vs reconstruction", "target_face": "source vs target face (other people)"}
+    lines += ["", "| Identity (dlib) | cosine | verified (d < 0.6) |", "| --- | ---: | ---: |"]
+    lines += [f"| {label} | {cos[key]:.3f} | {ver[key]:.1%} |" for key, label in compared.items()]
+    found = ", ".join(f"{share:.1%} ({key})" for key, share in result["faces_found"].items())
     lines += [
         "",
-        "| Identity (dlib) | cosine | verified (d < 0.6) |",
-        "| --- | ---: | ---: |",
-        f"| source vs edit | {cos['edit']:.3f} | {ver['edit']:.1%} |",
-        f"| source vs reconstruction | {cos['reconstruction']:.3f} | {ver['reconstruction']:.1%} |",
-        f"| source vs target face (different people) | {cos['target_face']:.3f} | {ver['target_face']:.1%} |",
+        f"Reconstruction: L1 {rec['l1']:.4f}, PSNR {rec['psnr']:.2f} dB, MS-SSIM {rec['ms_ssim']:.3f}. "
+        f"Faces found by the annotator: {found}.",
         "",
-        (
-            f"Reconstruction: L1 {rec['l1']:.4f}, PSNR {rec['psnr']:.2f} dB, MS-SSIM {rec['ms_ssim']:.3f}. "
-            f"Faces found by the annotator: {result['faces_found']['edit']:.1%} of edits, "
-            f"{result['faces_found']['input']:.1%} of inputs."
-        ),
-        "",
-        f"Interpolation ({interp['changed_au_pairs']} source-AU pairs changing by >= {MIN_CHANGE:g}): "
-        f"monotonicity (mean Spearman rho) {_cell(interp['monotonicity_spearman'], 3)}, "
-        f"steps toward the target {_cell(interp['steps_toward_target'], 3)}, mean |AU - target| per alpha "
-        + ", ".join(f"{a:g}: {_cell(d, 3)}" for a, d in zip(ALPHAS, interp["mean_abs_distance_to_target"], strict=True))
-        + ".",
+        f"| Interpolation (Eq. 8) | source-AU pairs changing by >= {MIN_CHANGE:g} | monotonicity (mean Spearman rho) "
+        "| steps toward the target | mean abs(AU - target) at alpha " + ", ".join(f"{a:g}" for a in ALPHAS) + " |",
+        "| --- | ---: | ---: | ---: | --- |",
     ]
+    for key, mode in MODES.items():
+        interp = result["interpolation"][key]
+        distances = ", ".join(_cell(d, 2) for d in interp["mean_abs_distance_to_target"])
+        lines.append(
+            f"| EGGAN, {mode} | {interp['changed_au_pairs']} | {_cell(interp['monotonicity_spearman'], 3)} "
+            f"| {_cell(interp['steps_toward_target'], 3)} | {distances} |"
+        )
     return "\n".join(lines)
 
 

@@ -32,6 +32,11 @@ NOTE_AU9 = (
     "AU9 (nose wrinkler) cannot be measured by our annotator (MediaPipe never fires noseSneer), so "
     "the model never saw it vary and its slider has little effect; AU6 is derived from eye squint × smile."
 )
+DETAIL_LABEL = "Keep the photo's detail"
+DETAIL_INFO = (
+    "On: the photo plus the generator's change of expression (sharp, the same person). "
+    "Off: the generator's own redrawn face (blurrier: it was trained on CPU)."
+)
 EXAMPLES = [str(UI_EXAMPLES_DIR / "astronaut.jpg"), str(UI_EXAMPLES_DIR / "grace_hopper.jpg")]
 FORMATS = ("GIF", "MP4")
 STRIP_FPS = 8
@@ -53,25 +58,25 @@ def _require(face: EncodedFace | None) -> EncodedFace:
     return face
 
 
-def _render(face: EncodedFace, aus: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    edit = pipeline().edit(face, aus)
+def _render(face: EncodedFace, aus: np.ndarray, keep_detail: bool) -> tuple[np.ndarray, np.ndarray]:
+    edit = pipeline().edit(face, aus, keep_detail)
     return edit.photo, for_display(edit.output)
 
 
 @user_errors
-def load_photo(photo: str | None) -> tuple:
-    """On upload: encode the face once, set the sliders to its own AUs and show its reconstruction."""
+def load_photo(photo: str | None, keep_detail: bool) -> tuple:
+    """On upload: encode the face once, set the sliders to its own AUs and show it at them."""
     if photo is None:
         return (None, None, None, *[gr.update()] * len(ACTION_UNITS))
     face = pipeline().encode(photo)
-    result, crop = _render(face, face.aus)
+    result, crop = _render(face, face.aus, keep_detail)
     return (face, result, crop, *[round(float(v), 2) for v in face.aus])
 
 
 @user_errors
-def render_sliders(face: EncodedFace | None, *aus: float) -> tuple[np.ndarray, np.ndarray]:
-    """A slider moved: the face with exactly the slider values."""
-    return _render(_require(face), np.asarray(aus, dtype=np.float32))
+def render_sliders(face: EncodedFace | None, keep_detail: bool, *aus: float) -> tuple[np.ndarray, np.ndarray]:
+    """A slider (or the detail switch) moved: the face with exactly the slider values."""
+    return _render(_require(face), np.asarray(aus, dtype=np.float32), keep_detail)
 
 
 @user_errors
@@ -93,12 +98,12 @@ def blend(face: EncodedFace, target: np.ndarray | None, alpha: float) -> np.ndar
 
 
 @user_errors
-def apply_alpha(face: EncodedFace | None, target: np.ndarray | None, alpha: float) -> tuple:
+def apply_alpha(face: EncodedFace | None, target: np.ndarray | None, alpha: float, keep_detail: bool) -> tuple:
     """α or the target changed: move every slider to the interpolated AUs and render them."""
     if face is None:
         return (None, None, *[gr.update()] * len(ACTION_UNITS))
     aus = np.clip(blend(face, target, alpha), 0, AU_MAX)
-    return (*_render(face, aus), *[round(float(v), 2) for v in aus])
+    return (*_render(face, aus, keep_detail), *[round(float(v), 2) for v in aus])
 
 
 def write_animation(frames: list[np.ndarray], fmt: str, fps: int = STRIP_FPS) -> Path:
@@ -114,21 +119,24 @@ def write_animation(frames: list[np.ndarray], fmt: str, fps: int = STRIP_FPS) ->
 
 
 @user_errors
-def export_strip(face: EncodedFace | None, target: np.ndarray | None, frames: float, fmt: str) -> tuple:
+def export_strip(
+    face: EncodedFace | None, target: np.ndarray | None, frames: float, fmt: str, keep_detail: bool
+) -> tuple:
     """Eq. 8 from the face's AUs (α = 0) to the target (α = 1): the strip as one image, and an animation."""
     face = _require(face)
     if target is None:
         raise gr.Error("Choose a target expression first (a preset or a second photo).")
-    crops = [for_display(crop) for crop in pipeline().interpolate(face, np.asarray(target), int(frames))]
+    strip = pipeline().interpolate(face, np.asarray(target), int(frames), keep_detail)
+    crops = [for_display(crop) for crop in strip]
     return np.concatenate(crops, axis=1), str(write_animation(crops, fmt))
 
 
 @user_errors
-def api_edit(photo: str | None, *aus: float) -> np.ndarray:
+def api_edit(photo: str | None, keep_detail: bool, *aus: float) -> np.ndarray:
     """API: the full photo with the face's AUs set to the 17 given intensities (AU1 ... AU45 order)."""
     if photo is None:
         raise gr.Error("No photo was given.")
-    return pipeline().edit(pipeline().encode(photo), np.asarray(aus, dtype=np.float32)).photo
+    return pipeline().edit(pipeline().encode(photo), np.asarray(aus, dtype=np.float32), keep_detail).photo
 
 
 def build_tab() -> None:
@@ -141,6 +149,7 @@ def build_tab() -> None:
         result = gr.Image(label="Edited photo", interactive=False)
         crop = gr.Image(label="Edited face", interactive=False, height=256)
     gr.Examples([[path] for path in EXAMPLES], inputs=[photo])
+    detail = gr.Checkbox(value=True, label=DETAIL_LABEL, info=DETAIL_INFO, elem_id="au_keep_detail")
     gr.Markdown(NOTE_AU9)
     sliders = []
     for row in range(0, len(ACTION_UNITS), SLIDERS_PER_ROW):
@@ -161,23 +170,24 @@ def build_tab() -> None:
     strip = gr.Image(label="Interpolation strip (α = 0 → 1)", interactive=False)
     animation = gr.File(label="Animation")
 
-    photo.change(load_photo, photo, [face, result, crop, *sliders], api_visibility="private")
-    for slider in sliders:
-        slider.input(
-            render_sliders, [face, *sliders], [result, crop], trigger_mode="always_last",
+    photo.change(load_photo, [photo, detail], [face, result, crop, *sliders], api_visibility="private")
+    for control in (*sliders, detail):
+        control.input(
+            render_sliders, [face, detail, *sliders], [result, crop], trigger_mode="always_last",
             show_progress="hidden", api_visibility="private",
         )  # fmt: skip
     blended = [result, crop, *sliders]
+    alpha_inputs = [face, target, alpha, detail]
     preset.change(target_from_preset, preset, target, api_visibility="private").then(
-        apply_alpha, [face, target, alpha], blended, api_visibility="private"
+        apply_alpha, alpha_inputs, blended, api_visibility="private"
     )
     target_photo.change(target_from_photo, target_photo, target, api_visibility="private").then(
-        apply_alpha, [face, target, alpha], blended, api_visibility="private"
+        apply_alpha, alpha_inputs, blended, api_visibility="private"
     )
     alpha.input(
-        apply_alpha, [face, target, alpha], blended, trigger_mode="always_last", show_progress="hidden",
+        apply_alpha, alpha_inputs, blended, trigger_mode="always_last", show_progress="hidden",
         api_visibility="private",
     )  # fmt: skip
-    export.click(export_strip, [face, target, frames, fmt], [strip, animation], api_visibility="private")
-    # API: a photo and 17 intensities in, the edited photo out (a button no one sees triggers it).
-    gr.Button(visible=False).click(api_edit, [photo, *sliders], result, api_name="au_edit")
+    export.click(export_strip, [face, target, frames, fmt, detail], [strip, animation], api_visibility="private")
+    # API: a photo, the detail switch and 17 intensities in, the edited photo out (via a hidden button).
+    gr.Button(visible=False).click(api_edit, [photo, detail, *sliders], result, api_name="au_edit")
