@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -19,7 +20,15 @@ from torchvision.transforms.functional import gaussian_blur
 from facegan.audio.data import SOUND_CLASSES
 from facegan.audio.features import Analysis, FeaturizerConfig, SoundFeaturizer, analyse
 from facegan.audio.io import AudioInput, fit_window, gain_db, load_audio
-from facegan.faces import PreparedFace, face_region_mask, heatmap_to_image, landmark_heatmaps, prepare_face
+from facegan.faces import (
+    AlignedFace,
+    PreparedFace,
+    align_face,
+    face_region_mask,
+    heatmap_to_image,
+    landmark_heatmaps,
+    prepare_face,
+)
 from facegan.faces.align import TEMPLATE_SIZE
 from facegan.faces.aus import AU_MAX, AU_NUMBERS
 from facegan.faces.image_io import ImageInput
@@ -243,16 +252,34 @@ def preset_aus(name: str) -> np.ndarray:
 
 @dataclass(frozen=True)
 class EncodedFace:
-    """A prepared face with what every edit reuses: the aligned crop at the model's resolution, EGGAN's
-    latent code, the measured AUs, the generator's reconstruction G(l, u_x) and the paste-back mask (the
-    face region only: an expression edit leaves hair and background alone)."""
+    """A prepared face with what every edit reuses: EGGAN's latent code of the aligned crop, the measured
+    AUs, the generator's reconstruction G(l, u_x), the crop again at the photo's own resolution (what the
+    detail-keeping mode adds the change to) and its paste-back mask (the face region only: an expression
+    edit leaves hair and background alone)."""
 
     prepared: PreparedFace
-    crop: torch.Tensor
     latent: torch.Tensor
     aus: np.ndarray
     reconstruction: torch.Tensor
+    sharp_crop: torch.Tensor
     mask: np.ndarray
+
+    def mask_at(self, size: int) -> np.ndarray:
+        """The paste-back mask for a crop of ``size`` pixels."""
+        if size == self.mask.shape[0]:
+            return self.mask
+        return cv2.resize(self.mask, (size, size), interpolation=cv2.INTER_AREA)
+
+
+MAX_SHARP_SIZE = 512
+"""Largest crop the detail-keeping mode works at (faces bigger than this in the photo are downsampled)."""
+
+
+def sharp_crop_size(aligned: AlignedFace) -> int:
+    """The crop size that keeps the photo's own resolution of the face: no upsampling, at most 512 px."""
+    crop_pixels_per_photo_pixel = np.sqrt(abs(np.linalg.det(aligned.matrix[:, :2])))
+    size = 16 * round(aligned.size / crop_pixels_per_photo_pixel / 16)
+    return int(np.clip(size, aligned.size, MAX_SHARP_SIZE))
 
 
 DETAIL_BLUR_SIGMA = 1.0
@@ -264,9 +291,13 @@ def keep_photo_detail(crop: torch.Tensor, edited: torch.Tensor, reconstruction: 
 
     The change carries the expression; the photo keeps the skin, eyes and identity that a generator
     trained on CPU redraws only as a blur. At the face's own AUs the result is the photo itself. The
-    light blur takes the generator's stripe artefacts out of the change (measured in the eggan eval).
+    light blur takes the generator's stripe artefacts out of the change (measured in the eggan eval);
+    a ``crop`` larger than the generator's output gets the change upsampled, so the photo's own
+    resolution survives the edit.
     """
     change = gaussian_blur(edited - reconstruction, kernel_size=5, sigma=DETAIL_BLUR_SIGMA)
+    if change.shape[-2:] != crop.shape[-2:]:
+        change = F.interpolate(change, size=crop.shape[-2:], mode="bilinear", align_corners=False)
     return (crop.to(change.device) + change).clamp(-1, 1)
 
 
@@ -316,17 +347,18 @@ class AUEditor:
     def encode(self, image: ImageInput, face_index: int = 0) -> EncodedFace:
         """Detect, align, measure the face's AUs and encode it: everything later edits reuse."""
         prepared = prepare_face(image, face_index)
-        size = self.config.resolution
-        crop = image_to_tensor(prepared.aligned.crop, size)
-        latent = self.encode_crops(crop)
+        aligned = prepared.aligned
+        latent = self.encode_crops(image_to_tensor(aligned.crop, self.config.resolution))
         aus = prepared.aus()
-        mask = face_region_mask(prepared.aligned.points68 * (size / prepared.aligned.size), size)
+        size = sharp_crop_size(aligned)
+        sharp = aligned if size == aligned.size else align_face(prepared.photo, prepared.face.points68, size)
+        mask = face_region_mask(sharp.points68, size)
         reconstruction = self.render(latent, aus)
-        return EncodedFace(prepared, crop, latent, aus, reconstruction, mask)
+        return EncodedFace(prepared, latent, aus, reconstruction, image_to_tensor(sharp.crop, size), mask)
 
     def _finish(self, face: EncodedFace, edited: torch.Tensor, keep_detail: bool) -> list[np.ndarray]:
         if keep_detail:
-            edited = keep_photo_detail(face.crop, edited, face.reconstruction)
+            edited = keep_photo_detail(face.sharp_crop, edited, face.reconstruction)
         return [tensor_to_image(image) for image in edited]
 
     def edit(self, face: EncodedFace, aus: Sequence[float] | np.ndarray, keep_detail: bool = True) -> AUEdit:
@@ -335,7 +367,7 @@ class AUEditor:
         if values.shape != (self.config.num_aus,):
             raise ValueError(f"expected {self.config.num_aus} AU intensities, got shape {values.shape}")
         (output,) = self._finish(face, self.render(face.latent, values), keep_detail)
-        return AUEdit(output=output, photo=face.prepared.paste(output, face.mask))
+        return AUEdit(output=output, photo=face.prepared.paste(output, face.mask_at(output.shape[0])))
 
     def interpolate(
         self, face: EncodedFace, target: np.ndarray, frames: int = 8, keep_detail: bool = True

@@ -7,9 +7,11 @@ import json
 import math
 import sys
 
+import cv2
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from torchvision.transforms.functional import gaussian_blur
 
 from facegan.errors import CheckpointMissingError
@@ -204,7 +206,7 @@ def test_pipeline_encodes_once_edits_interpolates_and_pastes_back(tmp_path, face
     assert face.latent.shape == (1, TINY.latent_dim) and face.aus.shape == (17,)
     assert (0 <= face.aus).all() and (face.aus <= 5).all()
     edit = editor.edit(face, preset_aus("surprise"))
-    assert edit.output.shape == (64, 64, 3) and edit.photo.shape == face_photo.shape
+    assert edit.output.shape == (128, 128, 3) and edit.photo.shape == face_photo.shape  # the photo's own 128 px
     assert np.array_equal(edit.photo[:20], face_photo[:20])  # far from the face: untouched
     assert not np.array_equal(edit.output, editor.edit(face, preset_aus("sad")).output)
     frames = editor.interpolate(face, preset_aus("happy"), 4)
@@ -223,12 +225,26 @@ def test_keeping_detail_adds_only_the_generators_change_to_the_photo(tmp_path, f
     editor = AUEditor(directory=tmp_path)
     face = editor.encode(face_photo)
     own = editor.edit(face, face.aus).output  # no change asked: the aligned photo itself
-    np.testing.assert_array_equal(own, tensor_to_image(face.crop))
+    np.testing.assert_array_equal(own, tensor_to_image(face.sharp_crop))
     assert not np.array_equal(own, editor.edit(face, face.aus, keep_detail=False).output)
     smile = preset_aus("happy")
     change = editor.render(face.latent, smile) - face.reconstruction
-    expected = tensor_to_image(face.crop + gaussian_blur(change, kernel_size=5, sigma=DETAIL_BLUR_SIGMA))
+    change = gaussian_blur(change, kernel_size=5, sigma=DETAIL_BLUR_SIGMA)
+    expected = tensor_to_image(face.sharp_crop + F.interpolate(change, size=own.shape[:2], mode="bilinear"))
     assert np.abs(editor.edit(face, smile).output.astype(int) - expected).max() <= 1
+
+
+def test_detail_is_kept_at_the_photos_own_resolution(tmp_path):
+    tiny_checkpoint(tmp_path)
+    editor = AUEditor(directory=tmp_path)
+    big = cv2.resize(celeba_rgb(), (384, 384), interpolation=cv2.INTER_CUBIC)  # the face spans ~380 px
+    face = editor.encode(big)
+    assert 320 <= face.sharp_crop.shape[-1] <= 448 and face.sharp_crop.shape[-1] % 16 == 0
+    sharp, generated = editor.edit(face, preset_aus("happy")), editor.edit(face, preset_aus("happy"), False)
+    assert sharp.output.shape[0] == face.sharp_crop.shape[-1] and generated.output.shape == (64, 64, 3)
+    assert sharp.photo.shape == generated.photo.shape == big.shape
+    small = editor.encode(celeba_rgb())  # a 128 px photo: nothing to gain above the template size
+    assert small.sharp_crop.shape[-1] == 128
     with pytest.raises(ValueError, match="frames"):
         editor.interpolate(face, preset_aus("happy"), 1)
     with pytest.raises(CheckpointMissingError, match="python -m facegan.train eggan"):

@@ -2,7 +2,8 @@
 
 The encoder is the paper's 64x64 network (three 4x4 stride-2 convs, BatchNorm, LeakyReLU; the last
 conv kept linear, see ``Encoder``) whose last feature map is cut along channels: the last
-``object_channels`` channels are the object feature u, the rest the background A. The decoder mirrors it with transposed convs and a tanh.
+``object_channels`` channels are the object feature u, the rest the background A. The decoder mirrors
+it with transposed convs and a tanh.
 Decoding with u = 0 gives the image without the object (the paper's epsilon), decoding with
 another image's u transplants its object, and because u lives in a vector space it can be scaled
 and bilinearly interpolated (Eq. 6). The discriminator has one shared body and two real/fake heads,
