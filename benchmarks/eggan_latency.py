@@ -5,7 +5,7 @@
 "render" is what one slider move costs: the tab's handler for an already encoded photo (generator
 pass at the model's resolution, paste-back into the full photo, enlargement of the crop for display),
 with a new random AU vector each run, in the tab's default mode (the photo's detail kept; the
-generator's own face with ``--generated-face``). "encode" is what an upload costs once: detection, alignment,
+generator's own face with ``--generated-face``, written to its own results file). "encode" is what an upload costs once: detection, alignment,
 AU measurement and the encoder. "strip" renders an interpolation strip of ``--frames`` frames. The
 photo is the shipped public-domain astronaut (512x512). The target: a slider move under 150 ms.
 ``--threads`` sets torch's intra-op threads (default: torch's choice, one per core); on a machine
@@ -69,7 +69,8 @@ def main(argv: list[str] | None = None) -> dict:
         "runs": args.runs,
         "threads": torch.get_num_threads(),
     }
-    record_result("eggan_latency", result, sys.argv[1:] if argv is None else argv)
+    name = "eggan_latency" if keep_detail else "eggan_latency_generated_face"
+    record_result(name, result, sys.argv[1:] if argv is None else argv)
     return result
 
 
