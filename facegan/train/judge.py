@@ -17,7 +17,7 @@ from torch import Tensor
 from facegan.data.celeba import CelebADataset, load_image
 from facegan.eval.judge import ATTRIBUTE_NAMES, AttributeJudge, JudgeConfig
 from facegan.train.loop import TrainData
-from facegan.train.recipe import ClassifierRecipe
+from facegan.train.recipe import ClassifierRecipe, add_classifier_options
 
 NAME = "judge"
 
@@ -59,13 +59,8 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     """The judge's own CLI options."""
     d, m = JudgeTrainConfig(), JudgeConfig()
     group = parser.add_argument_group("judge")
-    group.add_argument("--width", type=int, default=m.width, help="stem channels (doubled per stage)")
+    add_classifier_options(group, m.width, m.dropout, d.lr, d.lr_decay_steps)
     group.add_argument("--stages", type=int, default=m.stages, help="stride-2 stages after the stem")
-    group.add_argument("--dropout", type=float, default=m.dropout, help="dropout before the linear head")
-    group.add_argument("--lr", type=float, default=d.lr)
-    group.add_argument(
-        "--lr-decay-steps", type=int, default=d.lr_decay_steps, help="decay the LR linearly to 0 over N steps (0: off)"
-    )
     group.add_argument("--no-flip", action="store_true", help="no random horizontal flips")
     group.add_argument("--limit", type=int, help="use only the first N train images")
 

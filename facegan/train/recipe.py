@@ -7,7 +7,7 @@ A recipe only builds its networks and writes ``train_step`` and ``sample``; the 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.nn.functional as F
@@ -56,6 +56,19 @@ def linear_decay(
         return min(1.0, max(0.0, (total_steps - step) / span))
 
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def add_classifier_options(group: Any, width: int, dropout: float, lr: float, lr_decay_steps: int) -> None:
+    """The options every classifier recipe (judges, sound classifier) shares, with its own defaults.
+
+    ``group`` is an argparse argument group.
+    """
+    group.add_argument("--width", type=int, default=width, help="channels of the first conv layer")
+    group.add_argument("--dropout", type=float, default=dropout, help="dropout before the linear head")
+    group.add_argument("--lr", type=float, default=lr)
+    group.add_argument(
+        "--lr-decay-steps", type=int, default=lr_decay_steps, help="decay the LR linearly to 0 over N steps (0: off)"
+    )
 
 
 class ClassifierRecipe(RecipeBase):

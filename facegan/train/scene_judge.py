@@ -15,7 +15,7 @@ from facegan.data.scenes import SceneDataset, scenes_root, to_unit
 from facegan.eval.judge import AttributeJudge, JudgeConfig
 from facegan.eval.scene_judge import scene_judge_config
 from facegan.train.loop import TrainData
-from facegan.train.recipe import ClassifierRecipe
+from facegan.train.recipe import ClassifierRecipe, add_classifier_options
 
 NAME = "scene_judge"
 
@@ -45,10 +45,7 @@ class SceneJudgeRecipe(ClassifierRecipe):
 def add_args(parser: argparse.ArgumentParser) -> None:
     d, m = SceneJudgeTrainConfig(), scene_judge_config()
     group = parser.add_argument_group("scene_judge")
-    group.add_argument("--width", type=int, default=m.width)
-    group.add_argument("--dropout", type=float, default=m.dropout)
-    group.add_argument("--lr", type=float, default=d.lr)
-    group.add_argument("--lr-decay-steps", type=int, default=d.lr_decay_steps)
+    add_classifier_options(group, m.width, m.dropout, d.lr, d.lr_decay_steps)
 
 
 def build(args: argparse.Namespace, device: torch.device) -> tuple[SceneJudgeRecipe, TrainData]:

@@ -20,7 +20,7 @@ from torch.utils.data import Dataset
 from facegan.audio.data import HELD_OUT_FOLDS, SOUND_CLASSES, ClipCache, clip_cache, sounds_root
 from facegan.audio.encoder import EncoderConfig, SoundEncoder
 from facegan.train.loop import TrainData
-from facegan.train.recipe import ClassifierRecipe
+from facegan.train.recipe import ClassifierRecipe, add_classifier_options
 
 NAME = "sound_classifier"
 GAIN_RANGE_DB = (-6.0, 10.0)
@@ -82,10 +82,7 @@ class SoundClassifierRecipe(ClassifierRecipe):
 def add_args(parser: argparse.ArgumentParser) -> None:
     d, m = SoundClassifierTrainConfig(), EncoderConfig()
     group = parser.add_argument_group("sound_classifier")
-    group.add_argument("--width", type=int, default=m.width)
-    group.add_argument("--dropout", type=float, default=m.dropout)
-    group.add_argument("--lr", type=float, default=d.lr)
-    group.add_argument("--lr-decay-steps", type=int, default=d.lr_decay_steps)
+    add_classifier_options(group, m.width, m.dropout, d.lr, d.lr_decay_steps)
 
 
 def build(args: argparse.Namespace, device: torch.device) -> tuple[SoundClassifierRecipe, TrainData]:
