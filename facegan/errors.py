@@ -30,3 +30,7 @@ class CheckpointMissingError(ModelFileMissingError):
 
 class InvalidAudioError(UserError):
     """The sound is empty, silent, unreadable or too long to use."""
+
+
+class InvalidNumberError(UserError, ValueError):
+    """A number from the UI or the API is missing, not finite, out of range or miscounted."""

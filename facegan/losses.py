@@ -113,6 +113,18 @@ def r1_penalty(d_out: Tensor, real: Tensor) -> Tensor:
     return grad.float().flatten(1).pow(2).sum(dim=1).mean()
 
 
+def total_variation(x: Tensor) -> Tensor:
+    """Mean absolute difference between neighbouring pixels: small for smooth maps."""
+    return (x[..., 1:, :] - x[..., :-1, :]).abs().mean() + (x[..., :, 1:] - x[..., :, :-1]).abs().mean()
+
+
+def attention_regularizer(mask: Tensor, w_sparse: float, w_smooth: float) -> Tensor:
+    """GANimation's mask terms: L1 keeps the attention on few pixels (an edit touches only what it must),
+    total variation keeps it smooth (no speckle when it is upsampled onto a photo)."""
+    mask = mask.float()
+    return w_sparse * mask.mean() + w_smooth * total_variation(mask)
+
+
 GAN_LOSSES: dict[str, GanLoss] = {
     "minimax": GanLoss(minimax_d_loss, minimax_g_loss),
     "nonsaturating": GanLoss(minimax_d_loss, nonsaturating_g_loss),

@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -23,6 +25,7 @@ from facegan.audio.io import AudioInput, fit_window, gain_db, load_audio
 from facegan.faces import (
     AlignedFace,
     PreparedFace,
+    add_change_back,
     align_face,
     face_region_mask,
     heatmap_to_image,
@@ -31,6 +34,8 @@ from facegan.faces import (
 )
 from facegan.faces.align import TEMPLATE_SIZE
 from facegan.faces.aus import AU_MAX, AU_NUMBERS
+from facegan.errors import CheckpointMissingError
+from facegan.eval.judge import AttributeJudge, load_judge
 from facegan.faces.image_io import ImageInput
 from facegan.models.attrgan import HAIR_COLOURS, AttrGANConfig, Generator, heatmap_to_signed
 from facegan.models.audiogan import AudioGANConfig
@@ -41,7 +46,8 @@ from facegan.models.eggan import Generator as EGGANGenerator
 from facegan.models.genegan import Features, GeneGANConfig, bilinear_objects
 from facegan.models.genegan import Generator as GeneGANGenerator
 from facegan.paths import checkpoint_dir
-from facegan.train.checkpoint import load_checkpoint, load_modules
+from facegan.validation import numbers
+from facegan.train.checkpoint import ema_key, load_checkpoint, load_modules
 
 
 def image_to_tensor(rgb: np.ndarray, size: int) -> torch.Tensor:
@@ -65,12 +71,37 @@ class AttributeEdit:
     aligned: np.ndarray
     heatmap: np.ndarray | None
     output: np.ndarray
+    """The aligned crop with the change applied (at the crop's resolution, not the generator's)."""
+    mask: np.ndarray
+    """Where the edit acts: the generator's attention, HxW uint8."""
     side_output: np.ndarray | None
     photo: np.ndarray
 
 
+class CropEdit(NamedTuple):
+    """Edited aligned crops and what the generator said about them, at the crops' own resolution."""
+
+    images: torch.Tensor
+    """[N, 3, S, S] in [-1, 1]."""
+    mask: torch.Tensor
+    """[N, 1, S, S] attention in [0, 1]."""
+    side_heatmap: torch.Tensor | None
+    """[N, 1, R, R] the generator's landmark heatmap in [0, 1], at its own resolution R."""
+
+
+@lru_cache(maxsize=1)
+def attribute_judge() -> AttributeJudge:
+    """The independent attribute judge, loaded once (raises ``CheckpointMissingError`` until trained)."""
+    return load_judge()
+
+
 class AttributeTransfer:
-    """Landmark-conditioned attribute editing (seed 000) from ``checkpoints/<name>.safetensors``."""
+    """Landmark-conditioned attribute editing (seed 000) from ``checkpoints/<name>.safetensors``.
+
+    The generator predicts a change (attention mask and colour) on a low-resolution copy of the
+    aligned face; that change is upsampled and added to the photo's own pixels, so the edit has the
+    photo's sharpness wherever the generator leaves it alone.
+    """
 
     def __init__(self, name: str = "attrgan", directory: Path | None = None, device: str = "cpu") -> None:
         state, record = load_checkpoint(
@@ -82,7 +113,7 @@ class AttributeTransfer:
         self.record = record
         self.device = torch.device(device)
         self.generator = Generator(self.config)
-        load_modules({"G": self.generator}, state)
+        load_modules({"G": self.generator}, {"G": state.get(ema_key("G"), state["G"])})  # a run's EMA, if any
         self.generator.to(self.device).eval()
 
     @property
@@ -93,12 +124,32 @@ class AttributeTransfer:
         """Detect and align once; edits of the same photo reuse the result."""
         return prepare_face(image, face_index)
 
+    def heatmaps(self, points68: np.ndarray | torch.Tensor, source_size: int = TEMPLATE_SIZE) -> torch.Tensor:
+        """Landmark heatmaps [N, 1, R, R] in [0, 1] for landmarks (N, 68, 2) in a ``source_size`` crop."""
+        points = torch.as_tensor(np.asarray(points68, dtype=np.float32)).reshape(-1, 68, 2)
+        return landmark_heatmaps(
+            points, self.config.resolution, self.config.heatmap_sigma, source_size=source_size, per_landmark=False
+        )
+
     def heatmap(self, prepared: PreparedFace) -> torch.Tensor:
         """The landmark heatmap of the aligned face, [0, 1], 1x1xRxR."""
-        return landmark_heatmaps(
-            prepared.aligned.points68, self.config.resolution, self.config.heatmap_sigma,
-            source_size=TEMPLATE_SIZE, per_landmark=False,
-        )[None]
+        return self.heatmaps(prepared.aligned.points68)
+
+    def estimate_attributes(self, prepared: PreparedFace) -> dict[str, bool]:
+        """The face's own attributes by the attribute judge (at most one hair colour: the likeliest),
+        or all False where the judge is not trained: where an edit starts from."""
+        try:
+            judge = attribute_judge()
+        except CheckpointMissingError:
+            return dict.fromkeys(self.attributes, False)
+        names = list(self.attributes)
+        probabilities = dict(zip(names, judge.probabilities(image_to_tensor(prepared.aligned.crop, 64), names)[0].tolist()))
+        present = {name: p > 0.5 for name, p in probabilities.items()}
+        hair = [name for name in names if name in HAIR_COLOURS]
+        if hair:
+            likeliest = max(hair, key=probabilities.get)
+            present.update({name: name == likeliest and present[name] for name in hair})
+        return present
 
     def target_vector(self, targets: Mapping[str, bool]) -> torch.Tensor:
         """Target attributes as the generator's 0/1 vector; at most one hair colour may be set."""
@@ -108,25 +159,47 @@ class AttributeTransfer:
         return torch.tensor([[float(bool(targets.get(name, False))) for name in self.attributes]])
 
     @torch.inference_mode()
-    def edit(self, prepared: PreparedFace, targets: Mapping[str, bool]) -> AttributeEdit:
-        """Translate the aligned face to ``targets`` and paste the result back into the photo."""
+    def edit_crops(
+        self, crops: torch.Tensor, heatmaps: torch.Tensor, targets: torch.Tensor, sources: torch.Tensor
+    ) -> CropEdit:
+        """Edit aligned crops [N, 3, S, S] in [-1, 1] of any size S from their attributes ``sources`` to
+        ``targets`` (0/1, [N or 1, A]); only the attributes that differ are changed.
+
+        The generator sees the crops at its resolution; its change is upsampled and added to the
+        crops themselves. The evaluation calls this too, so it measures what the app shows.
+        """
         size = self.config.resolution
-        face = image_to_tensor(prepared.aligned.crop, size).to(self.device)
-        heatmap = self.heatmap(prepared).to(self.device)
-        out = self.generator(
-            face, heatmap_to_signed(heatmap) if self.config.use_heatmap else None,
-            self.target_vector(targets).to(self.device),
+        crops = crops.to(self.device)
+        small = crops if crops.shape[-1] == size else F.interpolate(
+            crops, size=(size, size), mode="bilinear", antialias=True, align_corners=False
         )
-        output = tensor_to_image(out.image)
-        side = None
-        if out.heatmap is not None:
-            side = heatmap_to_image(((out.heatmap[0].float().cpu() + 1) / 2).clamp(0, 1))
+        out = self.generator(
+            small, heatmap_to_signed(heatmaps.to(self.device)) if self.config.use_heatmap else None,
+            (targets - sources).to(self.device).expand(len(crops), -1),
+        )
+        full = crops.shape[-2:]
+        change = F.interpolate(out.image.float() - small, size=full, mode="bilinear", align_corners=False)
+        mask = F.interpolate(out.mask.float(), size=full, mode="bilinear", align_corners=False)
+        side = None if out.heatmap is None else ((out.heatmap.float() + 1) / 2).clamp(0, 1)
+        return CropEdit((crops + change).clamp(-1, 1), mask, side)
+
+    def edit(
+        self, prepared: PreparedFace, targets: Mapping[str, bool], source: Mapping[str, bool] | None = None
+    ) -> AttributeEdit:
+        """Give the face the attributes ``targets`` (from ``source``, by default the judge's estimate of
+        its own attributes): the aligned face and, at its own resolution, the photo."""
+        crop = image_to_tensor(prepared.aligned.crop, prepared.aligned.size)
+        heatmap = self.heatmap(prepared)
+        own = self.estimate_attributes(prepared) if source is None else source
+        edited = self.edit_crops(crop, heatmap, self.target_vector(targets), self.target_vector(own))
+        change = (edited.images - crop)[0].permute(1, 2, 0).cpu().numpy() * 127.5
         return AttributeEdit(
             aligned=prepared.aligned.crop,
-            heatmap=heatmap_to_image(heatmap[0].cpu()) if self.config.use_heatmap else None,
-            output=output,
-            side_output=side,
-            photo=prepared.paste(output),
+            heatmap=heatmap_to_image(heatmap[0]) if self.config.use_heatmap else None,
+            output=tensor_to_image(edited.images),
+            mask=heatmap_to_image(edited.mask[0].cpu()),
+            side_output=None if edited.side_heatmap is None else heatmap_to_image(edited.side_heatmap[0].cpu()),
+            photo=add_change_back(prepared.photo, change, prepared.aligned),
         )
 
 
@@ -363,9 +436,7 @@ class AUEditor:
 
     def edit(self, face: EncodedFace, aus: Sequence[float] | np.ndarray, keep_detail: bool = True) -> AUEdit:
         """The face with AU intensities ``aus`` (17 values, 0-5), and the photo with it pasted back."""
-        values = np.asarray(aus, dtype=np.float32)
-        if values.shape != (self.config.num_aus,):
-            raise ValueError(f"expected {self.config.num_aus} AU intensities, got shape {values.shape}")
+        values = numbers(np.ravel(np.asarray(aus, dtype=object)), "AU intensities", self.config.num_aus, 0, AU_MAX)
         (output,) = self._finish(face, self.render(face.latent, values), keep_detail)
         return AUEdit(output=output, photo=face.prepared.paste(output, face.mask_at(output.shape[0])))
 

@@ -18,25 +18,23 @@ def tiny_model(tmp_path, monkeypatch):
     tiny_checkpoint(tmp_path)
     monkeypatch.setenv("FACEGAN_CHECKPOINTS", str(tmp_path))
     tab.pipeline.cache_clear()
-    tab.judge.cache_clear()
     tab.prepared_face.cache_clear()
     yield
     tab.pipeline.cache_clear()
-    tab.judge.cache_clear()
 
 
 def test_upload_then_transfer_gives_all_views():
     aligned, heatmap, hair, checked = tab.analyse(ASTRONAUT, 0)
     assert aligned.shape[:2] == (256, 256) and heatmap.shape == (256, 256)
     assert hair in tab.HAIR_CHOICES and set(checked) <= set(tab.other_attributes())
-    output, side, photo = tab.transfer(ASTRONAUT, 0, "Blond", ["Smiling"])
-    assert output.shape == (256, 256, 3) and side.shape == (256, 256)
+    output, attention, side, photo = tab.transfer(ASTRONAUT, 0, "Blond", ["Smiling"])
+    assert output.shape == (256, 256, 3) and attention.shape == (256, 256) and side.shape == (256, 256)
     assert photo.shape == (512, 512, 3)
 
 
 def test_transfer_clicked_before_the_upload_analysis_still_edits_that_photo():
     """A fast click can overtake the upload handler; the edit must come from the photo on screen."""
-    output, _side, photo = tab.transfer(ASTRONAUT, 0, "Black", [])
+    output, _attention, _side, photo = tab.transfer(ASTRONAUT, 0, "Black", [])
     assert output.shape == (256, 256, 3) and photo.shape == (512, 512, 3)
     assert tab.prepared_face.cache_info().currsize == 1
 
@@ -61,6 +59,9 @@ def test_bad_inputs_are_messages_not_stack_traces(tmp_path):
     not_image.write_text("hello")
     with pytest.raises(gr.Error, match="could not be read"):
         tab.edit_photo(str(not_image), "Blond", [], 0)
+    for index in (float("nan"), "abc", 1.5):
+        with pytest.raises(gr.Error, match="face index"):
+            tab.edit_photo(ASTRONAUT, "Blond", [], index)
 
 
 def test_controls_map_to_exclusive_hair_targets():

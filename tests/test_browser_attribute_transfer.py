@@ -34,9 +34,9 @@ def test_upload_and_transfer_in_the_browser(browser_page: Page, tmp_path: Path) 
         "n => document.querySelectorAll('[role=tabpanel]:not([hidden]) img').length >= n", arg=before + 3
     )
     panel.get_by_role("button", name="Transfer", exact=True).click()
-    # + output, side output, edited photo
+    # + edited face, attention, side output, edited photo
     page.wait_for_function(
-        "n => document.querySelectorAll('[role=tabpanel]:not([hidden]) img').length >= n", arg=before + 6,
+        "n => document.querySelectorAll('[role=tabpanel]:not([hidden]) img').length >= n", arg=before + 7,
         timeout=30_000,
     )
     page.screenshot(path=tmp_path / "attribute_transfer.png", full_page=True)

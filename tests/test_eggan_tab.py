@@ -118,3 +118,13 @@ def test_missing_checkpoint_shows_the_training_command(tmp_path, monkeypatch):
         tab.build_tab()
     text = " ".join(b.value for b in demo.blocks.values() if isinstance(b, gr.Markdown))
     assert "Not available yet" in text and "python -m facegan.train eggan" in text
+
+
+def test_nan_or_miscounted_aus_are_messages_not_black_faces(loaded):
+    face = loaded[0]
+    with pytest.raises(gr.Error, match="AU intensities #1 must be a finite number"):
+        tab.render_sliders(face, True, float("nan"), *[0.0] * 16)
+    with pytest.raises(gr.Error, match="expected 17 AU intensities, got 16"):
+        tab.api_edit(ASTRONAUT, True, *[0.0] * 16)
+    with pytest.raises(gr.Error, match="α must be a finite number"):
+        tab.apply_alpha(face, preset_aus("happy"), float("nan"), True)

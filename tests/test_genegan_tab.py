@@ -59,6 +59,10 @@ def test_bad_inputs_are_messages_not_stack_traces(tmp_path):
         tab.grid("Smiling", HOPPER, ASTRONAUT, HOPPER, HOPPER, ASTRONAUT, 12)
     with pytest.raises(gr.Error, match="strength"):
         tab.transplant("Smiling", ASTRONAUT, HOPPER, 3.0)
+    with pytest.raises(gr.Error, match="strength must be a finite number"):
+        tab.transplant("Smiling", ASTRONAUT, HOPPER, float("nan"))
+    with pytest.raises(gr.Error, match="grid size must be a finite number"):
+        tab.grid("Smiling", HOPPER, ASTRONAUT, HOPPER, HOPPER, ASTRONAUT, float("nan"))
 
 
 def test_tab_offers_the_trained_attributes_and_named_api_endpoints():

@@ -147,3 +147,16 @@ def test_ssim_identity_and_small_input_error() -> None:
     assert ssim(x, -x).item() < 0.0
     with pytest.raises(ValueError, match="smaller than"):
         ms_ssim(torch.zeros(1, 3, 8, 8), torch.zeros(1, 3, 8, 8))
+
+
+def test_attention_regularizer_prefers_sparse_smooth_masks() -> None:
+    from facegan.losses import attention_regularizer, total_variation
+
+    empty = torch.zeros(1, 1, 8, 8)
+    blob = torch.zeros(1, 1, 8, 8)
+    blob[..., 2:6, 2:6] = 1
+    speckle = (torch.arange(64).reshape(1, 1, 8, 8) % 2).float()
+    assert attention_regularizer(empty, 1.0, 1.0) == 0
+    assert total_variation(blob) < total_variation(speckle)
+    assert attention_regularizer(blob, 1.0, 0.0) == pytest.approx(16 / 64)
+    assert attention_regularizer(blob, 0.0, 1.0) < attention_regularizer(speckle, 0.0, 1.0)

@@ -77,3 +77,15 @@ def test_projection_inner_product() -> None:
     expected = (proj.embed(cond) * features.sum(dim=(2, 3))).sum(dim=1, keepdim=True)
     assert torch.allclose(proj(features, cond), expected)
     assert Projection(10, 8, discrete=True)(torch.randn(3, 8), torch.tensor([0, 4, 9])).shape == (3, 1)
+
+
+def test_attention_colour_head_composes_a_change_over_the_input() -> None:
+    from facegan.nn import AttentionColourHead, compose
+
+    head = AttentionColourHead(8)
+    mask, colour = head(torch.randn(2, 8, 16, 16))
+    assert mask.shape == (2, 1, 16, 16) and colour.shape == (2, 3, 16, 16)
+    assert 0 <= mask.min() and mask.max() <= 1 and colour.abs().max() <= 1
+    image = torch.rand(2, 3, 16, 16) * 2 - 1
+    assert torch.equal(compose(image, torch.zeros_like(mask), colour), image)
+    assert torch.allclose(compose(image, torch.ones_like(mask), colour), colour)

@@ -49,7 +49,7 @@ def test_recipe_base_hands_out_what_the_subclass_built() -> None:
 
     recipe = Tiny()
     assert list(recipe.modules()) == ["net"] and list(recipe.optimizers()) == ["net"]
-    assert recipe.schedulers() == {} and recipe.export_modules() == ["net"]
+    assert recipe.schedulers() == {} and list(recipe.inference_modules()) == ["net"]
 
 
 def test_classifier_recipe_learns_a_separable_problem() -> None:
@@ -67,5 +67,28 @@ def test_classifier_recipe_learns_a_separable_problem() -> None:
     for step in range(1, 50):
         last = recipe.train_step((inputs, labels), step, ctx)
         recipe.schedulers()["net"].step()
-    assert recipe.export_modules() == ["net"]
+    assert list(recipe.inference_modules()) == ["net"]
     assert last["loss"] < first["loss"] / 2 and last["accuracy"] > 0.95
+
+
+def test_weight_average_tracks_the_net_and_is_what_ships() -> None:
+    class Averaged(RecipeBase):
+        name = "averaged"
+        exported = ("net",)
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.nets = {"net": torch.nn.Linear(1, 1, bias=False)}
+            self.add_ema("net")
+
+    recipe = Averaged()
+    live, average = recipe.nets["net"], recipe.nets["net_ema"]
+    assert not any(p.requires_grad for p in average.parameters())
+    start = average.weight.item()
+    with torch.no_grad():
+        live.weight.fill_(start + 1.0)
+    recipe.update_ema("net", step=0, decay=0.999)  # warm-up: decay (1 + 0) / (10 + 0) = 0.1
+    assert average.weight.item() == pytest.approx(start + 0.9)
+    recipe.update_ema("net", step=10_000, decay=0.5)
+    assert average.weight.item() == pytest.approx(start + 0.95)
+    assert recipe.inference_modules() == {"net": average}

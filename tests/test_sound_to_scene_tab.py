@@ -44,7 +44,8 @@ def test_api_returns_one_scene(tiny_tab) -> None:
 
 @pytest.mark.parametrize(
     ("audio", "volume", "message"),
-    [(None, 1.0, "Upload or record a sound first"), ("corrupt", 1.0, "could not read"), ("ok", 9.0, "between 0.5x")],
+    [(None, 1.0, "Upload or record a sound first"), ("corrupt", 1.0, "could not read"),
+     ("ok", 9.0, "volume must be between 0.5 and 3"), ("ok", float("nan"), "volume must be a finite number")],
 )
 def test_bad_input_is_a_gradio_error(tiny_tab, tmp_path: Path, audio, volume: float, message: str) -> None:
     if audio == "corrupt":
@@ -55,3 +56,9 @@ def test_bad_input_is_a_gradio_error(tiny_tab, tmp_path: Path, audio, volume: fl
         audio = tiny_tab.EXAMPLES[0]
     with pytest.raises(gr.Error, match=message):
         tiny_tab.generate(audio, volume, 0, 1)
+
+
+@pytest.mark.parametrize("seed", [2**63, 2**64, float("nan"), "abc", -1])
+def test_seeds_the_generator_cannot_take_are_messages(tiny_tab, seed) -> None:
+    with pytest.raises(gr.Error, match="seed"):
+        tiny_tab.scene(tiny_tab.EXAMPLES[0], 1.0, seed)

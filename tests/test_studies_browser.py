@@ -104,3 +104,16 @@ def test_participant_completes_the_study_and_the_admin_sees_the_votes(
         row = table.get_by_role("row").filter(has=page.get_by_role("gridcell", name=system, exact=True))
         assert count in row.inner_text()
     page.screenshot(path=tmp_path / "results.png", full_page=True)
+
+
+def test_a_crafted_study_link_shows_text_not_markup(study_app: tuple[str, Path], page: Page) -> None:
+    """``?study=`` is pasted into the page: tags, forms, images and links in it must stay plain text."""
+    from urllib.parse import quote
+
+    url, _root = study_app
+    crafted = '<h1 id="injected">Admin</h1><form id="phish" action="//evil"></form>![x](//evil/x.png)'
+    panel = _open_tab(page, f"{url}/?study={quote(crafted)}")
+    panel.get_by_text("ready to take part in").wait_for(timeout=30_000)
+    assert page.locator("#injected").count() == 0 and page.locator("#phish").count() == 0
+    assert page.locator("img[src*='evil']").count() == 0
+    assert panel.get_by_text('<h1 id="injected">Admin</h1>', exact=False).count() == 1

@@ -22,7 +22,9 @@ def test_screens_follow_the_participant_through_the_study(root: Path) -> None:
     assert pairwise.screen(None, "participant-1").notice == pairwise.NO_STUDY
     fake_study(root)
     assert "Choose a study" in pairwise.screen(None, "participant-1").notice
-    assert "no study 'nope'" in pairwise.screen("nope", "participant-1").notice
+    assert "no study “nope”" in pairwise.screen("nope", "participant-1").notice
+    injected = pairwise.screen('<h1>Hi</h1><form action="//x">[a](//x)', "participant-1").notice
+    assert "<" not in injected and "](" not in injected and "&lt;h1&gt;" in injected
     consent = pairwise.screen("toy", "participant-1")
     assert consent.consent and consent.trial is None and "Toy study" in consent.title
     session = pairwise.study_session("toy", "participant-1", True)

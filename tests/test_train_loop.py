@@ -140,3 +140,31 @@ def test_ddp_two_cpu_processes(tmp_path: Path) -> None:
     record = json.loads((run / "checkpoints" / "step_00000003.json").read_text())
     assert record["hardware"]["world_size"] == 2 and record["data"]["samples_seen"] == 3 * 4 * 2
     assert len(torch.load(run / "checkpoints" / "step_00000003.train_state.pt")["rng"]) == 2
+
+
+def test_cpu_budget_stops_saves_and_records_throughput(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    _train(run, 50, "--stop-after-cpu-s", "0.001")
+    assert completed_steps(run) == [1]  # over budget after the first step: saved and stopped
+    record = json.loads((run / "checkpoints" / "step_00000001.json").read_text())
+    assert record["cpu_time_s"] > 0 and record["images_per_s"] > 0
+
+
+@pytest.mark.parametrize(("flags", "native"), [("fpu avx2 avx512f", False), ("fpu avx512f avx512_bf16", True),
+                                                ("fpu amx_bf16 amx_tile", True)])
+def test_native_bf16_is_read_from_the_cpu_flags(tmp_path: Path, flags: str, native: bool) -> None:
+    from facegan.train.loop import cpu_has_native_bf16
+
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(f"processor\t: 0\nmodel name\t: Test CPU\nflags\t\t: {flags}\n")
+    assert cpu_has_native_bf16(cpuinfo) is native
+    assert cpu_has_native_bf16(tmp_path / "missing") is False
+
+
+@pytest.mark.parametrize("native", [False, True])
+def test_auto_precision_on_cpu_is_bf16_only_where_native(monkeypatch: pytest.MonkeyPatch, native: bool) -> None:
+    from facegan.train import loop
+
+    monkeypatch.setattr(loop, "cpu_has_native_bf16", lambda: native)
+    assert loop.resolve_amp("auto", torch.device("cpu")) == (torch.bfloat16 if native else None)
+    assert loop.resolve_amp("off", torch.device("cpu")) is None

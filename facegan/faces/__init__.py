@@ -3,6 +3,7 @@ CelebA framing, landmark heatmaps, AU estimates and paste-back."""
 
 from facegan.faces.align import (
     AlignedFace,
+    add_change_back,
     align_face,
     face_region_mask,
     feathered_square_mask,
@@ -20,6 +21,7 @@ __all__ = [
     "AU_NUMBERS",
     "AlignedFace",
     "Face",
+    "add_change_back",
     "MAX_SIDE",
     "PreparedFace",
     "align_face",

@@ -137,17 +137,11 @@ def face_region_mask(points68: np.ndarray, size: int, feather: float = 0.06) -> 
     return cv2.GaussianBlur(mask, (0, 0), sigma) * feathered_square_mask(size, feather / 2)
 
 
-def paste_back(
-    photo: np.ndarray, edited_crop: np.ndarray, aligned: AlignedFace, mask: np.ndarray | None = None
-) -> np.ndarray:
-    """Inverse-warp an edited crop into the original photo, blending it in with a feathered mask.
-
-    ``edited_crop`` may have any square size (a 64 px generator output is upsampled on the way).
-    Only the face's bounding region of the photo is touched, which keeps this fast on big photos.
-    """
-    size = edited_crop.shape[0]
-    if mask is None:
-        mask = feathered_square_mask(size)
+def _crop_to_photo_roi(
+    photo_shape: tuple[int, ...], size: int, aligned: AlignedFace
+) -> tuple[np.ndarray, slice, slice] | None:
+    """Crop(``size`` px) -> photo warp restricted to the photo region the crop covers, or None when the
+    crop lies outside the photo: only that region is touched, which keeps paste-back fast on big photos."""
     to_crop = aligned.matrix
     if size != aligned.size:
         rescale = size / aligned.size
@@ -155,20 +149,57 @@ def paste_back(
             [aligned.matrix, [0, 0, 1]]
         )
     to_photo = cv2.invertAffineTransform(to_crop)
-    height, width = photo.shape[:2]
+    height, width = photo_shape[:2]
     corners = transform_points(to_photo, np.array([[0, 0], [size, 0], [0, size], [size, size]], float) - 0.5)
     x0, y0 = np.floor(corners.min(axis=0)).astype(int) - 1
     x1, y1 = np.ceil(corners.max(axis=0)).astype(int) + 2
     x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, width), min(y1, height)
-    result = photo.copy()
     if x1 <= x0 or y1 <= y0:
+        return None
+    to_photo[:, 2] -= (x0, y0)
+    return to_photo, slice(y0, y1), slice(x0, x1)
+
+
+def paste_back(
+    photo: np.ndarray, edited_crop: np.ndarray, aligned: AlignedFace, mask: np.ndarray | None = None
+) -> np.ndarray:
+    """Inverse-warp an edited crop into the original photo, blending it in with a feathered mask.
+
+    ``edited_crop`` may have any square size (a 64 px generator output is upsampled on the way).
+    """
+    size = edited_crop.shape[0]
+    if mask is None:
+        mask = feathered_square_mask(size)
+    result = photo.copy()
+    roi = _crop_to_photo_roi(photo.shape, size, aligned)
+    if roi is None:
         return result
-    roi_matrix = to_photo.copy()
-    roi_matrix[:, 2] -= (x0, y0)
-    roi_size = (x1 - x0, y1 - y0)
-    warped = cv2.warpAffine(edited_crop, roi_matrix, roi_size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    weight = cv2.warpAffine(mask.astype(np.float32), roi_matrix, roi_size, flags=cv2.INTER_LINEAR, borderValue=0.0)
-    region = result[y0:y1, x0:x1].astype(np.float32)
+    matrix, rows, cols = roi
+    roi_size = (cols.stop - cols.start, rows.stop - rows.start)
+    warped = cv2.warpAffine(edited_crop, matrix, roi_size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    weight = cv2.warpAffine(mask.astype(np.float32), matrix, roi_size, flags=cv2.INTER_LINEAR, borderValue=0.0)
+    region = result[rows, cols].astype(np.float32)
     blended = region + weight[..., None] * (warped.astype(np.float32) - region)
-    result[y0:y1, x0:x1] = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
+    result[rows, cols] = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
+    return result
+
+
+def add_change_back(photo: np.ndarray, change: np.ndarray, aligned: AlignedFace) -> np.ndarray:
+    """The photo plus a change predicted on the aligned crop (HxWx3 float, in 0-255 units), warped to the
+    photo's own resolution.
+
+    Only the change is resampled, never the photo: a pixel the change leaves at 0 stays the photo's
+    own, and detail the generator could not draw (skin, hair strands, a sharp background) survives
+    the edit. The change fades out at the crop's border, so nothing outside the face region moves.
+    """
+    size = change.shape[0]
+    result = photo.copy()
+    roi = _crop_to_photo_roi(photo.shape, size, aligned)
+    if roi is None:
+        return result
+    matrix, rows, cols = roi
+    roi_size = (cols.stop - cols.start, rows.stop - rows.start)
+    faded = change.astype(np.float32) * feathered_square_mask(size)[..., None]
+    warped = cv2.warpAffine(faded, matrix, roi_size, flags=cv2.INTER_LINEAR, borderValue=0.0)
+    result[rows, cols] = np.clip(result[rows, cols].astype(np.float32) + warped + 0.5, 0, 255).astype(np.uint8)
     return result

@@ -2,11 +2,21 @@
 
 The generator is an encoder-decoder. The encoder sees the face and its landmark heatmap (the
 "side conditional image") and produces a latent map meant to be attribute-invariant; the decoder
-gets that map with the target attributes tiled over it, upsamples with sub-pixel convolutions and
-has two heads: the image and a reconstruction of the heatmap. Putting the attributes at the
-bottleneck rather than at the input is what makes the paper's latent bidirectional loss meaningful:
-the latent of an edit should equal the latent of its source. The discriminator is a PatchGAN with a
+gets that map with the requested attribute change tiled over it, upsamples with sub-pixel
+convolutions and has two heads: the edit and a reconstruction of the heatmap. Putting the attributes
+at the bottleneck rather than at the input is what makes the paper's latent bidirectional loss
+meaningful: the latent of an edit should equal the latent of its source.
+
+The decoder is told the *change* (target - source, each entry -1, 0 or +1; STGAN's difference
+vector, Liu et al. 2019) rather than the target itself: a zero vector then means "leave the face
+alone" without G first having to recognise every attribute, which is what let the attention collapse
+to nothing in our CPU runs conditioned on targets (the identity loss punishes any edit G cannot yet
+tell is wanted). The discriminator is a PatchGAN with a
 real/fake map and an attribute-classification head.
+
+The edit head predicts the change rather than the face (an attention mask and a colour map,
+``facegan.nn.AttentionColourHead``): a CPU-trained generator cannot redraw a face sharply, but it can
+decide where the hair turns blond. The app applies that change to the photo's own pixels.
 """
 
 from __future__ import annotations
@@ -17,7 +27,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
-from facegan.nn import ConvNormAct, ResidualBlock, SubPixelUp
+from facegan.nn import AttentionColourHead, ConvNormAct, ResidualBlock, SubPixelUp, compose
 
 STARGAN_ATTRIBUTES = ("Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young", "Smiling", "Eyeglasses")
 HAIR_COLOURS = ("Black_Hair", "Blond_Hair", "Brown_Hair")
@@ -33,7 +43,7 @@ class AttrGANConfig:
     use_heatmap: bool = True
     heatmap_sigma: float = 1.5
     """Gaussian sigma of the landmark heatmap, in pixels at ``resolution``."""
-    g_width: int = 32
+    g_width: int = 16
     g_downsamplings: int = 2
     g_encoder_blocks: int = 3
     g_decoder_blocks: int = 3
@@ -47,8 +57,12 @@ class AttrGANConfig:
 
 class GeneratorOutput(NamedTuple):
     image: Tensor
+    """The edited face: ``mask * colour + (1 - mask) * input``."""
     heatmap: Tensor | None
     latent: Tensor
+    mask: Tensor
+    """Where the edit acts, [0, 1], Nx1xRxR."""
+    colour: Tensor
 
 
 class Encoder(nn.Module):
@@ -70,7 +84,7 @@ class Encoder(nn.Module):
 
 
 class Decoder(nn.Module):
-    """Latent map + tiled target attributes -> image and (optionally) heatmap, via sub-pixel ups."""
+    """Latent map + tiled attribute change -> (mask, colour) and optionally a heatmap, via sub-pixel ups."""
 
     def __init__(self, config: AttrGANConfig, channels: int) -> None:
         super().__init__()
@@ -80,18 +94,19 @@ class Decoder(nn.Module):
             layers.append(SubPixelUp(channels, channels // 2, norm="instance"))
             channels //= 2
         self.body = nn.Sequential(*layers)
-        self.image_head = ConvNormAct(channels, 3, 7, act="tanh")
+        self.edit_head = AttentionColourHead(channels)
         self.heatmap_head = ConvNormAct(channels, 1, 7, act="tanh") if config.use_heatmap else None
 
-    def forward(self, latent: Tensor, attributes: Tensor) -> tuple[Tensor, Tensor | None]:
-        tiled = attributes[:, :, None, None].expand(-1, -1, *latent.shape[2:])
+    def forward(self, latent: Tensor, change: Tensor) -> tuple[Tensor, Tensor, Tensor | None]:
+        tiled = change[:, :, None, None].expand(-1, -1, *latent.shape[2:])
         features = self.body(torch.cat([latent, tiled.to(latent.dtype)], dim=1))
         heatmap = self.heatmap_head(features) if self.heatmap_head is not None else None
-        return self.image_head(features), heatmap
+        mask, colour = self.edit_head(features)
+        return mask, colour, heatmap
 
 
 class Generator(nn.Module):
-    """G(face, heatmap, target attributes) -> (image, heatmap side output, latent); all in [-1, 1]."""
+    """G(face, heatmap, attribute change) -> edited face, heatmap side output, latent, mask, colour."""
 
     def __init__(self, config: AttrGANConfig) -> None:
         super().__init__()
@@ -103,16 +118,17 @@ class Generator(nn.Module):
         inputs = torch.cat([image, heatmap], dim=1) if self.config.use_heatmap else image
         return self.encoder(inputs)
 
-    def forward(self, image: Tensor, heatmap: Tensor | None, attributes: Tensor) -> GeneratorOutput:
+    def forward(self, image: Tensor, heatmap: Tensor | None, change: Tensor) -> GeneratorOutput:
+        """``change`` is target - source attributes [N, A]: +1 add, -1 remove, 0 keep."""
         latent = self.encode(image, heatmap)
-        out_image, out_heatmap = self.decoder(latent, attributes)
-        return GeneratorOutput(out_image, out_heatmap, latent)
+        mask, colour, out_heatmap = self.decoder(latent, change)
+        return GeneratorOutput(compose(image, mask, colour), out_heatmap, latent, mask, colour)
 
 
 class Discriminator(nn.Module):
     """PatchGAN: a real/fake score per patch plus attribute logits for the whole image.
 
-    No normalisation, as WGAN-GP requires (the penalty is per sample).
+    No normalisation, as WGAN-GP and R1 require (the penalties are per sample).
     """
 
     def __init__(self, config: AttrGANConfig) -> None:

@@ -1,17 +1,19 @@
 """Shared building blocks: conv-norm-act, residual (plain and up-sampling), sub-pixel upsampling,
-spectral norm, projection."""
+spectral norm, projection, the attention/colour head of edit generators."""
 
 from facegan.nn.blocks import (
+    AttentionColourHead,
     ConvNormAct,
     Projection,
     ResidualBlock,
     SubPixelUp,
     UpResidualBlock,
+    compose,
     make_act,
     make_norm,
     sn,
 )
 
 __all__ = [
-    "ConvNormAct", "Projection", "ResidualBlock", "SubPixelUp", "UpResidualBlock", "make_act", "make_norm", "sn",
+    "AttentionColourHead", "compose", "ConvNormAct", "Projection", "ResidualBlock", "SubPixelUp", "UpResidualBlock", "make_act", "make_norm", "sn",
 ]

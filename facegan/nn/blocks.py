@@ -164,3 +164,25 @@ class Projection(nn.Module):
     def forward(self, features: Tensor, cond: Tensor) -> Tensor:
         pooled = features.sum(dim=(2, 3)) if features.dim() == 4 else features
         return (self.embed(cond) * pooled).sum(dim=1, keepdim=True)
+
+
+class AttentionColourHead(nn.Module):
+    """Predicts a change instead of a whole image: an attention mask A in [0, 1] and a colour map C in
+    [-1, 1] (GANimation, Pumarola et al. 2018), composed as ``A * C + (1 - A) * x``.
+
+    Where A is 0 the input pixel passes through untouched, which is what lets an edit be applied to a
+    photo at its own resolution: only A and C need upsampling, never the face itself.
+    """
+
+    def __init__(self, channels: int, kernel_size: int = 7) -> None:
+        super().__init__()
+        self.mask = nn.Sequential(nn.Conv2d(channels, 1, kernel_size, 1, kernel_size // 2), nn.Sigmoid())
+        self.colour = ConvNormAct(channels, 3, kernel_size, act="tanh")
+
+    def forward(self, features: Tensor) -> tuple[Tensor, Tensor]:
+        return self.mask(features), self.colour(features)
+
+
+def compose(image: Tensor, mask: Tensor, colour: Tensor) -> Tensor:
+    """``A * C + (1 - A) * x``: the input where the mask is 0, the colour map where it is 1."""
+    return image + mask * (colour - image)

@@ -154,16 +154,20 @@ def _pretty(attribute: str) -> str:
     return attribute.replace("_", " ").lower()
 
 
+def exclusive_hair(own: Mapping[str, bool]) -> dict[str, bool]:
+    """The labels with at most one hair colour (the first), as the generator's exclusive hair group expects."""
+    labels = dict(own)
+    for extra in [name for name in HAIR_COLOURS if labels.get(name)][1:]:
+        labels[extra] = False
+    return labels
+
+
 def choose_target(own: Mapping[str, bool], rng: random.Random) -> tuple[str, dict[str, bool]]:
     """Change one attribute of the face, StarGAN-style: flip it, or switch to a hair colour it lacks.
 
-    Returns the changed attribute and the full target (the face's own values otherwise). At most one
-    hair colour is kept from the labels, as the generator expects an exclusive hair group.
+    Returns the changed attribute and the full target (the face's own values otherwise).
     """
-    targets = dict(own)
-    hair = [name for name in HAIR_COLOURS if targets.get(name)]
-    for extra in hair[1:]:
-        targets[extra] = False
+    targets = exclusive_hair(own)
     changes = [(name, not value) for name, value in targets.items() if name not in HAIR_COLOURS]
     changes += [(name, True) for name in HAIR_COLOURS if name in targets and not targets[name]]
     attribute, value = rng.choice(changes)
@@ -206,7 +210,7 @@ def _realism_trials(
         options = []
         for system in pairs[len(trials) % len(pairs)]:
             torch.manual_seed(seed)
-            edit = models[system].edit(prepared, targets)
+            edit = models[system].edit(prepared, targets, exclusive_hair(own))
             options.append(Option(outcome=system, system=system, image=_save_png(edit.photo, stimuli)))
         trials.append(Trial(
             trial=len(trials), condition=_pretty(attribute),

@@ -40,6 +40,9 @@ def _common_parser() -> argparse.ArgumentParser:
     parser.add_argument("--ckpt-every", type=int, default=d.ckpt_every, help="steps between checkpoints")
     parser.add_argument("--ckpt-every-s", type=float, default=d.ckpt_every_s, help="seconds between checkpoints")
     parser.add_argument("--keep", type=int, default=d.keep, help="run checkpoints to keep")
+    parser.add_argument(
+        "--stop-after-cpu-s", type=float, metavar="S", help="save and stop after S seconds of this process's CPU time"
+    )
     parser.add_argument("--export", metavar="NAME", help="at the end write checkpoints/NAME.{safetensors,json}")
     parser.add_argument("--no-progress", dest="progress", action="store_false", help="no tqdm bar")
     return parser

@@ -166,7 +166,8 @@ def export_checkpoint(
 
 
 def export_run(run_dir: Path, name: str, modules: Sequence[str], out_dir: Path | None = None) -> Path:
-    """Ship the newest checkpoint of a run, finished or not, with only the inference ``modules``.
+    """Ship the newest checkpoint of a run, finished or not, with only the inference ``modules`` (each
+    module's weight average ``<module>_ema`` where the run kept one, as ``Trainer.export`` does).
 
     For runs stopped before their planned steps (e.g. a CPU session that ended): the record keeps the
     steps actually trained, so nobody mistakes it for the full schedule.
@@ -175,10 +176,17 @@ def export_run(run_dir: Path, name: str, modules: Sequence[str], out_dir: Path |
     if latest is None:
         raise CheckpointMissingError(f"no complete checkpoint in {run_dir}")
     state, record = load_checkpoint(latest)
-    tensors = {f"{module}.{key}": value for module in modules for key, value in state[module].items()}
+    tensors = {
+        f"{module}.{key}": value for module in modules for key, value in state.get(ema_key(module), state[module]).items()
+    }
     path = (out_dir or checkpoint_dir()) / f"{name}.safetensors"
     _save_tensors(path, tensors, {**record, "name": name, "modules": list(modules)})
     return path
+
+
+def ema_key(key: str) -> str:
+    """Where a network's weight average lives among a recipe's nets and a run checkpoint's modules."""
+    return f"{key}_ema"
 
 
 def load_checkpoint(

@@ -101,11 +101,27 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+CPU_BF16_FLAGS = ("avx512_bf16", "amx_bf16")
+"""CPU feature flags of native bf16 arithmetic. Without one, bf16 autocast is emulated and measured
+10-17x slower than fp32 (genegan recipe on an AVX2-only EPYC: 7.4 s/step against 0.6 s/step)."""
+
+
+def cpu_has_native_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
+    """True when the CPU's flags list a native bf16 instruction set (Linux; False where unknown)."""
+    if not cpuinfo.is_file():
+        return False
+    for line in cpuinfo.read_text(encoding="utf-8", errors="replace").splitlines():
+        if line.startswith("flags"):
+            return any(flag in line.split() for flag in CPU_BF16_FLAGS)
+    return False
+
+
 def resolve_amp(choice: str, device: torch.device) -> torch.dtype | None:
-    """Autocast dtype: ``auto`` is bf16 on CUDA GPUs that support it, fp16 on older ones, off on CPU."""
+    """Autocast dtype. ``auto`` picks what is fast on this machine: bf16 on CUDA GPUs that support it,
+    fp16 on older ones; on the CPU bf16 only where it is native (``cpu_has_native_bf16``), else fp32."""
     if choice == "auto":
         if device.type != "cuda":
-            return None
+            return torch.bfloat16 if cpu_has_native_bf16() else None
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     if choice == "off":
         return None
@@ -177,8 +193,9 @@ class Recipe(Protocol):
     def sample(self, n: int) -> Tensor:
         """``n`` images in [-1, 1] for the TensorBoard grid, deterministic across calls."""
 
-    def export_modules(self) -> list[str]:
-        """Names of the modules an inference checkpoint needs (e.g. ``["G"]``)."""
+    def inference_modules(self) -> dict[str, nn.Module]:
+        """The modules an inference checkpoint needs, by the name it stores them under (``{"G": ...}``);
+        a module with a weight average (``<name>_ema``) is exported as that average."""
 
 
 @dataclass
@@ -199,6 +216,9 @@ class TrainOptions:
     ckpt_every_s: float = 300.0
     keep: int = 2
     resume: bool = False
+    stop_after_cpu_s: float | None = None
+    """Save and stop once this process has used this much CPU time: equal-budget comparisons on a
+    shared machine, where wall time depends on what else runs."""
     export: str | None = None
     progress: bool = True
 
@@ -262,8 +282,12 @@ class _StopFlag:
 
 
 def _to_device(batch: Any, device: torch.device) -> Any:
+    """Move a batch to the device; image-like (4-D) tensors go channels-last on the CPU (see ``Trainer``)."""
     if isinstance(batch, Tensor):
-        return batch.to(device, non_blocking=True)
+        batch = batch.to(device, non_blocking=True)
+        if device.type == "cpu" and batch.dim() == 4:
+            batch = batch.contiguous(memory_format=torch.channels_last)
+        return batch
     if isinstance(batch, Mapping):
         return {key: _to_device(value, device) for key, value in batch.items()}
     if isinstance(batch, list | tuple):
@@ -313,6 +337,7 @@ class Trainer:
         self.epoch = 0
         self.batch_in_epoch = 0
         self.wall_time_s = 0.0
+        self.cpu_time_s = 0.0
         self.metrics: dict[str, float] = {}
         self.sampler = DistributedSampler(
             data.dataset, num_replicas=self.runtime.world_size, rank=self.runtime.rank, shuffle=True, seed=options.seed
@@ -326,6 +351,9 @@ class Trainer:
         if options.resume:
             self._resume()
         self.ctx = StepContext(self.device, self._wrap_ddp(), self.optimizers, self.scalers, self.amp_dtype)
+        if self.device.type == "cpu":  # oneDNN's convolutions run ~25% faster channels-last (attrgan, 1 thread)
+            for module in self.modules.values():
+                module.to(memory_format=torch.channels_last)
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True
             torch.backends.cuda.matmul.allow_tf32 = True
@@ -383,6 +411,7 @@ class Trainer:
         bar = tqdm(total=opts.steps, initial=self.step, disable=not (main and opts.progress), dynamic_ncols=True)
         batches = self._batches()
         last_save = clock = time.monotonic()
+        cpu_clock = time.process_time()
         try:
             with _StopFlag().installed() as stop_flag:
                 while self.step < opts.steps:
@@ -393,14 +422,17 @@ class Trainer:
                     self.batch_in_epoch += 1
                     now = time.monotonic()
                     self.wall_time_s += now - clock
-                    clock = now
+                    self.cpu_time_s += time.process_time() - cpu_clock
+                    clock, cpu_clock = now, time.process_time()
+                    out_of_budget = opts.stop_after_cpu_s is not None and self.cpu_time_s >= opts.stop_after_cpu_s
                     bar.update(1)
                     if self.step % opts.log_every == 0 or self.step == opts.steps:
                         self._log_scalars(tracker.pop(), writer, bar)
                     if writer is not None and self.step % opts.image_every == 0:
                         self._log_images(writer)
                     save, stop = self._agree(
-                        self.step % opts.ckpt_every == 0 or now - last_save >= opts.ckpt_every_s, stop_flag.requested
+                        self.step % opts.ckpt_every == 0 or now - last_save >= opts.ckpt_every_s,
+                        stop_flag.requested or out_of_budget,
                     )
                     if save or stop or self.step == opts.steps:
                         self.save()
@@ -469,6 +501,8 @@ class Trainer:
             hardware=hardware_info(self.device, self.runtime.world_size, amp),
             wall_time_s=self.wall_time_s,
             metrics=self.metrics,
+            cpu_time_s=round(self.cpu_time_s, 3),
+            images_per_s=round(samples_seen / self.wall_time_s, 2) if self.wall_time_s else None,
             train={**asdict(self.options), "run_dir": str(self.options.run_dir)},
         )
 
@@ -486,6 +520,7 @@ class Trainer:
             "epoch": self.epoch,
             "batch_in_epoch": self.batch_in_epoch,
             "wall_time_s": self.wall_time_s,
+            "cpu_time_s": self.cpu_time_s,
             "metrics": self.metrics,
             "optimizers": {k: v.state_dict() for k, v in self.optimizers.items()},
             "scalers": {k: v.state_dict() for k, v in self.scalers.items()},
@@ -505,14 +540,27 @@ class Trainer:
         for group in ("optimizers", "scalers", "schedulers"):
             for key, obj in getattr(self, group).items():
                 obj.load_state_dict(state[group][key])
+        self._refresh_learning_rates()
         self.step, self.epoch, self.batch_in_epoch = state["step"], state["epoch"], state["batch_in_epoch"]
         self.wall_time_s, self.metrics = state["wall_time_s"], state["metrics"]
+        self.cpu_time_s = state["cpu_time_s"]
         if len(state["rng"]) == self.runtime.world_size:
             _set_rng_state(state["rng"][self.runtime.rank], self.device)
         else:  # world size changed: fresh but still deterministic streams
             seed_everything(self.options.seed + self.runtime.rank + self.step)
 
+    def _refresh_learning_rates(self) -> None:
+        """Set each optimizer's LR from its schedule at the resumed step.
+
+        The saved LR belongs to the schedule the run was started with; a resume with a larger
+        ``--steps`` stretches that schedule (``linear_decay``), and the next step must already use it.
+        """
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r"To get the last learning rate computed by the scheduler")
+            for scheduler in self.schedulers.values():
+                for group, lr in zip(scheduler.optimizer.param_groups, scheduler.get_lr(), strict=True):
+                    group["lr"] = lr
+
     def export(self, name: str, out_dir: Path | None = None) -> Path:
         """Write the shipped inference checkpoint ``<name>.safetensors`` + ``<name>.json``."""
-        modules = {key: self.modules[key] for key in self.recipe.export_modules()}
-        return export_checkpoint(name, modules, self.record(name), out_dir)
+        return export_checkpoint(name, self.recipe.inference_modules(), self.record(name), out_dir)

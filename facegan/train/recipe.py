@@ -1,17 +1,20 @@
-"""What every recipe shares: holding its nets/optimizers/schedulers, the linear LR decay, and the
-one-network classifier step.
+"""What every recipe shares: holding its nets/optimizers/schedulers, weight averages (EMA), the linear
+LR decay, and the one-network classifier step.
 
 A recipe only builds its networks and writes ``train_step`` and ``sample``; the accessors the
-``Trainer`` calls (``modules``, ``optimizers``, ``schedulers``, ``export_modules``) live here once.
+``Trainer`` calls (``modules``, ``optimizers``, ``schedulers``, ``inference_modules``) live here once.
 """
 
 from __future__ import annotations
 
+import copy
 from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+from facegan.train.checkpoint import ema_key
 
 if TYPE_CHECKING:
     from facegan.train.loop import StepContext
@@ -37,8 +40,29 @@ class RecipeBase:
     def schedulers(self) -> dict[str, torch.optim.lr_scheduler.LRScheduler]:
         return self.scheds
 
-    def export_modules(self) -> list[str]:
-        return list(self.exported)
+    def inference_modules(self) -> dict[str, nn.Module]:
+        """The exported modules, each replaced by its weight average where it has one."""
+        return {key: self.nets.get(ema_key(key), self.nets[key]) for key in self.exported}
+
+    def add_ema(self, key: str) -> nn.Module:
+        """Track an exponential moving average of ``nets[key]`` as ``nets["<key>_ema"]``.
+
+        The average is checkpointed and resumed like any network and is what inference ships: it
+        smooths out the oscillation of GAN updates at no training cost (Yazici et al. 2019).
+        """
+        average = copy.deepcopy(self.nets[key]).requires_grad_(False)
+        self.nets[ema_key(key)] = average
+        return average
+
+    @torch.no_grad()
+    def update_ema(self, key: str, step: int, decay: float = 0.999) -> None:
+        """One EMA step after an update of ``nets[key]``. The decay ramps up over the first steps
+        ((1 + step) / (10 + step)), so the average does not drag the random initialisation along."""
+        beta = min(decay, (1 + step) / (10 + step))
+        for average, live in zip(self.nets[ema_key(key)].parameters(), self.nets[key].parameters(), strict=True):
+            average.lerp_(live, 1 - beta)
+        for average, live in zip(self.nets[ema_key(key)].buffers(), self.nets[key].buffers(), strict=True):
+            average.copy_(live)
 
 
 def linear_decay(

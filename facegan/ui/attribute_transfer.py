@@ -7,19 +7,19 @@ from functools import lru_cache
 import gradio as gr
 import numpy as np
 
-from facegan.errors import CheckpointMissingError
-from facegan.eval.judge import AttributeJudge, load_judge
 from facegan.faces import PreparedFace, heatmap_to_image
 from facegan.models.attrgan import HAIR_COLOURS
 from facegan.paths import UI_EXAMPLES_DIR
-from facegan.pipelines import AttributeTransfer, image_to_tensor
+from facegan.pipelines import AttributeTransfer
 from facegan.ui.common import checkpoint_or_notice, for_display, user_errors
+from facegan.validation import face_number
 
 DESCRIPTION = (
-    "Upload a face photo and choose target attributes (smiling, eyeglasses, hair colour, ...). "
-    "The generator re-synthesises the face with those attributes, conditioned on a heatmap of the "
-    "face's landmarks so pose and face shape stay as they were, and pastes the result back into "
-    "the original photo."
+    "Upload a face photo and choose target attributes (hair colour, smiling, eyeglasses, ...). The "
+    "controls start at the face's own attributes. The generator, conditioned on a heatmap of the "
+    "face's landmarks, predicts *where* the face must change (the attention map) and *how*; that "
+    "change is applied to the photo's own pixels at its full resolution, so everything the edit "
+    "does not touch stays exactly as it was."
 )
 OTHER_HAIR = "Other"
 HAIR_CHOICES = [name.removesuffix("_Hair") for name in HAIR_COLOURS] + [OTHER_HAIR]
@@ -28,15 +28,6 @@ HAIR_CHOICES = [name.removesuffix("_Hair") for name in HAIR_COLOURS] + [OTHER_HA
 @lru_cache(maxsize=1)
 def pipeline() -> AttributeTransfer:
     return AttributeTransfer()
-
-
-@lru_cache(maxsize=1)
-def judge() -> AttributeJudge | None:
-    """The attribute judge pre-fills the controls with the face's own attributes, when it is trained."""
-    try:
-        return load_judge()
-    except CheckpointMissingError:
-        return None
 
 
 def other_attributes() -> list[str]:
@@ -50,17 +41,10 @@ def targets_from_controls(hair: str, checked: list[str]) -> dict[str, bool]:
 
 
 def estimate_controls(prepared: PreparedFace) -> tuple[str, list[str]]:
-    """The face's current attributes as (hair radio value, checked attributes), from the judge."""
-    model = judge()
-    if model is None:
-        return OTHER_HAIR, []
-    names = list(pipeline().attributes)
-    probs = model.probabilities(image_to_tensor(prepared.aligned.crop, 64), names)[0].tolist()
-    present = {name for name, p in zip(names, probs) if p > 0.5}
-    hair_probs = {name: p for name, p in zip(names, probs) if name in HAIR_COLOURS}
-    best = max(hair_probs, key=hair_probs.get) if hair_probs else None
-    hair = best.removesuffix("_Hair") if best and hair_probs[best] > 0.5 else OTHER_HAIR
-    return hair, [name for name in other_attributes() if name in present]
+    """The face's current attributes as (hair radio value, checked attributes)."""
+    present = pipeline().estimate_attributes(prepared)
+    hair = next((name.removesuffix("_Hair") for name in HAIR_COLOURS if present.get(name)), OTHER_HAIR)
+    return hair, [name for name in other_attributes() if present[name]]
 
 
 @lru_cache(maxsize=8)
@@ -78,7 +62,7 @@ def analyse(photo: str | None, face_index: float | None) -> tuple:
     """On upload: detect, align, show the heatmap and pre-set the controls to the face's attributes."""
     if photo is None:
         return None, None, gr.update(), gr.update()
-    prepared = prepared_face(photo, int(face_index or 0))
+    prepared = prepared_face(photo, face_number(face_index))
     hair, checked = estimate_controls(prepared)
     heatmap = heatmap_to_image(pipeline().heatmap(prepared)[0])
     return for_display(prepared.aligned.crop), for_display(heatmap), hair, checked
@@ -88,8 +72,8 @@ def analyse(photo: str | None, face_index: float | None) -> tuple:
 def transfer(photo: str | None, face_index: float | None, hair: str, checked: list[str]) -> tuple:
     if photo is None:
         raise gr.Error("Upload a photo with a face first.")
-    edit = pipeline().edit(prepared_face(photo, int(face_index or 0)), targets_from_controls(hair, checked))
-    return for_display(edit.output), for_display(edit.side_output), edit.photo
+    edit = pipeline().edit(prepared_face(photo, face_number(face_index)), targets_from_controls(hair, checked))
+    return for_display(edit.output), for_display(edit.mask), for_display(edit.side_output), edit.photo
 
 
 @user_errors
@@ -97,7 +81,7 @@ def edit_photo(photo: str | None, hair: str, attributes: list[str], face_index: 
     """API: the full photo with the face's attributes set to ``hair`` + ``attributes``."""
     if photo is None:
         raise gr.Error("No photo was given.")
-    prepared = pipeline().prepare(photo, int(face_index or 0))
+    prepared = pipeline().prepare(photo, face_number(face_index))
     return pipeline().edit(prepared, targets_from_controls(hair, attributes)).photo
 
 
@@ -113,18 +97,21 @@ def build_tab() -> None:
             hair = gr.Radio(HAIR_CHOICES, value=OTHER_HAIR, label="Hair colour")
             checked = gr.CheckboxGroup(other_attributes(), label="Attributes")
             run = gr.Button("Transfer", variant="primary")
-            gr.Examples([[str(UI_EXAMPLES_DIR / "astronaut.jpg")]], inputs=[photo])
+            gr.Examples([[str(UI_EXAMPLES_DIR / name)] for name in ("grace_hopper.jpg", "astronaut.jpg")], inputs=[photo])
         with gr.Column(scale=2):
             with gr.Row():
                 aligned = gr.Image(label="Aligned input", interactive=False, height=192)
                 heatmap = gr.Image(label="Landmark heatmap", interactive=False, height=192)
-                output = gr.Image(label="Output", interactive=False, height=192)
+                output = gr.Image(label="Edited face", interactive=False, height=192)
+                attention = gr.Image(label="Where the edit acts", interactive=False, height=192)
                 side = gr.Image(label="Side output (heatmap)", interactive=False, height=192)
             result = gr.Image(label="Edited photo", interactive=False)
     analysed = [aligned, heatmap, hair, checked]
     photo.change(analyse, [photo, face_index], analysed, api_visibility="private")
     face_index.change(analyse, [photo, face_index], analysed, api_visibility="private")
-    run.click(transfer, [photo, face_index, hair, checked], [output, side, result], api_visibility="private")
+    run.click(
+        transfer, [photo, face_index, hair, checked], [output, attention, side, result], api_visibility="private"
+    )
     # API: the same inputs, the full edited photo out, in one call (a button no one sees triggers it).
     gr.Button(visible=False).click(
         edit_photo, [photo, hair, checked, face_index], result, api_name="attribute_transfer"

@@ -19,6 +19,7 @@ from facegan.faces.aus import AU_MAX
 from facegan.paths import UI_EXAMPLES_DIR
 from facegan.pipelines import EXPRESSION_PRESETS, AUEditor, EncodedFace, preset_aus
 from facegan.ui.common import checkpoint_or_notice, for_display, user_errors
+from facegan.validation import number, whole_number
 
 DESCRIPTION = (
     "Edit a face's expression one facial Action Unit at a time. The photo's current AU intensities "
@@ -94,7 +95,7 @@ def blend(face: EncodedFace, target: np.ndarray | None, alpha: float) -> np.ndar
     """Eq. 8's condition u_i + alpha (u_t - u_i); the face's own AUs while no target is chosen."""
     if target is None:
         return face.aus
-    return face.aus + float(alpha) * (np.asarray(target, dtype=np.float32) - face.aus)
+    return face.aus + number(alpha, "α", 0, 1) * (np.asarray(target, dtype=np.float32) - face.aus)
 
 
 @user_errors
@@ -126,7 +127,7 @@ def export_strip(
     face = _require(face)
     if target is None:
         raise gr.Error("Choose a target expression first (a preset or a second photo).")
-    strip = pipeline().interpolate(face, np.asarray(target), int(frames), keep_detail)
+    strip = pipeline().interpolate(face, np.asarray(target), whole_number(frames, "frames", *AUEditor.FRAMES_RANGE), keep_detail)
     crops = [for_display(crop) for crop in strip]
     return np.concatenate(crops, axis=1), str(write_animation(crops, fmt))
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import html
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import ParamSpec, TypeVar
@@ -22,6 +24,16 @@ def for_display(image: np.ndarray | None, size: int = DISPLAY_SIZE) -> np.ndarra
     if image is None or image.shape[0] >= size:
         return image
     return np.asarray(Image.fromarray(image).resize((size, size), Image.Resampling.BICUBIC))
+
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+
+
+def escape_markdown(text: str) -> str:
+    """Text from a URL, an upload or a study definition, made inert for a ``gr.Markdown``: HTML is
+    escaped (no injected tags or forms) and Markdown syntax is backslash-escaped (no injected links,
+    images or headings)."""
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", html.escape(text, quote=False))
+
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -11,6 +11,7 @@ from facegan.faces import PreparedFace
 from facegan.paths import UI_EXAMPLES_DIR
 from facegan.pipelines import GeneGAN, genegan_attributes
 from facegan.ui.common import checkpoint_or_notice, user_errors
+from facegan.validation import number, whole_number
 
 DESCRIPTION = (
     "GeneGAN splits a face into an attribute code (e.g. the smile) and everything else. Give two "
@@ -64,7 +65,8 @@ def transplant(
 ) -> tuple[None, np.ndarray]:
     """Photo B with A's attribute at ``strength`` (0 removes it, 1 copies it, more exaggerates)."""
     model = _model(attribute)
-    child = model.transplant(_face(photo_a, "face A"), _face(photo_b, "face B"), float(strength))
+    strength = number(strength, "strength", *GeneGAN.STRENGTH_RANGE)
+    child = model.transplant(_face(photo_a, "face A"), _face(photo_b, "face B"), strength)
     return None, child.photo
 
 
@@ -76,7 +78,8 @@ def grid(
     """The target's face with the 4 references' attributes blended bilinearly, size x size (``genegan_grid`` API)."""
     model = _model(attribute)
     references = [_face(ref, f"reference {i}") for i, ref in enumerate((ref1, ref2, ref3, ref4), start=1)]
-    return model.grid(_face(target, "the target"), references, int(size))
+    size = whole_number(size, "grid size", GeneGAN.GRID_SIZES.start, GeneGAN.GRID_SIZES.stop - 1)
+    return model.grid(_face(target, "the target"), references, size)
 
 
 def build_tab() -> None:

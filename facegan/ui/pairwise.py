@@ -37,7 +37,8 @@ from facegan.studies.session import Presentation, Sessions, check_participant_id
 from facegan.studies.stats import summarize
 from facegan.studies.stimuli import STIMULI, generate_stimuli
 from facegan.studies.store import StudyStore, studies_dir
-from facegan.ui.common import user_errors
+from facegan.ui.common import escape_markdown, user_errors
+from facegan.validation import whole_number
 
 DESCRIPTION = (
     "Once a study is defined, this tab shows two generated images side by side and asks which one "
@@ -105,13 +106,13 @@ def screen(study_id: str | None, participant_id: str) -> Screen:
         return Screen(NO_STUDY if not store.open_studies() else "Choose a study to take part in.")
     record = store.store.study(study_id)
     if record is None or store.stimuli_status(record) != "ready":
-        return Screen(f"There is no study {study_id!r} ready to take part in.")
-    title = f"### {record.definition.title}"
+        return Screen(f"There is no study “{escape_markdown(study_id)}” ready to take part in.")
+    title = f"### {escape_markdown(record.definition.title)}"
     if record.status != "open":
         return Screen("This study is closed. Thank you for your interest!", title)
     progress = store.progress(study_id, participant_id)
     if progress is None:
-        return Screen("", title, consent=record.definition.consent)
+        return Screen("", title, consent=escape_markdown(record.definition.consent))
     trial = store.next_trial(study_id, participant_id)
     if trial is None:
         return Screen(f"**Thank you!** You have answered all {progress.total} trials of this study.", title)
@@ -160,7 +161,7 @@ def study_vote(study_id: str, participant_id: str, trial: int, choice: str) -> d
     ``status`` is ``recorded``, or ``duplicate`` when the trial had been answered (the first answer
     stands).
     """
-    result = sessions().vote(study_id, participant_id, int(trial), choice)
+    result = sessions().vote(study_id, participant_id, whole_number(trial, "trial", 0, 10**6), choice)
     return {"status": result.status, "vote_id": result.vote.vote_id, "trial": result.vote.trial,
             "position": result.vote.position, "choice": result.vote.choice}
 
@@ -329,7 +330,8 @@ def _participant_view() -> None:
             labels = trial.choice_labels
             trial_updates = [
                 gr.update(visible=True), _progress_html(trial),
-                f"**{trial.question}**" + (f"\n\n{trial.prompt}" if trial.prompt else ""),
+                f"**{escape_markdown(trial.question)}**"
+                + (f"\n\n{escape_markdown(trial.prompt)}" if trial.prompt else ""),
                 gr.update(value=str(trial.audio) if trial.audio else None, visible=trial.audio is not None),
                 gr.update(value=str(trial.reference) if trial.reference else None,
                           visible=trial.reference is not None),

@@ -13,6 +13,7 @@ from facegan.audio.synth import siren
 from facegan.paths import UI_EXAMPLES_DIR
 from facegan.pipelines import PreparedSound, SoundToScene
 from facegan.ui.common import checkpoint_or_notice, for_display, user_errors
+from facegan.validation import MAX_SEED, number, whole_number
 
 DESCRIPTION = (
     "Upload or record a sound (sea waves, rain, a siren, a jackhammer, ...) and the generator "
@@ -53,8 +54,8 @@ def generate(audio: str | None, volume: float, seed: float, count: float) -> tup
     """Predicted class, ``count`` scenes at ``volume`` (seeds seed, seed+1, ...), and the volume row."""
     model = pipeline()
     prepared = _prepare(audio)
-    volume, seed = float(volume), int(seed)
-    scenes = model.generate(prepared, volume, range(seed, seed + int(count)))
+    volume, seed = number(volume, "volume", *model.GAIN_RANGE), whole_number(seed, "seed", 0, MAX_SEED)
+    scenes = model.generate(prepared, volume, range(seed, seed + whole_number(count, "count", 1, 16)))
     row = [for_display(model.generate(prepared, gain, [seed])[0]) for gain in model.VOLUME_ROW]
     players = [(SAMPLE_RATE, to_pcm16(prepared.window, gain)) for gain in model.VOLUME_ROW]
     label = sound_label(model.classify(prepared, volume))
@@ -64,7 +65,8 @@ def generate(audio: str | None, volume: float, seed: float, count: float) -> tup
 @user_errors
 def scene(audio: str | None, volume: float = 1.0, seed: float = 0) -> np.ndarray:
     """API: one 64x64 scene for the sound at ``volume`` with noise seed ``seed``."""
-    return pipeline().generate(_prepare(audio), float(volume), [int(seed)])[0]
+    volume = number(volume, "volume", *SoundToScene.GAIN_RANGE)
+    return pipeline().generate(_prepare(audio), volume, [whole_number(seed, "seed", 0, MAX_SEED)])[0]
 
 
 def build_tab() -> None:

@@ -1,0 +1,115 @@
+"""``python -m facegan.sheets attrgan [--out docs/attrgan_sheet.jpg]``: the sample sheet a reader of the
+README looks at before trusting any number.
+
+Rows are faces; columns are the input and one edit per attribute, starting from the face's own
+attributes (the judge's estimate on photos, CelebA's labels on val faces): a hair colour is switched
+on, anything else toggled. The app's example photos come first, cut around the face from the
+full-resolution photo the app returns; then val faces at the 128 px of the CelebA crops.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from PIL import Image, ImageDraw
+
+from facegan.data.celeba_landmarks import ANNOTATION_SIZE
+from facegan.eval.attrgan_metrics import LandmarkFaces, edit_target
+from facegan.faces import PreparedFace
+from facegan.models.attrgan import HAIR_COLOURS
+from facegan.paths import REPO_ROOT, UI_EXAMPLES_DIR
+from facegan.pipelines import AttributeTransfer, tensor_to_image
+
+PHOTO_CELL = 256
+HEADER = 22
+EXAMPLES = ("grace_hopper.jpg", "astronaut.jpg")
+
+
+def face_box(prepared: PreparedFace, image: np.ndarray, size: int) -> np.ndarray:
+    """The photo region the aligned crop covers, upright, at ``size`` px (area-filtered)."""
+    matrix = prepared.aligned.matrix * (size / prepared.aligned.size)
+    return cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)
+
+
+def column_labels(attributes: Sequence[str]) -> list[str]:
+    return ["input"] + [f"+{name}" if name in HAIR_COLOURS else f"~{name}" for name in attributes]
+
+
+def photo_rows(model: AttributeTransfer, photos: Sequence[Path]) -> list[list[np.ndarray]]:
+    """Each photo, then its edits, cut from the full-resolution result."""
+    rows = []
+    for path in photos:
+        prepared = model.prepare(path)
+        own = model.estimate_attributes(prepared)
+        source = model.target_vector(own)
+        row = [face_box(prepared, prepared.photo, PHOTO_CELL)]
+        for index in range(len(model.attributes)):
+            target, _ = edit_target(source, index, model.attributes)
+            targets = {name: bool(value) for name, value in zip(model.attributes, target[0].tolist())}
+            row.append(face_box(prepared, model.edit(prepared, targets, own).photo, PHOTO_CELL))
+        rows.append(row)
+    return rows
+
+
+def val_rows(model: AttributeTransfer, faces: int, data: str | None = None) -> list[list[np.ndarray]]:
+    """The first ``faces`` val faces and their edits through ``edit_crops``, at 128 px."""
+    dataset = LandmarkFaces(data, "val", ANNOTATION_SIZE, model.attributes, limit=faces)
+    images, source, points = (torch.stack(parts) for parts in zip(*(dataset[i] for i in range(len(dataset)))))
+    heatmaps = model.heatmaps(points, ANNOTATION_SIZE)
+    columns = [images] + [
+        model.edit_crops(images, heatmaps, edit_target(source, index, model.attributes)[0], source).images
+        for index in range(len(model.attributes))
+    ]
+    return [[tensor_to_image(column[row]) for column in columns] for row in range(len(images))]
+
+
+def grid(rows: list[list[np.ndarray]], labels: Sequence[str]) -> Image.Image:
+    """Rows of equal-size cells under a header of column labels."""
+    cell = rows[0][0].shape[0]
+    sheet = Image.new("RGB", (cell * len(labels), HEADER + cell * len(rows)), "white")
+    draw = ImageDraw.Draw(sheet)
+    for column, label in enumerate(labels):
+        draw.text((column * cell + 4, 5), label, fill="black")
+    for r, row in enumerate(rows):
+        for column, image in enumerate(row):
+            sheet.paste(Image.fromarray(image), (column * cell, HEADER + r * cell))
+    return sheet
+
+
+def attrgan_sheet(checkpoint: str = "attrgan", faces: int = 6, data: str | None = None) -> Image.Image:
+    """The example photos (256 px cells) above ``faces`` val faces (128 px cells)."""
+    model = AttributeTransfer(checkpoint)
+    labels = column_labels(model.attributes)
+    top = grid(photo_rows(model, [UI_EXAMPLES_DIR / name for name in EXAMPLES]), labels)
+    bottom = grid(val_rows(model, faces, data), labels)
+    sheet = Image.new("RGB", (top.width, top.height + bottom.height), "white")
+    sheet.paste(top, (0, 0))
+    sheet.paste(bottom, (0, top.height))
+    return sheet
+
+
+SHEETS = {"attrgan": attrgan_sheet}
+
+
+def main(argv: list[str] | None = None) -> Path:
+    parser = argparse.ArgumentParser(prog="python -m facegan.sheets", description=__doc__.splitlines()[0])
+    parser.add_argument("model", choices=sorted(SHEETS))
+    parser.add_argument("--checkpoint", help="checkpoint name (default: the model's shipped one)")
+    parser.add_argument("--faces", type=int, default=6, help="val faces below the example photos")
+    parser.add_argument("--data", help="dataset root (default: $FACEGAN_DATA or ../shared/data)")
+    parser.add_argument("--out", type=Path, help="default: docs/<model>_sheet.jpg")
+    args = parser.parse_args(argv)
+    out = args.out or REPO_ROOT / "docs" / f"{args.model}_sheet.jpg"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    SHEETS[args.model](args.checkpoint or args.model, args.faces, args.data).save(out, quality=90)
+    print(out)
+    return out
+
+
+if __name__ == "__main__":
+    main()
