@@ -207,3 +207,14 @@ def test_sample_sheet_command(tmp_path, monkeypatch):
         raise
     with Image.open(out) as sheet:
         assert sheet.width == 8 * PHOTO_CELL and sheet.height > 2 * PHOTO_CELL + 2 * 128
+
+
+def test_the_guide_sees_only_what_survives_a_low_pass():
+    from facegan.train.attrgan import low_pass
+
+    torch.manual_seed(0)
+    smooth = torch.linspace(-1, 1, 64).expand(1, 3, 64, 64)
+    lattice = torch.zeros(1, 3, 64, 64)
+    lattice[..., ::4, ::4] = 1.0  # the dot pattern an unfiltered guide was fooled by
+    assert (low_pass(smooth, noise=0.0) - smooth).abs().mean() < 0.02
+    assert low_pass(lattice, noise=0.0).std() < 0.25 * lattice.std()

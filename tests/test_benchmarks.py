@@ -45,3 +45,13 @@ def test_attrgan_latency_benchmark(tmp_path, monkeypatch):
     result = attrgan_latency.main(["--runs", "2"])
     assert 0 < result["edit"]["p50_ms"] <= result["edit"]["p95_ms"]
     assert result["resolution"] == 64 and (tmp_path / "attrgan_latency.json").is_file()
+
+
+def test_attrgan_train_speed_benchmark(tmp_path):
+    import attrgan_train_speed
+
+    shipped = next(iter(attrgan_train_speed.CONFIGS))
+    result = attrgan_train_speed.main(["--steps", "1", "--batch-size", "2", "--only", shipped])
+    row = result["configurations"][shipped]
+    assert row["s_per_step"] > 0 and row["g_updates_per_cpu_hour"] > 0
+    assert (tmp_path / "attrgan_train_speed.json").is_file()

@@ -132,3 +132,22 @@ def test_face_alignment_backend_without_weights_says_what_to_do(monkeypatch, tmp
     assert not landmarker.FaceAlignmentBackend.available()
     with pytest.raises(ModelFileMissingError, match="face-alignment"):
         landmarker.FaceAlignmentBackend()
+
+
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+def test_a_decompression_bomb_is_refused_from_its_header(tmp_path):
+    """A 12000x12000 palette PNG is ~140 kB on disk; it must be refused fast, without decoding it."""
+    import time
+    import tracemalloc
+
+    bomb = tmp_path / "bomb.png"
+    Image.new("P", (12000, 12000)).save(bomb, optimize=True)
+    assert bomb.stat().st_size < 1_000_000
+    tracemalloc.start()
+    start = time.perf_counter()
+    with pytest.raises(InvalidImageError, match="12000x12000 pixels"):
+        load_image(bomb)
+    elapsed = time.perf_counter() - start
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert elapsed < 0.5 and peak < 50_000_000

@@ -8,6 +8,7 @@ import gradio as gr
 import pytest
 
 from facegan.ui import pairwise
+from facegan.ui.rate_limit import FailureLimiter
 from tests.test_studies_store import REALISM, SOUND, fake_study
 
 
@@ -15,6 +16,7 @@ from tests.test_studies_store import REALISM, SOUND, fake_study
 def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("FACEGAN_STUDIES", str(tmp_path))
     monkeypatch.setenv(pairwise.ADMIN_ENV, "secret")
+    monkeypatch.setattr(pairwise, "ADMIN_GUESSES", FailureLimiter())  # each test starts with no failures
     return tmp_path
 
 
@@ -79,7 +81,9 @@ def test_admin_needs_the_password(root: Path, monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_admin_creates_closes_and_reads_results(root: Path) -> None:
-    values = pairwise.admin_load_definition("attrgan_vs_ablation", None)
+    with pytest.raises(gr.Error, match="wrong admin password"):
+        pairwise.admin_load_definition("guess", "attrgan_vs_ablation", None)
+    values = pairwise.admin_load_definition("secret", "attrgan_vs_ablation", None)
     assert values[0] == "attrgan_vs_ablation" and values[3] == "attrgan, attrgan_noheatmap"
     message, overview, _ = pairwise.admin_create("secret", *values)
     assert "Created" in message and overview["status"].tolist() == ["open"]
@@ -99,3 +103,15 @@ def test_admin_creates_closes_and_reads_results(root: Path) -> None:
     assert [Path(f).suffix for f in files] == [".csv", ".json", ".png", ".png"]
     with pytest.raises(gr.Error, match="already has votes"):
         pairwise.admin_generate("secret", "toy")
+
+
+def test_password_guessing_is_slowed_down(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    now = [0.0]
+    monkeypatch.setattr(pairwise, "ADMIN_GUESSES", FailureLimiter(3, 60.0, clock=lambda: now[0]))
+    for _ in range(3):
+        with pytest.raises(gr.Error, match="wrong admin password"):
+            pairwise.admin_studies("guess")
+    with pytest.raises(gr.Error, match="too many wrong passwords; try again in 60 s"):
+        pairwise.admin_studies("secret")  # even the right one waits: nothing leaks which guess was right
+    now[0] = 61.0
+    pairwise.admin_studies("secret")

@@ -260,8 +260,9 @@ def untouched_change(model: AttributeTransfer) -> dict[str, Any]:
 def _warp_to_photo(crop_map: np.ndarray, prepared: PreparedFace) -> np.ndarray:
     """A map over the aligned crop, warped into the photo's frame (0 outside the crop)."""
     height, width = prepared.photo.shape[:2]
-    to_photo = cv2.invertAffineTransform(prepared.aligned.matrix)
-    return cv2.warpAffine(crop_map.astype(np.float32), to_photo, (width, height), flags=cv2.INTER_LINEAR)
+    return cv2.warpAffine(
+        crop_map.astype(np.float32), prepared.aligned.inverse_matrix, (width, height), flags=cv2.INTER_LINEAR
+    )
 
 
 class LandmarkFaces(CelebAHeatmapDataset):

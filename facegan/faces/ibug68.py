@@ -51,7 +51,3 @@ def mesh_to_ibug68(mesh: np.ndarray) -> np.ndarray:
     """(478|468, D) mesh vertices -> (68, D) iBUG points."""
     return np.stack([mesh[list(ids)].mean(axis=0) for ids in MESH_TO_IBUG68])
 
-
-def eye_centres(points68: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Centres of the right (image-left) and left eye."""
-    return points68[RIGHT_EYE].mean(axis=0), points68[LEFT_EYE].mean(axis=0)

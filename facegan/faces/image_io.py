@@ -19,6 +19,10 @@ from facegan.errors import InvalidImageError
 MAX_SIDE = 4096
 """Longest side kept; larger photos are downscaled (Lanczos) before anything else happens."""
 
+MAX_PIXELS = 64_000_000
+"""Largest image decoded at all (8000x8000): a 140 kB palette PNG can claim 12000x12000 pixels, and
+decoding it would take seconds and gigabytes before the downscale to ``MAX_SIDE`` could help."""
+
 MIN_SIDE = 32
 """Smallest side accepted: below this there is no face to find."""
 
@@ -57,6 +61,7 @@ def _open(source: ImageInput) -> Image.Image:
                 if not path.is_file():
                     raise InvalidImageError(f"The file {path.name!r} does not exist.")
                 image = Image.open(path)
+            _refuse_bombs(image)
             image.load()
         except Image.DecompressionBombError as exc:
             raise InvalidImageError(
@@ -71,6 +76,16 @@ def _open(source: ImageInput) -> Image.Image:
         return ImageOps.exif_transpose(image)
     except (OSError, ValueError, SyntaxError):
         return image
+
+
+def _refuse_bombs(image: Image.Image) -> None:
+    """Refuse from the header alone, before any pixel is decoded."""
+    width, height = image.size
+    if width * height > MAX_PIXELS:
+        raise InvalidImageError(
+            f"The image is {width}x{height} pixels, more than this app decodes "
+            f"({MAX_PIXELS // 1_000_000} megapixels); please downscale it first."
+        )
 
 
 def _array_to_image(array: np.ndarray) -> Image.Image:

@@ -242,10 +242,7 @@ def scene_generator(name: str) -> SceneGenerator:
             "so sound-study stimuli cannot be generated. Train it with `python -m facegan.train audiogan` "
             "or set FACEGAN_CHECKPOINTS to a folder that has it."
         )
-    pipeline = getattr(pipelines, "SoundToScene", None)
-    if pipeline is None:
-        raise UserError(f"found {name}.safetensors, but facegan.pipelines has no SoundToScene pipeline yet")
-    return pipeline(name)
+    return pipelines.SoundToScene(name)
 
 
 def read_clips(data: Path) -> list[ClipInfo]:

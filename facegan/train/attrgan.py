@@ -89,8 +89,8 @@ class AttrGANTrainConfig:
     w_mask_tv: float = 0.1
     guide: str | None = GUIDE_CHECKPOINT
     """Checkpoint of a frozen attribute classifier whose verdict on edits G also learns from (None: off)."""
-    w_guide: float = 2.0
-    w_change_tv: float = 5.0
+    w_guide: float = 10.0
+    w_change_tv: float = 1.0
     ema_decay: float = 0.999
 
 

@@ -81,8 +81,3 @@ def checkpoint_or_notice(pattern: str, train_command: str, description: str) -> 
             "folder that has it."
         )
     return checkpoint
-
-
-def not_wired_notice(checkpoint: Path) -> None:
-    """Placeholder shown when a checkpoint exists but the tab's controls have not been built yet."""
-    gr.Markdown(f"Found `{checkpoint.name}`; the controls for this tab are not built yet.")

@@ -38,6 +38,7 @@ from facegan.studies.stats import summarize
 from facegan.studies.stimuli import STIMULI, generate_stimuli
 from facegan.studies.store import StudyStore, studies_dir
 from facegan.ui.common import escape_markdown, user_errors
+from facegan.ui.rate_limit import FailureLimiter
 from facegan.validation import whole_number
 
 DESCRIPTION = (
@@ -169,11 +170,16 @@ def study_vote(study_id: str, participant_id: str, trial: int, choice: str) -> d
 # Admin -------------------------------------------------------------------------------------------
 
 
+ADMIN_GUESSES = FailureLimiter(max_failures=5, window_s=60.0)
+
+
 def _check_admin(password: str) -> None:
     expected = os.environ.get(ADMIN_ENV)
     if not expected:
         raise UserError(f"admin is disabled: start the app with {ADMIN_ENV} set")
+    ADMIN_GUESSES.check()
     if not hmac.compare_digest((password or "").encode(), expected.encode()):
+        ADMIN_GUESSES.failed()
         raise UserError("wrong admin password")
 
 
@@ -202,8 +208,9 @@ FORM_FIELDS = ["study_id", "title", "type", "systems", "trials_per_participant",
 
 
 @user_errors
-def admin_load_definition(example: str | None, upload: str | None) -> list[Any]:
+def admin_load_definition(password: str, example: str | None, upload: str | None) -> list[Any]:
     """Fill the form from an uploaded definition file, else from the chosen shipped example."""
+    _check_admin(password)
     path = Path(upload) if upload else example_definitions().get(example or "")
     if path is None:
         raise UserError("choose an example or upload a definition file first")
@@ -447,7 +454,7 @@ def _admin_view() -> None:
     private = {"api_visibility": "private"}
     listing = [overview, chosen]
     list_studies.click(admin_studies, [password], listing, **private)
-    load.click(admin_load_definition, [example, upload], form, **private)
+    load.click(admin_load_definition, [password, example, upload], form, **private)
     create.click(admin_create, [password, *form], [message, *listing], **private)
     generate.click(admin_generate, [password, chosen], message, **private)
     close.click(_set_status("closed"), [password, chosen], [message, *listing], **private)
