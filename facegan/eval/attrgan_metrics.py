@@ -31,6 +31,7 @@ edit makes where its attention is off (< 0.05) is measured at the photo's full r
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -110,19 +111,27 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a + cov_b - 2 * covmean))
 
 
-def bootstrap_interval(values: np.ndarray, seed: int = 0) -> list[float]:
-    """95% percentile interval of the mean of per-face ``values`` (resampling faces)."""
-    rng = np.random.default_rng(seed)
-    means = values[rng.integers(0, len(values), (BOOTSTRAP_SAMPLES, len(values)))].mean(axis=1)
-    return [round(float(q), 4) for q in np.percentile(means, [2.5, 97.5])]
-
-
 @dataclass
 class PerFace:
-    """Per-face outcomes kept for the bootstrap (faces in loader order)."""
+    """Per-face, per-attribute outcomes [faces, attributes], kept for the bootstrap."""
 
-    success: list[np.ndarray]
-    verified: list[np.ndarray]
+    hits: np.ndarray
+    scored: np.ndarray
+    verified: np.ndarray
+
+    def mean_success(self, faces: np.ndarray | slice = slice(None)) -> float:
+        """The reported figure: per-attribute success over the scored edits, averaged over attributes."""
+        return float((self.hits[faces].sum(0) / np.maximum(self.scored[faces].sum(0), 1)).mean())
+
+    def verification_rate(self, faces: np.ndarray | slice = slice(None)) -> float:
+        return float(self.verified[faces].mean())
+
+
+def bootstrap_interval(statistic: Callable[[np.ndarray], float], faces: int, seed: int = 0) -> list[float]:
+    """95% percentile interval of ``statistic(face indices)`` over resamples of the faces."""
+    rng = np.random.default_rng(seed)
+    values = [statistic(rng.integers(0, faces, faces)) for _ in range(BOOTSTRAP_SAMPLES)]
+    return [round(float(q), 4) for q in np.percentile(values, [2.5, 97.5])]
 
 
 @torch.inference_mode()
@@ -138,7 +147,7 @@ def evaluate(
     n_attr = len(names)
     counts = {key: np.zeros(n_attr) for key in ("success", "no_edit", "input", "scored", "guide", "kept", "keepable")}
     cosines, l1, psnr = [], [], []
-    per_face = PerFace([], [])
+    hits, scored_edits, verified_edits = [], [], []
     real_features, edit_features = [], []
     face_offset = 0
     for batch in tqdm(loader, desc=f"edits ({model.record['name']})", unit="batch"):
@@ -153,9 +162,7 @@ def evaluate(
         mse = ((reconstruction - images) / 2).pow(2).mean(dim=(1, 2, 3))
         psnr.append(10 * torch.log10(1 / mse.clamp_min(1e-10)))
         real_features.append(judge_features(judge, images))
-        face_success = np.zeros(n)
-        face_scored = np.zeros(n)
-        face_verified = np.zeros(n)
+        face_hits, face_scored, face_verified = (np.zeros((n, n_attr)) for _ in range(3))
         shown = torch.zeros_like(images)
         for index in range(n_attr):
             target, scored = edit_target(source, index, names)
@@ -176,14 +183,15 @@ def evaluate(
             edit_embeddings = identity.embed(to_uint8(edit))
             verified = identity.verify(input_embeddings, edit_embeddings)
             cosines.append(identity.cosine(input_embeddings, edit_embeddings))
-            face_success += hit.numpy()
-            face_scored += scored.numpy()
-            face_verified += np.asarray(verified, dtype=float)
+            face_hits[:, index] = hit.numpy()
+            face_scored[:, index] = scored.numpy()
+            face_verified[:, index] = np.asarray(verified, dtype=float)
             faces = (torch.arange(n) + face_offset) % n_attr == index  # one edit per face for realism
             shown[faces] = edit[faces]
         edit_features.append(judge_features(judge, shown))
-        per_face.success.append(face_success / np.maximum(face_scored, 1))
-        per_face.verified.append(face_verified / n_attr)
+        hits.append(face_hits)
+        scored_edits.append(face_scored)
+        verified_edits.append(face_verified)
         face_offset += n
     success = counts["success"] / counts["scored"]
     per_attribute = {
@@ -197,7 +205,8 @@ def evaluate(
         }
         for i, name in enumerate(names)
     }
-    success_faces, verified_faces = np.concatenate(per_face.success), np.concatenate(per_face.verified)
+    per_face = PerFace(np.concatenate(hits), np.concatenate(scored_edits), np.concatenate(verified_edits))
+    n_faces = len(per_face.hits)
     real, edits = np.concatenate(real_features), np.concatenate(edit_features)
     half = len(real) // 2
     row = {
@@ -206,16 +215,16 @@ def evaluate(
         "cpu_hours": cpu_hours(model.record),
         "use_heatmap": model.config.use_heatmap,
         "guide": model.record["config"].get("guide"),
-        "images": len(success_faces),
+        "images": n_faces,
         "attributes": per_attribute,
         "mean_success": round(float(success.mean()), 4),
-        "mean_success_ci95": bootstrap_interval(success_faces),
+        "mean_success_ci95": bootstrap_interval(per_face.mean_success, n_faces),
         "min_success": round(float(success.min()), 4),
         "mean_no_edit_rate": round(float(np.mean([a["no_edit_rate"] for a in per_attribute.values()])), 4),
         "mean_preservation": round(float(counts["kept"].sum() / counts["keepable"].sum()), 4),
         "identity_cosine_mean": round(float(np.concatenate(cosines).mean()), 4),
-        "identity_verification_rate": round(float(verified_faces.mean()), 4),
-        "identity_verification_ci95": bootstrap_interval(verified_faces),
+        "identity_verification_rate": round(per_face.verification_rate(), 4),
+        "identity_verification_ci95": bootstrap_interval(per_face.verification_rate, n_faces),
         "frechet_edits_vs_real": round(frechet_distance(edits[:half], real[half:]), 3),
         "frechet_real_floor": round(frechet_distance(real[:half], real[half:]), 3),
         "reconstruction_l1": round(float(torch.cat(l1).mean()), 4),
@@ -228,10 +237,16 @@ def evaluate(
 
 def paired_difference(a: PerFace, b: PerFace) -> dict[str, Any]:
     """Mean success and identity of ``a`` minus ``b`` on the same faces, with 95% bootstrap intervals."""
+    faces = len(a.hits)
     result = {}
-    for key in ("success", "verified"):
-        diff = np.concatenate(getattr(a, key)) - np.concatenate(getattr(b, key))
-        result[key] = {"difference": round(float(diff.mean()), 4), "ci95": bootstrap_interval(diff)}
+    for key, figure in (("success", PerFace.mean_success), ("verified", PerFace.verification_rate)):
+
+        def difference(chosen: np.ndarray | slice, figure: Callable = figure) -> float:
+            return figure(a, chosen) - figure(b, chosen)
+
+        result[key] = {
+            "difference": round(difference(slice(None)), 4), "ci95": bootstrap_interval(difference, faces)
+        }
     return result
 
 
