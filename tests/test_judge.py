@@ -57,7 +57,7 @@ def test_twenty_training_steps_lower_the_loss_and_export_loads(tmp_path: Path) -
     args = parse_args(["judge", "--limit", "64", "--width", "8", "--batch-size", "16", "--device", "cpu"])
     seed_everything(0)
     recipe, data = load_recipe("judge").build(args, torch.device("cpu"))
-    assert recipe.export_modules() == ["judge"] and recipe.sample(4).shape == (4, 3, 64, 64)
+    assert list(recipe.inference_modules()) == ["judge"] and recipe.sample(4).shape == (4, 3, 64, 64)
     before = _bce(recipe.judge.eval(), data.dataset)
     recipe.judge.train()
     options = TrainOptions(steps=20, batch_size=16, run_dir=tmp_path / "run", num_workers=0, progress=False)

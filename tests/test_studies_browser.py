@@ -112,7 +112,7 @@ def test_a_crafted_study_link_shows_text_not_markup(study_app: tuple[str, Path],
 
     url, _root = study_app
     crafted = '<h1 id="injected">Admin</h1><form id="phish" action="//evil"></form>![x](//evil/x.png)'
-    panel = _open_tab(page, f"{url}/?study={quote(crafted)}")
+    panel = _open_tab(page, f"{url}?study={quote(crafted)}")
     panel.get_by_text("ready to take part in").wait_for(timeout=30_000)
     assert page.locator("#injected").count() == 0 and page.locator("#phish").count() == 0
     assert page.locator("img[src*='evil']").count() == 0
