@@ -8,6 +8,7 @@ our generators saw their training data.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -137,11 +138,17 @@ def face_region_mask(points68: np.ndarray, size: int, feather: float = 0.06) -> 
     return cv2.GaussianBlur(mask, (0, 0), sigma) * feathered_square_mask(size, feather / 2)
 
 
-def _crop_to_photo_roi(
-    photo_shape: tuple[int, ...], size: int, aligned: AlignedFace
-) -> tuple[np.ndarray, slice, slice] | None:
-    """Crop(``size`` px) -> photo warp restricted to the photo region the crop covers, or None when the
-    crop lies outside the photo: only that region is touched, which keeps paste-back fast on big photos."""
+Warp = Callable[..., np.ndarray]
+
+
+def _edit_photo_region(
+    photo: np.ndarray, size: int, aligned: AlignedFace, combine: Callable[[np.ndarray, Warp], np.ndarray]
+) -> np.ndarray:
+    """A copy of the photo whose region under the crop is ``combine(region, warp)``.
+
+    ``region`` is that part of the photo as float32; ``warp(crop_map, **cv2_flags)`` brings any map
+    over a ``size`` px crop into it. Only the region is touched, which keeps this fast on big photos.
+    """
     to_crop = aligned.matrix
     if size != aligned.size:
         rescale = size / aligned.size
@@ -149,15 +156,22 @@ def _crop_to_photo_roi(
             [aligned.matrix, [0, 0, 1]]
         )
     to_photo = cv2.invertAffineTransform(to_crop)
-    height, width = photo_shape[:2]
+    height, width = photo.shape[:2]
     corners = transform_points(to_photo, np.array([[0, 0], [size, 0], [0, size], [size, size]], float) - 0.5)
     x0, y0 = np.floor(corners.min(axis=0)).astype(int) - 1
     x1, y1 = np.ceil(corners.max(axis=0)).astype(int) + 2
     x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, width), min(y1, height)
+    result = photo.copy()
     if x1 <= x0 or y1 <= y0:
-        return None
+        return result
     to_photo[:, 2] -= (x0, y0)
-    return to_photo, slice(y0, y1), slice(x0, x1)
+
+    def warp(crop_map: np.ndarray, **flags: int) -> np.ndarray:
+        return cv2.warpAffine(crop_map, to_photo, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR, **flags)
+
+    region = combine(result[y0:y1, x0:x1].astype(np.float32), warp)
+    result[y0:y1, x0:x1] = np.clip(region + 0.5, 0, 255).astype(np.uint8)
+    return result
 
 
 def paste_back(
@@ -168,20 +182,14 @@ def paste_back(
     ``edited_crop`` may have any square size (a 64 px generator output is upsampled on the way).
     """
     size = edited_crop.shape[0]
-    if mask is None:
-        mask = feathered_square_mask(size)
-    result = photo.copy()
-    roi = _crop_to_photo_roi(photo.shape, size, aligned)
-    if roi is None:
-        return result
-    matrix, rows, cols = roi
-    roi_size = (cols.stop - cols.start, rows.stop - rows.start)
-    warped = cv2.warpAffine(edited_crop, matrix, roi_size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    weight = cv2.warpAffine(mask.astype(np.float32), matrix, roi_size, flags=cv2.INTER_LINEAR, borderValue=0.0)
-    region = result[rows, cols].astype(np.float32)
-    blended = region + weight[..., None] * (warped.astype(np.float32) - region)
-    result[rows, cols] = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
-    return result
+    weight_map = (feathered_square_mask(size) if mask is None else mask).astype(np.float32)
+
+    def blend(region: np.ndarray, warp: Warp) -> np.ndarray:
+        warped = warp(edited_crop, borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
+        weight = warp(weight_map, borderValue=0.0)
+        return region + weight[..., None] * (warped - region)
+
+    return _edit_photo_region(photo, size, aligned, blend)
 
 
 def add_change_back(photo: np.ndarray, change: np.ndarray, aligned: AlignedFace) -> np.ndarray:
@@ -193,13 +201,5 @@ def add_change_back(photo: np.ndarray, change: np.ndarray, aligned: AlignedFace)
     the edit. The change fades out at the crop's border, so nothing outside the face region moves.
     """
     size = change.shape[0]
-    result = photo.copy()
-    roi = _crop_to_photo_roi(photo.shape, size, aligned)
-    if roi is None:
-        return result
-    matrix, rows, cols = roi
-    roi_size = (cols.stop - cols.start, rows.stop - rows.start)
     faded = change.astype(np.float32) * feathered_square_mask(size)[..., None]
-    warped = cv2.warpAffine(faded, matrix, roi_size, flags=cv2.INTER_LINEAR, borderValue=0.0)
-    result[rows, cols] = np.clip(result[rows, cols].astype(np.float32) + warped + 0.5, 0, 255).astype(np.uint8)
-    return result
+    return _edit_photo_region(photo, size, aligned, lambda region, warp: region + warp(faded, borderValue=0.0))
