@@ -34,7 +34,9 @@ CONFIGS = {
 
 def seconds_per_step(options: dict, steps: int, batch_size: int) -> float:
     resolution = options.get("resolution", 64)
-    model = AttrGANConfig(resolution=resolution, d_layers=5 if resolution == 64 else 6, g_width=options.get("g_width", 16))
+    model = AttrGANConfig(
+        resolution=resolution, d_layers=5 if resolution == 64 else 6, g_width=options.get("g_width", 16)
+    )
     config = replace(AttrGANTrainConfig(), model=model, gan_loss=options["gan_loss"], n_critic=options["n_critic"],
                      guide=None)
     device = torch.device("cpu")
@@ -47,7 +49,9 @@ def seconds_per_step(options: dict, steps: int, batch_size: int) -> float:
     ctx = StepContext(device, recipe.nets, recipe.opts, scalers, resolve_amp("auto", device))
     generator = torch.Generator().manual_seed(0)
     batch = (
-        (torch.rand(batch_size, 3, resolution, resolution, generator=generator) * 2 - 1).contiguous(memory_format=layout),
+        (torch.rand(batch_size, 3, resolution, resolution, generator=generator) * 2 - 1).contiguous(
+            memory_format=layout
+        ),
         (torch.rand(batch_size, 7, generator=generator) > 0.5).float(),
         torch.rand(batch_size, 1, resolution, resolution, generator=generator).contiguous(memory_format=layout),
     )

@@ -46,8 +46,8 @@ from facegan.models.eggan import Generator as EGGANGenerator
 from facegan.models.genegan import Features, GeneGANConfig, bilinear_objects
 from facegan.models.genegan import Generator as GeneGANGenerator
 from facegan.paths import checkpoint_dir
-from facegan.validation import numbers
 from facegan.train.checkpoint import ema_key, load_checkpoint, load_modules
+from facegan.validation import numbers
 
 
 def image_to_tensor(rgb: np.ndarray, size: int) -> torch.Tensor:
@@ -143,7 +143,8 @@ class AttributeTransfer:
         except CheckpointMissingError:
             return dict.fromkeys(self.attributes, False)
         names = list(self.attributes)
-        probabilities = dict(zip(names, judge.probabilities(image_to_tensor(prepared.aligned.crop, 64), names)[0].tolist()))
+        scores = judge.probabilities(image_to_tensor(prepared.aligned.crop, 64), names)[0].tolist()
+        probabilities = dict(zip(names, scores, strict=True))
         present = {name: p > 0.5 for name, p in probabilities.items()}
         hair = [name for name in names if name in HAIR_COLOURS]
         if hair:
@@ -436,7 +437,7 @@ class AUEditor:
 
     def edit(self, face: EncodedFace, aus: Sequence[float] | np.ndarray, keep_detail: bool = True) -> AUEdit:
         """The face with AU intensities ``aus`` (17 values, 0-5), and the photo with it pasted back."""
-        values = numbers(np.ravel(np.asarray(aus, dtype=object)), "AU intensities", self.config.num_aus, 0, AU_MAX)
+        values = numbers(np.ravel(aus), "AU intensities", self.config.num_aus, 0, AU_MAX)
         (output,) = self._finish(face, self.render(face.latent, values), keep_detail)
         return AUEdit(output=output, photo=face.prepared.paste(output, face.mask_at(output.shape[0])))
 

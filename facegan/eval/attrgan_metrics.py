@@ -97,12 +97,6 @@ def to_uint8(batch: torch.Tensor) -> list[np.ndarray]:
     return [tensor_to_image(image) for image in batch]
 
 
-def judge_features(judge: AttributeJudge, images: torch.Tensor) -> np.ndarray:
-    """The judge's pooled penultimate features: the face network the realism figure is measured in."""
-    resized = torch.nn.functional.interpolate(images, size=(64, 64), mode="bilinear", antialias=True)
-    return torch.nn.functional.adaptive_avg_pool2d(judge.features(resized), 1).flatten(1).cpu().numpy()
-
-
 def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     """Fréchet distance between Gaussians fitted to two feature sets (the FID formula)."""
     mu_a, mu_b = a.mean(0), b.mean(0)
@@ -161,7 +155,7 @@ def evaluate(
         l1.append((reconstruction - images).abs().mean(dim=(1, 2, 3)) / 2)
         mse = ((reconstruction - images) / 2).pow(2).mean(dim=(1, 2, 3))
         psnr.append(10 * torch.log10(1 / mse.clamp_min(1e-10)))
-        real_features.append(judge_features(judge, images))
+        real_features.append(judge.embed(images).cpu().numpy())
         face_hits, face_scored, face_verified = (np.zeros((n, n_attr)) for _ in range(3))
         shown = torch.zeros_like(images)
         for index in range(n_attr):
@@ -188,7 +182,7 @@ def evaluate(
             face_verified[:, index] = np.asarray(verified, dtype=float)
             faces = (torch.arange(n) + face_offset) % n_attr == index  # one edit per face for realism
             shown[faces] = edit[faces]
-        edit_features.append(judge_features(judge, shown))
+        edit_features.append(judge.embed(shown).cpu().numpy())
         hits.append(face_hits)
         scored_edits.append(face_scored)
         verified_edits.append(face_verified)
@@ -256,8 +250,9 @@ def untouched_change(model: AttributeTransfer) -> dict[str, Any]:
     outside, attention_off = [], []
     for name in EXAMPLE_PHOTOS:
         prepared = model.prepare(UI_EXAMPLES_DIR / name)
+        own = model.estimate_attributes(prepared)
         for attribute in model.attributes:
-            edit = model.edit(prepared, {attribute: True})
+            edit = model.edit(prepared, {attribute: True}, own)
             change = np.abs(edit.photo.astype(np.float32) - prepared.photo).mean(axis=2)
             crop_mask = np.ones((prepared.aligned.size,) * 2, np.uint8) * 255
             footprint = _warp_to_photo(crop_mask, prepared) > 0
@@ -284,7 +279,8 @@ class LandmarkFaces(CelebAHeatmapDataset):
     """Val faces at the annotation's 128 px with their raw landmarks: what ``edit_crops`` takes."""
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        return load_image(self.root / "images" / self.files[index], ANNOTATION_SIZE), self.labels[index], self.points[index]
+        image = load_image(self.root / "images" / self.files[index], ANNOTATION_SIZE)
+        return image, self.labels[index], self.points[index]
 
 
 def markdown(rows: list[dict[str, Any]]) -> str:
@@ -312,7 +308,8 @@ def markdown(rows: list[dict[str, Any]]) -> str:
             f"{row['mean_success']:.1%} [{lo:.1%}, {hi:.1%}] | {row['min_success']:.1%} | "
             f"{row['mean_no_edit_rate']:.1%} | {guide} | {row['mean_preservation']:.1%} | "
             f"{row['identity_verification_rate']:.1%} [{vlo:.1%}, {vhi:.1%}] | "
-            f"{row['frechet_edits_vs_real']:.2f} ({row['frechet_real_floor']:.2f}) | {row['reconstruction_psnr_db']:.2f} dB |"
+            f"{row['frechet_edits_vs_real']:.2f} ({row['frechet_real_floor']:.2f}) | "
+            f"{row['reconstruction_psnr_db']:.2f} dB |"
         )
     return "\n".join(lines)
 
@@ -325,7 +322,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         path = Path(name)
         model = AttributeTransfer(path.name, path.parent if path.parent != Path(".") else None, args.device)
         guide_name = model.record["config"].get("guide")
-        guide = load_judge_file(checkpoint_dir() / guide_name, "see the attrgan record", args.device) if guide_name else None
+        guide = None
+        if guide_name:
+            guide = load_judge_file(checkpoint_dir() / guide_name, "see the attrgan record", args.device)
         dataset = LandmarkFaces(args.data, "val", ANNOTATION_SIZE, model.attributes, limit=args.limit,
                                 annotations=args.annotations)
         row, faces = evaluate(model, judge, identity, DataLoader(dataset, batch_size=args.batch_size), guide)

@@ -71,13 +71,17 @@ class AttributeJudge(nn.Module):
         self.features = nn.Sequential(*layers)
         self.head = nn.Sequential(nn.Flatten(), nn.Dropout(config.dropout), nn.Linear(in_ch, config.num_attributes))
 
-    def forward(self, images: Tensor) -> Tensor:
-        """Logits [N, 40] for square faces in [-1, 1] of any size (antialiased resize to 64 px)."""
+    def embed(self, images: Tensor) -> Tensor:
+        """Pooled features [N, C] before the head, for square faces in [-1, 1] of any size (antialiased
+        resize to 64 px): also the feature space of the realism (Fréchet) figures."""
         size = self.config.resolution
         if images.shape[-2:] != (size, size):
             images = F.interpolate(images, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
-        pooled = F.adaptive_avg_pool2d(self.features(images), 1)
-        return self.head(pooled)
+        return F.adaptive_avg_pool2d(self.features(images), 1).flatten(1)
+
+    def forward(self, images: Tensor) -> Tensor:
+        """Logits [N, 40] for square faces in [-1, 1] of any size."""
+        return self.head(self.embed(images))
 
     def probabilities(self, images: Tensor, names: Sequence[str]) -> Tensor:
         """P(attribute) [N, len(names)] for the chosen attributes, in the order asked."""

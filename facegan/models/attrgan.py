@@ -5,14 +5,14 @@ The generator is an encoder-decoder. The encoder sees the face and its landmark 
 gets that map with the requested attribute change tiled over it, upsamples with sub-pixel
 convolutions and has two heads: the edit and a reconstruction of the heatmap. Putting the attributes
 at the bottleneck rather than at the input is what makes the paper's latent bidirectional loss
-meaningful: the latent of an edit should equal the latent of its source.
+meaningful: the latent of an edit should equal the latent of its source. The discriminator is a
+PatchGAN with a real/fake map and an attribute-classification head.
 
 The decoder is told the *change* (target - source, each entry -1, 0 or +1; STGAN's difference
 vector, Liu et al. 2019) rather than the target itself: a zero vector then means "leave the face
 alone" without G first having to recognise every attribute, which is what let the attention collapse
 to nothing in our CPU runs conditioned on targets (the identity loss punishes any edit G cannot yet
-tell is wanted). The discriminator is a PatchGAN with a
-real/fake map and an attribute-classification head.
+tell is wanted).
 
 The edit head predicts the change rather than the face (an attention mask and a colour map,
 ``facegan.nn.AttentionColourHead``): a CPU-trained generator cannot redraw a face sharply, but it can

@@ -15,5 +15,6 @@ from facegan.nn.blocks import (
 )
 
 __all__ = [
-    "AttentionColourHead", "compose", "ConvNormAct", "Projection", "ResidualBlock", "SubPixelUp", "UpResidualBlock", "make_act", "make_norm", "sn",
+    "AttentionColourHead", "ConvNormAct", "Projection", "ResidualBlock", "SubPixelUp", "UpResidualBlock", "compose",
+    "make_act", "make_norm", "sn",
 ]

@@ -7,9 +7,9 @@ The generator is updated every ``n_critic`` critic steps with
           + w_heatmap * |side output - input heatmap| + attention terms (sparse, smooth masks)
 
 where d = c_trg - c_src is the attribute change the generator is asked for (see
-``facegan.models.attrgan``), and the critic with L_D = L_adv + w_cls * L_cls(real) + its penalty. With ``guide`` set, a frozen
-attribute classifier trained on its own (``attr_guide``, not the eval's judge) adds
-w_guide * BCE(guide(low_pass(fake)), target) to L_G: the discriminator's classifier starts from
+``facegan.models.attrgan``), and the critic with L_D = L_adv + w_cls * L_cls(real) + its penalty.
+With ``guide`` set, a frozen attribute classifier trained on its own (``attr_guide``, not the
+eval's judge) adds w_guide * BCE(guide(low_pass(fake)), target) to L_G: the discriminator's classifier starts from
 nothing, the guide gives G a useful attribute gradient from the first step. The guide sees the edit
 through a random low-pass (down to 24-48 px and back) plus a little noise: at full resolution its
 gradient was met with adversarial dot lattices and coloured stripes over the eyes (seen in our first
@@ -121,7 +121,9 @@ class AttrGANRecipe(RecipeBase):
     def _heatmap(self, heatmap: Tensor) -> Tensor | None:
         return heatmap_to_signed(heatmap) if self.config.model.use_heatmap else None
 
-    def _critic_loss(self, real: Tensor, source: Tensor, fake: Tensor, step: int, ctx: StepContext) -> dict[str, Tensor]:
+    def _critic_loss(
+        self, real: Tensor, source: Tensor, fake: Tensor, step: int, ctx: StepContext
+    ) -> dict[str, Tensor]:
         """One critic update on a real and a generated batch; returns its logged terms."""
         cfg = self.config
         D = ctx.nets["D"]

@@ -177,7 +177,9 @@ def export_run(run_dir: Path, name: str, modules: Sequence[str], out_dir: Path |
         raise CheckpointMissingError(f"no complete checkpoint in {run_dir}")
     state, record = load_checkpoint(latest)
     tensors = {
-        f"{module}.{key}": value for module in modules for key, value in state.get(ema_key(module), state[module]).items()
+        f"{module}.{key}": value
+        for module in modules
+        for key, value in state.get(ema_key(module), state[module]).items()
     }
     path = (out_dir or checkpoint_dir()) / f"{name}.safetensors"
     _save_tensors(path, tensors, {**record, "name": name, "modules": list(modules)})

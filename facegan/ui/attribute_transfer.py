@@ -97,7 +97,8 @@ def build_tab() -> None:
             hair = gr.Radio(HAIR_CHOICES, value=OTHER_HAIR, label="Hair colour")
             checked = gr.CheckboxGroup(other_attributes(), label="Attributes")
             run = gr.Button("Transfer", variant="primary")
-            gr.Examples([[str(UI_EXAMPLES_DIR / name)] for name in ("grace_hopper.jpg", "astronaut.jpg")], inputs=[photo])
+            examples = [[str(UI_EXAMPLES_DIR / name)] for name in ("grace_hopper.jpg", "astronaut.jpg")]
+            gr.Examples(examples, inputs=[photo])
         with gr.Column(scale=2):
             with gr.Row():
                 aligned = gr.Image(label="Aligned input", interactive=False, height=192)

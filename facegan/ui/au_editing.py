@@ -127,7 +127,8 @@ def export_strip(
     face = _require(face)
     if target is None:
         raise gr.Error("Choose a target expression first (a preset or a second photo).")
-    strip = pipeline().interpolate(face, np.asarray(target), whole_number(frames, "frames", *AUEditor.FRAMES_RANGE), keep_detail)
+    frames = whole_number(frames, "frames", *AUEditor.FRAMES_RANGE)
+    strip = pipeline().interpolate(face, np.asarray(target), frames, keep_detail)
     crops = [for_display(crop) for crop in strip]
     return np.concatenate(crops, axis=1), str(write_animation(crops, fmt))
 
