@@ -21,6 +21,8 @@ from facegan.app_process import AppProcess
 os.environ.setdefault("FACEGAN_OFFLINE", "1")
 # Importing or serving the app opens the studies database: keep test runs out of the user's own.
 os.environ.setdefault("FACEGAN_STUDIES", tempfile.mkdtemp(prefix="facegan-test-studies-"))
+# The demo study costs ~20 s of CPU to prepare; only the tests about it turn it on.
+os.environ.setdefault("FACEGAN_DEMO_STUDY", "0")
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page, Request

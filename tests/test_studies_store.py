@@ -5,7 +5,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -19,12 +21,26 @@ from facegan.errors import UserError
 from facegan.paths import REPO_ROOT
 from facegan.studies.definition import NONE, StudyDefinition
 from facegan.studies.session import Sessions, participant_plan
-from facegan.studies.stimuli import MANIFEST, STIMULI, Manifest, Option, Trial
+from facegan.studies.stimuli import (
+    CORRUPTED,
+    GOLD,
+    MANIFEST,
+    REPEAT,
+    STIMULI,
+    Manifest,
+    Option,
+    Trial,
+    quality_control_trials,
+)
+from facegan.studies import store as store_module
 from facegan.studies.store import StudyStore
 
 REALISM = StudyDefinition(
     study_id="toy", title="Toy study", type="realism", systems=("sys_a", "sys_b"),
     trials_per_participant=4, seed=7, pool_size=6,
+)
+CHECKED = dataclasses.replace(
+    REALISM, study_id="checked", gold_trials=2, repeat_trials=2, exclude_after_gold_failures=1
 )
 SOUND = StudyDefinition(
     study_id="toy_sound", title="Toy sound study", type="sound_match", systems=("audiogan",),
@@ -59,6 +75,7 @@ def fake_study(root: Path, definition: StudyDefinition = REALISM, create: bool =
             source=f"input_{index}", reference=None if sound else f"{STIMULI}/{index:03d}0.png",
             audio=f"{STIMULI}/{index:03d}.wav" if sound else None,
         ))
+    trials += quality_control_trials(definition, trials, root / definition.study_id, random.Random(0))
     manifest = Manifest(definition=definition.to_dict(), data={}, checkpoints={}, trials=tuple(trials))
     (root / definition.study_id / MANIFEST).write_text(json.dumps(dataclasses.asdict(manifest)))
     sessions = Sessions(StudyStore(root))
@@ -224,3 +241,91 @@ def test_votes_acknowledged_before_sigkill_survive(tmp_path: Path) -> None:
     assert child.returncode == -signal.SIGKILL
     stored = {(v.participant_id, v.trial) for v in StudyStore(tmp_path).votes(REALISM.study_id)}
     assert acknowledged <= stored  # the child may have stored a few more that it had not printed yet
+
+
+def test_quality_control_plan_has_every_gold_trial_and_swapped_repeats_later() -> None:
+    for participant in ("participant-1", "participant-2", "participant-3"):
+        plan = participant_plan(CHECKED, participant)
+        trials = [step.trial for step in plan]
+        assert len(plan) == 4 + 2 + 2 and len(set(trials)) == len(trials)
+        assert set(CHECKED.gold_indices) <= set(trials)
+        swap = {step.trial: step.swap for step in plan}
+        repeats = [t for t in trials if CHECKED.repeat_offset <= t < CHECKED.gold_indices.start]
+        assert len(repeats) == 2
+        for repeat in repeats:
+            original = repeat - CHECKED.repeat_offset
+            assert trials.index(original) + 1 < trials.index(repeat)  # later, another trial in between
+            assert swap[repeat] != swap[original]
+        regular = [t for t in trials if t < CHECKED.trials]
+        assert sum(swap[t] for t in regular) == 2  # counterbalanced
+
+
+def test_gold_trials_pair_an_image_with_its_corruption(tmp_path: Path) -> None:
+    sessions = fake_study(tmp_path, CHECKED)
+    manifest = sessions.manifest("checked")
+    gold = [t for t in manifest.trials if t.kind == GOLD]
+    repeats = [t for t in manifest.trials if t.kind == REPEAT]
+    assert [t.trial for t in gold] == list(CHECKED.gold_indices)
+    assert [t.repeat_of for t in repeats] == list(range(CHECKED.trials))
+    for trial in gold:
+        good, bad = trial.options
+        assert trial.gold_answer == good.outcome and bad.outcome == CORRUPTED and trial.condition == GOLD
+        damaged_image = Image.open(tmp_path / "checked" / bad.image)
+        damaged = np.asarray(damaged_image, dtype=float)
+        original = np.asarray(Image.open(tmp_path / "checked" / good.image).resize(damaged_image.size), dtype=float)
+        assert np.abs(original - damaged).mean() > 20  # strong noise even on these near-black stand-ins
+
+
+def test_undo_within_the_window_keeps_both_rows_and_reopens_the_trial(sessions: Sessions) -> None:
+    sessions.start("toy", "participant-1", True)
+    trial = sessions.next_trial("toy", "participant-1")
+    sessions.vote("toy", "participant-1", trial.trial, "first")
+    undone = sessions.undo("toy", "participant-1")
+    assert undone.trial == trial.trial and undone.undone_at
+    assert sessions.store.votes("toy") == [] and sessions.progress("toy", "participant-1").answered == 0
+    assert sessions.next_trial("toy", "participant-1").trial == trial.trial  # shown again
+    again = sessions.vote("toy", "participant-1", trial.trial, "second")
+    assert again.status == "recorded" and again.vote.attempt == 1
+    history = sessions.store.votes("toy", include_undone=True)
+    assert [(v.choice, v.undone_at is not None) for v in history] == [("first", True), ("second", False)]
+    with pytest.raises(UserError, match="no answer to undo"):
+        sessions.undo("toy", "participant-2")
+
+
+def test_undo_is_refused_after_the_window(sessions: Sessions) -> None:
+    sessions.start("toy", "participant-1", True)
+    trial = sessions.next_trial("toy", "participant-1")
+    sessions.vote("toy", "participant-1", trial.trial, "first")
+    with pytest.raises(UserError, match="within 0 seconds"):
+        sessions.store.undo_last("toy", "participant-1", window_s=0)
+    assert len(sessions.store.votes("toy")) == 1
+
+
+def test_a_first_schema_database_is_migrated_without_losing_votes(tmp_path: Path) -> None:
+    conn = sqlite3.connect(tmp_path / "studies.sqlite3")
+    conn.executescript(store_module.STUDY_TABLES + store_module.VOTES_TABLE.replace(
+        "    attempt        INTEGER NOT NULL DEFAULT 0,  -- 1, 2, ... after an undo of the earlier answer\n", ""
+    ).replace("UNIQUE (study_id, participant_id, trial, attempt)", "UNIQUE (study_id, participant_id, trial)"))
+    conn.execute("INSERT INTO studies VALUES ('toy', ?, 'open', 'then', NULL)", (json.dumps(REALISM.to_dict()),))
+    conn.execute("INSERT INTO participants VALUES ('toy', 'participant-1', 'then', '[]')")
+    conn.execute(
+        "INSERT INTO votes (study_id, participant_id, trial, position, condition, first, second, choice, "
+        "outcome, response_ms, voted_at) VALUES ('toy', 'participant-1', 3, 0, 'smiling', 'sys_a', 'sys_b', "
+        "'first', 'sys_a', 1200, 'then')"
+    )
+    conn.commit()
+    conn.close()
+    votes = StudyStore(tmp_path).votes("toy")
+    assert [(v.trial, v.outcome, v.response_ms, v.attempt) for v in votes] == [(3, "sys_a", 1200, 0)]
+
+
+def test_archive_moves_answers_to_a_closed_study_and_deletes_nothing(sessions: Sessions) -> None:
+    answer_all(sessions, "toy", "participant-1")
+    before = sessions.store.votes("toy", include_undone=True)
+    archived = sessions.store.archive("toy")
+    assert sessions.store.votes("toy") == [] and sessions.store.participant_count("toy") == 0
+    moved = sessions.store.votes(archived, include_undone=True)
+    assert [dataclasses.replace(v, study_id="toy") for v in moved] == before
+    assert sessions.store.require_study(archived).status == "closed"
+    assert sessions.store.require_study("toy").status == "open"
+    assert sessions.start("toy", "participant-1", True).answered == 0  # the same person may take part again

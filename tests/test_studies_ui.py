@@ -7,7 +7,7 @@ from pathlib import Path
 import gradio as gr
 import pytest
 
-from facegan.ui import pairwise
+from facegan.ui import pairwise, study_admin
 from facegan.ui.rate_limit import FailureLimiter
 from tests.test_studies_store import REALISM, SOUND, fake_study
 
@@ -15,8 +15,8 @@ from tests.test_studies_store import REALISM, SOUND, fake_study
 @pytest.fixture
 def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("FACEGAN_STUDIES", str(tmp_path))
-    monkeypatch.setenv(pairwise.ADMIN_ENV, "secret")
-    monkeypatch.setattr(pairwise, "ADMIN_GUESSES", FailureLimiter())  # each test starts with no failures
+    monkeypatch.setenv(study_admin.ADMIN_ENV, "secret")
+    monkeypatch.setattr(study_admin, "ADMIN_GUESSES", FailureLimiter())  # each test starts with no failures
     return tmp_path
 
 
@@ -65,7 +65,7 @@ def test_closed_study_takes_no_more_answers(root: Path) -> None:
     fake_study(root)
     pairwise.study_session("toy", "participant-1", True)
     trial = pairwise.study_next("toy", "participant-1")
-    pairwise._set_status("closed")("secret", "toy")
+    study_admin.set_status("closed")("secret", "toy")
     assert "closed" in pairwise.screen("toy", "participant-1").notice
     with pytest.raises(gr.Error, match="closed"):
         pairwise.study_vote("toy", "participant-1", trial["trial"], "first")
@@ -74,44 +74,49 @@ def test_closed_study_takes_no_more_answers(root: Path) -> None:
 def test_admin_needs_the_password(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     fake_study(root)
     with pytest.raises(gr.Error, match="wrong admin password"):
-        pairwise.admin_results("guess", "toy")
-    monkeypatch.delenv(pairwise.ADMIN_ENV)
+        study_admin.admin_results("guess", "toy")
+    monkeypatch.delenv(study_admin.ADMIN_ENV)
     with pytest.raises(gr.Error, match="admin is disabled"):
-        pairwise.admin_results("", "toy")
+        study_admin.admin_results("", "toy")
 
 
 def test_admin_creates_closes_and_reads_results(root: Path) -> None:
     with pytest.raises(gr.Error, match="wrong admin password"):
-        pairwise.admin_load_definition("guess", "attrgan_vs_ablation", None)
-    values = pairwise.admin_load_definition("secret", "attrgan_vs_ablation", None)
+        study_admin.admin_load_definition("guess", "attrgan_vs_ablation", None)
+    values = study_admin.admin_load_definition("secret", "attrgan_vs_ablation", None)
     assert values[0] == "attrgan_vs_ablation" and values[3] == "attrgan, attrgan_noheatmap"
-    message, overview, _ = pairwise.admin_create("secret", *values)
+    message, overview, _ = study_admin.admin_create("secret", *values)
     assert "Created" in message and overview["status"].tolist() == ["open"]
     assert overview["stimuli"].tolist() == ["not generated"]
     with pytest.raises(gr.Error, match="already exists"):
-        pairwise.admin_create("secret", *values)
+        study_admin.admin_create("secret", *values)
 
     fake_study(root, create=False)  # the toy study's stimuli, registered through the admin form
-    pairwise.admin_create("secret", "toy", "Toy study", "realism", "sys_a, sys_b", 4, 6, 7, REALISM.consent)
+    study_admin.admin_create(
+        "secret", "toy", "Toy study", "realism", "sys_a, sys_b", 4, 6, 7, 0, 0, None, REALISM.consent
+    )
     pairwise.study_session("toy", "participant-1", True)
     trial = pairwise.study_next("toy", "participant-1")
     pairwise.study_vote("toy", "participant-1", trial["trial"], "second")
-    summary, overall, by_condition, strengths, _pie, _bars, files = pairwise.admin_results("secret", "toy")
-    assert "**1 vote** from **1 participant**" in summary
-    assert overall["votes"].sum() == 1 and len(by_condition) == 3
-    assert strengths["visible"] is False
-    assert [Path(f).suffix for f in files] == [".csv", ".json", ".png", ".png"]
+    summary, overall, all_overall, by_condition, strengths, tests, raters, *_charts, files = (
+        study_admin.admin_results("secret", "toy")
+    )
+    assert "**1 answer** to regular trials from **1 participant**" in summary
+    assert overall["votes"].sum() == 1 and all_overall["votes"].sum() == 1 and len(by_condition) == 3
+    assert strengths.empty  # one vote: sys_a never won, so no strengths yet
+    assert tests["wins"].tolist() in (["0–1"], ["1–0"]) and raters["answers"].tolist() == [1]
+    assert [Path(f).suffix for f in files] == [".csv", ".json", ".html", ".png", ".png", ".png"]
     with pytest.raises(gr.Error, match="already has votes"):
-        pairwise.admin_generate("secret", "toy")
+        study_admin.admin_generate("secret", "toy")
 
 
 def test_password_guessing_is_slowed_down(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     now = [0.0]
-    monkeypatch.setattr(pairwise, "ADMIN_GUESSES", FailureLimiter(3, 60.0, clock=lambda: now[0]))
+    monkeypatch.setattr(study_admin, "ADMIN_GUESSES", FailureLimiter(3, 60.0, clock=lambda: now[0]))
     for _ in range(3):
         with pytest.raises(gr.Error, match="wrong admin password"):
-            pairwise.admin_studies("guess")
+            study_admin.admin_studies("guess")
     with pytest.raises(gr.Error, match="too many wrong passwords; try again in 60 s"):
-        pairwise.admin_studies("secret")  # even the right one waits: nothing leaks which guess was right
+        study_admin.admin_studies("secret")  # even the right one waits: nothing leaks which guess was right
     now[0] = 61.0
-    pairwise.admin_studies("secret")
+    study_admin.admin_studies("secret")

@@ -92,3 +92,24 @@ def png_bytes(figure: Figure) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
+
+
+def strength_chart(results: StudyResults) -> Figure:
+    """Davidson strengths with their bootstrap 95% intervals, strongest on top (a forest plot)."""
+    figure = _new_figure(5.5, 1.2 + 0.5 * max(1, len(results.strengths or [])))
+    axes = figure.add_subplot()
+    if not results.strengths:
+        axes.text(0.5, 0.5, results.strengths_note or "no votes yet", ha="center", va="center", fontsize=9, wrap=True)
+        axes.set_axis_off()
+        return figure
+    rows = results.strengths[::-1]
+    y = np.arange(len(rows))
+    values = np.array([row.strength for row in rows])
+    errors = np.array([values - [row.low for row in rows], [row.high for row in rows] - values])
+    axes.errorbar(values, y, xerr=errors, fmt="o", capsize=4, color=PALETTE[0])
+    axes.axvline(1 / len(rows), color=NONE_COLOUR, linestyle="--", linewidth=1)
+    axes.set_yticks(y, [results.definition.outcome_label(row.system) for row in rows])
+    axes.set_xlim(0, 1)
+    tie = f", ties ν = {results.tie.estimate:.2f} [{results.tie.low:.2f}, {results.tie.high:.2f}]" if results.tie else ""
+    axes.set_xlabel(f"Bradley–Terry–Davidson strength (95% bootstrap interval){tie}", fontsize=8)
+    return figure

@@ -17,6 +17,10 @@ from typing import Any, Literal
 
 StudyType = Literal["realism", "sound_match"]
 STUDY_TYPES: tuple[StudyType, ...] = ("realism", "sound_match")
+Inputs = Literal["dataset", "examples"]
+INPUTS: tuple[Inputs, ...] = ("dataset", "examples")
+"""Where a realism study's faces come from: CelebA val (never trained on), or the app's own
+public-domain example photos (the demo study, which needs no dataset and may be redistributed)."""
 EXAMPLES_DIR = Path(__file__).with_name("examples")
 
 CHOICES = ("first", "second", "none")
@@ -56,6 +60,15 @@ class StudyDefinition:
     pool_size: int | None = None
     """Trials generated ahead of time; each participant answers a random ``trials_per_participant`` of
     them (default: all of them, in a random order)."""
+    inputs: Inputs = "dataset"
+    gold_trials: int = 0
+    """Attention checks shown to every participant: an image against the same image badly corrupted."""
+    repeat_trials: int = 0
+    """Trials each participant sees a second time, later and with sides swapped (consistency)."""
+    exclude_after_gold_failures: int | None = None
+    """Raters failing this many gold trials or more are excluded (results are shown both ways)."""
+    demo: bool = False
+    """The app's ready-made demo study: shown to visitors, kept apart from real studies, resettable."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "systems", tuple(self.systems))
@@ -65,6 +78,17 @@ class StudyDefinition:
     def trials(self) -> int:
         """Number of trials in the stimuli pool."""
         return self.pool_size or self.trials_per_participant
+
+    @property
+    def repeat_offset(self) -> int:
+        """Manifest index of regular trial 0's repeat: repeats follow the pool, one per pool trial."""
+        return self.trials
+
+    @property
+    def gold_indices(self) -> range:
+        """Manifest indices of the gold trials, after the pool and its repeats."""
+        start = self.trials * (2 if self.repeat_trials else 1)
+        return range(start, start + self.gold_trials)
 
     @property
     def question(self) -> str:
@@ -114,6 +138,17 @@ class StudyDefinition:
             )
         if not self.consent.strip():
             raise ValueError("the study needs a consent text")
+        if self.inputs not in INPUTS:
+            raise ValueError(f"unknown inputs {self.inputs!r}; choose one of {', '.join(INPUTS)}")
+        if self.inputs == "examples" and self.type != "realism":
+            raise ValueError("only realism studies can use the example photos as inputs")
+        if not 0 <= self.repeat_trials <= self.trials_per_participant:
+            raise ValueError(f"repeat_trials must lie in [0, {self.trials_per_participant}] (trials per participant)")
+        if not 0 <= self.gold_trials <= self.trials:
+            raise ValueError(f"gold_trials must lie in [0, {self.trials}] (the pool size)")
+        rule = self.exclude_after_gold_failures
+        if rule is not None and not 1 <= rule <= self.gold_trials:
+            raise ValueError(f"exclude_after_gold_failures must lie in [1, {self.gold_trials}] (the gold trials)")
 
     def to_dict(self) -> dict[str, Any]:
         return {**dataclasses.asdict(self), "systems": list(self.systems)}

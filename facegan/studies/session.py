@@ -2,8 +2,7 @@
 
 Trial order and left/right placement are drawn per participant from the study seed and the
 participant's id, and stored when they consent, so they are recorded, reproducible and survive a
-page reload or a server restart. Placement is counterbalanced: half of a participant's trials
-(rounded) show the first system on the right.
+page reload or a server restart (``participant_plan``).
 """
 
 from __future__ import annotations
@@ -12,12 +11,13 @@ import random
 import re
 import uuid
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from facegan.errors import UserError
 from facegan.studies.definition import NONE, StudyDefinition
 from facegan.studies.stimuli import Manifest, Option, Trial, load_manifest
-from facegan.studies.store import PlannedTrial, StudyRecord, StudyStore, VoteResult
+from facegan.studies.store import PlannedTrial, StudyRecord, StudyStore, Vote, VoteResult, studies_dir
 
 _PARTICIPANT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
@@ -34,12 +34,28 @@ def check_participant_id(participant_id: str) -> str:
 
 
 def participant_plan(definition: StudyDefinition, participant_id: str) -> list[PlannedTrial]:
-    """This participant's trials (a random subset of the pool in random order) and placements."""
+    """This participant's trials and placements, drawn from the study seed and their id.
+
+    A random ``trials_per_participant`` of the pool, every gold trial, and ``repeat_trials`` of their
+    own trials again, each placed after its original with the sides swapped. Placement of the rest is
+    counterbalanced: half of the regular trials (and half of the gold ones) show the first system on
+    the right.
+    """
     rng = random.Random(f"{definition.seed}/{definition.study_id}/{participant_id}")
-    trials = rng.sample(range(definition.trials), definition.trials_per_participant)
-    swaps = [position % 2 == 1 for position in range(len(trials))]
-    rng.shuffle(swaps)
-    return [PlannedTrial(trial, swap) for trial, swap in zip(trials, swaps, strict=True)]
+    regular = rng.sample(range(definition.trials), definition.trials_per_participant)
+    gold = list(definition.gold_indices)
+    swaps = {}
+    for group in (regular, gold):
+        halves = [position % 2 == 1 for position in range(len(group))]
+        rng.shuffle(halves)
+        swaps.update(zip(group, halves, strict=True))
+    order = regular + gold
+    rng.shuffle(order)
+    for original in rng.sample(regular, definition.repeat_trials):
+        after = min(order.index(original) + 2, len(order))  # at least one other trial in between
+        order.insert(rng.randint(after, len(order)), definition.repeat_offset + original)
+        swaps[definition.repeat_offset + original] = not swaps[original]
+    return [PlannedTrial(trial, swaps[trial]) for trial in order]
 
 
 @dataclass(frozen=True)
@@ -88,7 +104,8 @@ class Sessions:
         manifest = self.manifest(record.study_id)
         if manifest is None:
             return "not generated"
-        return "ready" if manifest.definition == record.definition.to_dict() else "outdated"
+        # Parsed, not compared as JSON: a manifest written before a field existed has its default.
+        return "ready" if StudyDefinition.from_dict(manifest.definition) == record.definition else "outdated"
 
     def open_studies(self) -> list[StudyRecord]:
         """Studies participants may take: open, with stimuli generated from their definition."""
@@ -150,6 +167,14 @@ class Sessions:
         first, second = trial.options
         return (second, first) if swap else (first, second)
 
+    def undo(self, study_id: str, participant_id: str) -> Vote:
+        """Take back the participant's last answer (within the store's undo window); it is shown again next."""
+        check_participant_id(participant_id)
+        record = self.store.require_study(study_id)
+        if record.status != "open":
+            raise UserError("this study is closed; answers can no longer change")
+        return self.store.undo_last(study_id, participant_id)
+
     def vote(self, study_id: str, participant_id: str, trial: int, choice: str) -> VoteResult:
         """Record the answer to a shown trial; the vote is on disk when this returns."""
         check_participant_id(participant_id)
@@ -164,3 +189,13 @@ class Sessions:
             study_id, participant_id, trial, choice, condition=manifest.trials[trial].condition,
             first=first.outcome, second=second.outcome, outcome=outcome,
         )
+
+
+@lru_cache(maxsize=4)
+def _sessions_at(root: Path) -> Sessions:
+    return Sessions(StudyStore(root))
+
+
+def sessions() -> Sessions:
+    """Participant and admin operations on ``$FACEGAN_STUDIES`` (read per call, so tests can point it elsewhere)."""
+    return _sessions_at(studies_dir())

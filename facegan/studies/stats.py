@@ -1,15 +1,14 @@
-"""Study statistics: shares with Wilson 95% score intervals, and Bradley–Terry strengths.
+"""Study statistics: shares with Wilson 95% intervals, Davidson strengths, tests, agreement, raters.
 
 Wilson's interval (Wilson 1927) rather than the normal approximation because studies are small
 and shares near 0 or 1 are common: it never leaves [0, 1] and keeps close to its nominal coverage
-for n of 10-20.
+for n of 10-20. Strengths are Bradley–Terry with Davidson's tie parameter and bootstrap intervals
+over participants (``facegan.studies.davidson``); per-condition sign tests are Holm-corrected
+(``significance``); agreement is Krippendorff's alpha (``agreement``).
 
-Bradley–Terry (P(i beats j) = p_i / (p_i + p_j)) is fitted with Hunter's (2004) MM algorithm. Ties
-convention: a "None" answer between i and j counts as half a win for each of them, i.e. we maximise
-the Bradley–Terry likelihood with every tie replaced by two half-comparisons. It keeps the
-information that the pair looked equally good (both strengths are pulled together) without adding a
-tie parameter as Rao–Kupper or Davidson do; with few votes per pair an extra parameter is not
-estimable anyway.
+Only regular trials count towards the results: gold trials and repeats measure the raters
+(``raters``). ``analyse`` gives every figure twice, over all raters and over those the study's
+exclusion rule keeps.
 """
 
 from __future__ import annotations
@@ -21,7 +20,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from facegan.studies import davidson
+from facegan.studies.agreement import krippendorff_alpha_nominal
 from facegan.studies.definition import NONE, StudyDefinition
+from facegan.studies.raters import RaterQuality, rate_raters
+from facegan.studies.significance import SignTest, sign_tests
+from facegan.studies.stimuli import REGULAR, Trial
 from facegan.studies.store import Vote
 
 Z95 = 1.959963984540054  # the 97.5th percentile of the standard normal
@@ -70,69 +74,15 @@ def shares(chosen: Iterable[str], definition: StudyDefinition) -> list[Share]:
     ]
 
 
-def bradley_terry(
-    comparisons: Iterable[tuple[str, str, str]],
-    items: Sequence[str],
-    tol: float = 1e-12,
-    max_iter: int = 100_000,
-) -> dict[str, float]:
-    """Strengths (summing to 1) from ``(first, second, outcome)`` triples; outcome ``NONE`` is a tie.
-
-    Raises ValueError when the maximum-likelihood estimate does not exist: Hunter's Assumption 1
-    needs every item to beat (or tie) some item in every other group, e.g. an item that never
-    wins has strength 0.
-    """
-    index = {item: i for i, item in enumerate(items)}
-    wins = np.zeros((len(items), len(items)))  # wins[i, j]: (fractional) wins of i over j
-    for first, second, outcome in comparisons:
-        a, b = index[first], index[second]
-        if outcome == NONE:
-            wins[a, b] += 0.5
-            wins[b, a] += 0.5
-        else:
-            winner = index[outcome]
-            wins[winner, b if winner == a else a] += 1
-    _require_connected(wins, items)
-    games = wins + wins.T
-    total_wins = wins.sum(axis=1)
-    p = np.full(len(items), 1.0 / len(items))
-    for _ in range(max_iter):
-        updated = total_wins / (games / (p[:, None] + p[None, :])).sum(axis=1)
-        updated /= updated.sum()
-        converged = np.max(np.abs(updated - p)) < tol
-        p = updated
-        if converged:
-            break
-    return {item: float(p[i]) for item, i in index.items()}
-
-
-def _require_connected(wins: np.ndarray, items: Sequence[str]) -> None:
-    """Hunter's Assumption 1: in the directed "i beat j" graph every item reaches every other."""
-    n = len(items)
-    reach = (wins > 0) | np.eye(n, dtype=bool)
-    for k in range(n):  # transitive closure (Warshall); n is the number of systems, a handful
-        reach |= reach[:, [k]] & reach[[k], :]
-    if not reach.all():
-        never_won = [items[i] for i in range(n) if wins[i].sum() == 0]
-        never_lost = [items[i] for i in range(n) if wins[:, i].sum() == 0]
-        reasons = []
-        if never_won:
-            reasons.append(f"{', '.join(never_won)} never won")
-        if never_lost:
-            reasons.append(f"{', '.join(never_lost)} never lost")
-        reason = "; ".join(reasons) or "some systems were never compared with the others"
-        raise ValueError(
-            f"Bradley–Terry strengths cannot be estimated yet: {reason} (Hunter 2004, Assumption 1). "
-            "Collect more votes."
-        )
-
-
 @dataclass(frozen=True)
 class Strength:
     system: str
     strength: float
-    wins: float
-    """Wins, ties counting half."""
+    low: float
+    high: float
+    """Bootstrap 95% interval over participants."""
+    wins: int
+    ties: int
     comparisons: int
 
 
@@ -144,21 +94,27 @@ class StudyResults:
     overall: list[Share]
     by_condition: dict[str, list[Share]]
     strengths: list[Strength] | None
-    """Bradley–Terry, for realism studies of more than two systems (when it can be fitted)."""
+    """Davidson strengths of the outcomes (systems, or positive/negative), strongest first."""
+    tie: davidson.Interval | None
+    """Davidson's ν with its interval."""
     strengths_note: str
+    tests: list[SignTest]
+    agreement: float | None
+    """Krippendorff's alpha (nominal) over trials answered by two raters or more."""
     response_ms_median: float | None
     response_ms_p95: float | None
 
 
-def summarize(definition: StudyDefinition, votes: Sequence[Vote]) -> StudyResults:
-    """Everything the results view and the exports show, computed from the stored votes."""
+def summarize(definition: StudyDefinition, votes: Sequence[Vote], resamples: int = 200) -> StudyResults:
+    """Every figure of the results view computed from the given (regular) votes."""
     by_condition: dict[str, list[str]] = defaultdict(list)
     for vote in votes:
         by_condition[vote.condition].append(vote.outcome)
-    strengths, note = None, ""
-    if definition.type == "realism" and len(definition.systems) > 2:
-        strengths, note = _strengths(definition, votes)
+    strengths, tie, note = _strengths(definition, votes, resamples)
     times = [vote.response_ms for vote in votes]
+    per_trial: dict[int, list[str]] = defaultdict(list)
+    for vote in votes:
+        per_trial[vote.trial].append(vote.outcome)
     return StudyResults(
         definition=definition,
         votes=len(votes),
@@ -166,28 +122,64 @@ def summarize(definition: StudyDefinition, votes: Sequence[Vote]) -> StudyResult
         overall=shares((vote.outcome for vote in votes), definition),
         by_condition={c: shares(outcomes, definition) for c, outcomes in sorted(by_condition.items())},
         strengths=strengths,
+        tie=tie,
         strengths_note=note,
+        tests=sign_tests((v.condition, v.first, v.second, v.outcome) for v in votes),
+        agreement=krippendorff_alpha_nominal(per_trial),
         response_ms_median=float(np.median(times)) if times else None,
         response_ms_p95=float(np.percentile(times, 95)) if times else None,
     )
 
 
-def _strengths(definition: StudyDefinition, votes: Sequence[Vote]) -> tuple[list[Strength] | None, str]:
-    comparisons = [(vote.first, vote.second, vote.outcome) for vote in votes]
+def _strengths(
+    definition: StudyDefinition, votes: Sequence[Vote], resamples: int
+) -> tuple[list[Strength] | None, davidson.Interval | None, str]:
+    items = [outcome for outcome in definition.outcomes if outcome != NONE]
+    by_participant: defaultdict[str, list[davidson.Comparison]] = defaultdict(list)
+    for vote in votes:
+        by_participant[vote.participant_id].append((vote.first, vote.second, vote.outcome))
     try:
-        fitted = bradley_terry(comparisons, definition.systems)
+        fitted = davidson.bootstrap(by_participant, items, resamples, seed=definition.seed)
     except ValueError as exc:
-        return None, str(exc)
-    wins: defaultdict[str, float] = defaultdict(float)
-    games: Counter[str] = Counter()
-    for first, second, outcome in comparisons:
-        games.update((first, second))
-        if outcome == NONE:
-            wins[first] += 0.5
-            wins[second] += 0.5
-        else:
-            wins[outcome] += 1
-    ranked = sorted(fitted.items(), key=lambda item: -item[1])
-    return [Strength(system, value, wins[system], games[system]) for system, value in ranked], (
-        "Bradley–Terry strengths sum to 1; a None answer counts as half a win for each side."
+        return None, None, str(exc)
+    counts = davidson.count((c for rows in by_participant.values() for c in rows), items)
+    ranked = sorted(items, key=lambda item: -fitted.strengths[item].estimate)
+    index = {item: i for i, item in enumerate(items)}
+    rows = [
+        Strength(item, fitted.strengths[item].estimate, fitted.strengths[item].low, fitted.strengths[item].high,
+                 int(counts.wins[index[item]].sum()), int(counts.ties[index[item]].sum()),
+                 int(counts.wins[index[item]].sum() + counts.wins[:, index[item]].sum()
+                     + counts.ties[index[item]].sum()))
+        for item in ranked
+    ]  # fmt: skip
+    note = (
+        "Bradley–Terry strengths with Davidson's tie parameter ν, summing to 1; 95% intervals from "
+        f"{fitted.resamples} bootstrap resamples of participants (bias-corrected percentiles)."
     )
+    return rows, fitted.tie, note
+
+
+@dataclass(frozen=True)
+class StudyAnalysis:
+    """The study's results over all raters and over the raters its exclusion rule keeps."""
+
+    all: StudyResults
+    included: StudyResults
+    raters: list[RaterQuality]
+
+    @property
+    def excluded(self) -> list[RaterQuality]:
+        return [rater for rater in self.raters if rater.excluded]
+
+
+def analyse(
+    definition: StudyDefinition, votes: Sequence[Vote], trials: Sequence[Trial], resamples: int = 200
+) -> StudyAnalysis:
+    """Rater quality from every answer; results from the regular trials, with and without exclusions."""
+    by_index = {trial.trial: trial for trial in trials}
+    raters = rate_raters(votes, by_index, definition.exclude_after_gold_failures)
+    excluded = {rater.participant_id for rater in raters if rater.excluded}
+    regular = [vote for vote in votes if by_index[vote.trial].kind == REGULAR]
+    kept = [vote for vote in regular if vote.participant_id not in excluded]
+    everyone = summarize(definition, regular, resamples)
+    return StudyAnalysis(everyone, summarize(definition, kept, resamples) if excluded else everyone, raters)

@@ -15,6 +15,7 @@ participants, and a name must not reveal which system made the image.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import io
 import itertools
@@ -23,7 +24,7 @@ import os
 import random
 import shutil
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -39,11 +40,15 @@ from facegan import pipelines
 from facegan.audio.data import SCENE_OF_SOUND, ClipInfo, read_clip_index  # a negative comes from another scene
 from facegan.data.celeba import celeba_root, read_attributes, split_files
 from facegan.errors import CheckpointMissingError, NoFaceError, UserError
+from facegan.faces import PreparedFace
 from facegan.models.attrgan import HAIR_COLOURS
 from facegan.paths import checkpoint_dir, data_dir
 from facegan.studies.definition import StudyDefinition, load_definition
 from facegan.studies.store import studies_dir
 
+REGULAR, REPEAT, GOLD = "regular", "repeat", "gold"
+CORRUPTED = "corrupted"
+"""The outcome of a gold trial's corrupted image (never a system)."""
 MANIFEST = "manifest.json"
 STIMULI = "stimuli"
 DISPLAY_SIZE = 256
@@ -80,6 +85,11 @@ class Trial:
     audio: str | None = None
     """Sound studies: the clip participants hear."""
     target: dict[str, bool] | None = None
+    kind: str = "regular"
+    """``regular``, ``repeat`` (a regular trial shown again: ``repeat_of``) or ``gold`` (``gold_answer``)."""
+    repeat_of: int | None = None
+    gold_answer: str | None = None
+    """Gold trials: the outcome that is plainly right (the uncorrupted image)."""
 
 
 @dataclass(frozen=True)
@@ -162,29 +172,89 @@ def exclusive_hair(own: Mapping[str, bool]) -> dict[str, bool]:
     return labels
 
 
-def choose_target(own: Mapping[str, bool], rng: random.Random) -> tuple[str, dict[str, bool]]:
+def choose_target(
+    own: Mapping[str, bool], rng: random.Random, avoid: Collection[str] = ()
+) -> tuple[str, dict[str, bool]]:
     """Change one attribute of the face, StarGAN-style: flip it, or switch to a hair colour it lacks.
 
-    Returns the changed attribute and the full target (the face's own values otherwise).
+    Attributes in ``avoid`` are chosen only when no other is left. Returns the changed attribute and
+    the full target (the face's own values otherwise).
     """
     targets = exclusive_hair(own)
     changes = [(name, not value) for name, value in targets.items() if name not in HAIR_COLOURS]
     changes += [(name, True) for name in HAIR_COLOURS if name in targets and not targets[name]]
-    attribute, value = rng.choice(changes)
+    attribute, value = rng.choice([change for change in changes if change[0] not in avoid] or changes)
     if attribute in HAIR_COLOURS:
         targets.update({name: False for name in HAIR_COLOURS if name in targets})
     targets[attribute] = value
     return attribute, targets
 
 
-def _realism_trials(
-    definition: StudyDefinition, data: Path, stimuli: Path, rng: random.Random
-) -> tuple[list[Trial], list[str], dict[str, Any]]:
+def _attribute_models(definition: StudyDefinition) -> dict[str, pipelines.AttributeTransfer]:
     models = {name: pipelines.AttributeTransfer(name) for name in definition.systems}
     attributes = {name: model.attributes for name, model in models.items()}
     if len(set(attributes.values())) != 1:
         raise UserError(f"the compared systems must edit the same attributes, got {attributes}")
-    names = next(iter(attributes.values()))
+    return models
+
+
+def _edited_trial(
+    models: Mapping[str, pipelines.AttributeTransfer], systems: tuple[str, str], prepared: PreparedFace,
+    own: Mapping[str, bool], rng: random.Random, stimuli: Path, avoid: Collection[str] = (),
+) -> tuple[str, dict[str, bool], int, tuple[Option, Option]]:  # fmt: skip
+    """Choose a target for the face and edit it with both systems under one seed."""
+    attribute, targets = choose_target(own, rng, avoid)
+    seed = rng.randrange(2**31)
+    options = []
+    for system in systems:
+        torch.manual_seed(seed)
+        edit = models[system].edit(prepared, targets, exclusive_hair(own))
+        options.append(Option(outcome=system, system=system, image=_save_png(edit.photo, stimuli)))
+    return attribute, targets, seed, (options[0], options[1])
+
+
+def example_photos() -> list[Path]:
+    """The app's public-domain example photos (facegan/ui/examples), the demo study's faces."""
+    return sorted((Path(__file__).parents[1] / "ui" / "examples").glob("*.jpg"))
+
+
+def _example_trials(
+    definition: StudyDefinition, data: Path, stimuli: Path, rng: random.Random
+) -> tuple[list[Trial], list[str], dict[str, Any]]:
+    """Realism trials on the example photos, each photo's own attributes estimated by the judge.
+
+    Photos take turns; a (photo, attribute) pair is not asked twice while fresh ones remain.
+    """
+    models = _attribute_models(definition)
+    first = next(iter(models.values()))
+    photos = example_photos()
+    prepared = {photo: first.prepare(photo) for photo in photos}
+    own = {photo: exclusive_hair(first.estimate_attributes(prepared[photo])) for photo in photos}
+    pairs = list(itertools.combinations(definition.systems, 2))
+    trials: list[Trial] = []
+    asked: dict[Path, set[str]] = {photo: set() for photo in photos}
+    for index in tqdm(range(definition.trials), desc=f"stimuli {definition.study_id}", unit="trial"):
+        photo = photos[index % len(photos)]
+        attribute, targets, seed, options = _edited_trial(
+            models, pairs[index % len(pairs)], prepared[photo], own[photo], rng, stimuli, asked[photo]
+        )
+        asked[photo].add(attribute)
+        trials.append(Trial(
+            trial=index, condition=_pretty(attribute),
+            prompt=f"Target: {'' if targets[attribute] else 'not '}{_pretty(attribute)}", seed=seed,
+            options=options, source=f"examples/{photo.name}",
+            reference=_save_png(np.asarray(Image.open(photo).convert("RGB")), stimuli), target=targets,
+        ))  # fmt: skip
+    return trials, [], {"dir": "facegan/ui/examples", "photos": [photo.name for photo in photos]}
+
+
+def _realism_trials(
+    definition: StudyDefinition, data: Path, stimuli: Path, rng: random.Random
+) -> tuple[list[Trial], list[str], dict[str, Any]]:
+    if definition.inputs == "examples":
+        return _example_trials(definition, data, stimuli, rng)
+    models = _attribute_models(definition)
+    names = next(iter(models.values())).attributes
     root = celeba_root(data)
     table = read_attributes(root)
     rows = table.as_dict()
@@ -205,17 +275,13 @@ def _realism_trials(
             skipped.append(face)
             continue
         own = {name: bool(rows[face][column] > 0) for name, column in zip(names, columns, strict=True)}
-        attribute, targets = choose_target(own, rng)
-        seed = rng.randrange(2**31)
-        options = []
-        for system in pairs[len(trials) % len(pairs)]:
-            torch.manual_seed(seed)
-            edit = models[system].edit(prepared, targets, exclusive_hair(own))
-            options.append(Option(outcome=system, system=system, image=_save_png(edit.photo, stimuli)))
+        attribute, targets, seed, options = _edited_trial(
+            models, pairs[len(trials) % len(pairs)], prepared, own, rng, stimuli
+        )
         trials.append(Trial(
             trial=len(trials), condition=_pretty(attribute),
             prompt=f"Target: {'' if targets[attribute] else 'not '}{_pretty(attribute)}",
-            seed=seed, options=(options[0], options[1]), source=f"celeba/images/{face}",
+            seed=seed, options=options, source=f"celeba/images/{face}",
             reference=_save_png(np.asarray(Image.open(path).convert("RGB")), stimuli), target=targets,
         ))
         progress.update()
@@ -280,6 +346,42 @@ def _sound_trials(
     return trials, [], {"dir": str(sounds), "folds": sorted({c.fold for c in clips})}
 
 
+# Quality-control trials ----------------------------------------------------------------------------
+
+
+def corrupt(image: np.ndarray, rng: random.Random) -> np.ndarray:
+    """The same image badly damaged: 8x pixelated, strong noise and a hue swap, unmistakable at a glance."""
+    picture = Image.fromarray(image)
+    small = picture.resize((max(1, picture.width // 8), max(1, picture.height // 8)), Image.Resampling.BILINEAR)
+    blocky = np.asarray(small.resize(picture.size, Image.Resampling.NEAREST)).astype(np.float32)
+    noise = np.random.default_rng(rng.randrange(2**32)).normal(0, 60, blocky.shape)
+    return np.clip(blocky[..., [2, 0, 1]] + noise, 0, 255).astype(np.uint8)
+
+
+def quality_control_trials(
+    definition: StudyDefinition, regular: Sequence[Trial], out: Path, rng: random.Random
+) -> list[Trial]:
+    """Repeats (one per pool trial, same images; the plan decides who sees which) and gold trials.
+
+    Indices follow ``StudyDefinition.repeat_offset`` and ``gold_indices``. A gold trial is a pool
+    trial's first image against that image corrupted; the right answer is the undamaged one.
+    """
+    extra: list[Trial] = []
+    if definition.repeat_trials:
+        extra += [
+            dataclasses.replace(t, trial=definition.repeat_offset + t.trial, kind=REPEAT, repeat_of=t.trial)
+            for t in regular
+        ]  # fmt: skip
+    for index, source in zip(definition.gold_indices, rng.sample(list(regular), definition.gold_trials)):
+        good = source.options[0]
+        damaged = corrupt(np.asarray(Image.open(out / good.image).convert("RGB")), rng)
+        bad = Option(outcome=CORRUPTED, system=good.system, image=_save_png(damaged, out / STIMULI))
+        extra.append(dataclasses.replace(
+            source, trial=index, condition=GOLD, options=(good, bad), kind=GOLD, gold_answer=good.outcome,
+        ))  # fmt: skip
+    return extra
+
+
 GENERATORS: dict[str, Callable[..., tuple[list[Trial], list[str], dict[str, Any]]]] = {
     "realism": _realism_trials,
     "sound_match": _sound_trials,
@@ -306,6 +408,7 @@ def generate_stimuli(
     stimuli.mkdir(parents=True)
     rng = random.Random(definition.seed)
     trials, skipped, data_record = GENERATORS[definition.type](definition, data_dir(data), stimuli, rng)
+    trials += quality_control_trials(definition, trials, out, rng)
     manifest = Manifest(
         definition=definition.to_dict(),
         data=data_record,

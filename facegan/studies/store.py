@@ -6,8 +6,11 @@ is never lost, even on power failure; the busy timeout makes concurrent writers 
 failing. Each thread gets its own connection (sqlite3 connections must not be shared across
 threads), and several app processes may use the same file.
 
-Each trial is answerable once: ``UNIQUE(study_id, participant_id, trial)`` on the votes, and a
-second answer comes back as ``status="duplicate"`` with the first one, never as an error.
+Each trial has one standing answer: a second answer comes back as ``status="duplicate"`` with the
+first one, never as an error. A participant may undo their last answer within ``UNDO_WINDOW_S``; the
+undo is a row of its own (``undos``) and the vote stays, so nothing is ever deleted. The trial can
+then be answered again as its next ``attempt``. Resetting the demo study likewise moves its
+participants and votes to a closed archive study instead of deleting them.
 """
 
 from __future__ import annotations
@@ -31,9 +34,10 @@ from facegan.studies.definition import CHOICES, StudyDefinition
 
 DB_NAME = "studies.sqlite3"
 BUSY_TIMEOUT_MS = 30_000
+UNDO_WINDOW_S = 5.0
 Status = Literal["open", "closed"]
 
-SCHEMA = """
+STUDY_TABLES = """
 CREATE TABLE IF NOT EXISTS studies (
     study_id   TEXT PRIMARY KEY,
     definition TEXT NOT NULL,
@@ -56,6 +60,8 @@ CREATE TABLE IF NOT EXISTS presentations (
     PRIMARY KEY (study_id, participant_id, trial),
     FOREIGN KEY (study_id, participant_id) REFERENCES participants (study_id, participant_id)
 );
+"""
+VOTES_TABLE = """
 CREATE TABLE IF NOT EXISTS votes (
     vote_id        INTEGER PRIMARY KEY,
     study_id       TEXT NOT NULL,
@@ -69,10 +75,26 @@ CREATE TABLE IF NOT EXISTS votes (
     outcome        TEXT NOT NULL,     -- the outcome picked, or 'none'
     response_ms    INTEGER NOT NULL,  -- server time from showing the trial to receiving the vote
     voted_at       TEXT NOT NULL,
-    UNIQUE (study_id, participant_id, trial),
+    attempt        INTEGER NOT NULL DEFAULT 0,  -- 1, 2, ... after an undo of the earlier answer
+    UNIQUE (study_id, participant_id, trial, attempt),
     FOREIGN KEY (study_id, participant_id) REFERENCES participants (study_id, participant_id)
 );
 """
+UNDOS_TABLE = """
+CREATE TABLE IF NOT EXISTS undos (
+    vote_id   INTEGER PRIMARY KEY,  -- the vote taken back (it stays in votes)
+    undone_at TEXT NOT NULL
+);
+"""
+SCHEMA = STUDY_TABLES + VOTES_TABLE + UNDOS_TABLE
+VOTE_COLUMNS = (
+    "vote_id, study_id, participant_id, trial, position, condition, first, second, choice, outcome, "
+    "response_ms, voted_at"
+)
+"""The columns of the first schema's votes table, before ``attempt``: what a migration copies."""
+
+
+VOTES_WITH_UNDOS = "SELECT v.*, u.undone_at FROM votes v LEFT JOIN undos u ON u.vote_id = v.vote_id"
 
 
 def studies_dir() -> Path:
@@ -122,6 +144,8 @@ class Vote:
     outcome: str
     response_ms: int
     voted_at: str
+    attempt: int = 0
+    undone_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -141,6 +165,19 @@ class StudyStore:
         self.path = self.root / DB_NAME
         self._local = threading.local()
         self._conn().executescript(SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Bring a database of the first schema (one answer per trial, no undo) to this one, in one
+        transaction; its votes are copied as attempt 0."""
+        with self._write() as conn:
+            columns = {row["name"] for row in conn.execute("PRAGMA table_info(votes)")}
+            if "attempt" in columns:
+                return
+            conn.execute("ALTER TABLE votes RENAME TO votes_first_schema")
+            conn.execute(VOTES_TABLE)
+            conn.execute(f"INSERT INTO votes ({VOTE_COLUMNS}) SELECT {VOTE_COLUMNS} FROM votes_first_schema")
+            conn.execute("DROP TABLE votes_first_schema")
 
     def _conn(self) -> sqlite3.Connection:
         """This thread's connection, opened on first use."""
@@ -245,8 +282,10 @@ class StudyStore:
         return [PlannedTrial(**step) for step in json.loads(row["plan"])] if row else None
 
     def answered(self, study_id: str, participant_id: str) -> set[int]:
+        """Trials with a standing (not undone) answer."""
         rows = self._conn().execute(
-            "SELECT trial FROM votes WHERE study_id = ? AND participant_id = ?", (study_id, participant_id)
+            f"{VOTES_WITH_UNDOS} WHERE v.study_id = ? AND v.participant_id = ? AND u.vote_id IS NULL",
+            (study_id, participant_id),
         ).fetchall()
         return {row["trial"] for row in rows}
 
@@ -278,6 +317,10 @@ class StudyStore:
             existing = self._vote_row(conn, study_id, participant_id, trial)
             if existing is not None:
                 return VoteResult("duplicate", existing)
+            attempt = conn.execute(
+                "SELECT COUNT(*) FROM votes WHERE study_id = ? AND participant_id = ? AND trial = ?",
+                (study_id, participant_id, trial),
+            ).fetchone()[0]
             status = conn.execute("SELECT status FROM studies WHERE study_id = ?", (study_id,)).fetchone()
             if status is None or status["status"] != "open":
                 raise UserError("this study is closed; no more answers are taken")
@@ -293,9 +336,9 @@ class StudyStore:
                 raise UserError(f"trial {trial} is not in this participant's plan")
             conn.execute(
                 "INSERT INTO votes (study_id, participant_id, trial, position, condition, first, second, "
-                "choice, outcome, response_ms, voted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "choice, outcome, response_ms, voted_at, attempt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (study_id, participant_id, trial, position, condition, first, second, choice, outcome,
-                 max(0, round((received - shown["shown_at"]) * 1000)), _now()),
+                 max(0, round((received - shown["shown_at"]) * 1000)), _now(), attempt),
             )
             vote = self._vote_row(conn, study_id, participant_id, trial)
         assert vote is not None
@@ -303,17 +346,58 @@ class StudyStore:
 
     @staticmethod
     def _vote_row(conn: sqlite3.Connection, study_id: str, participant_id: str, trial: int) -> Vote | None:
+        """The standing (not undone) answer to a trial, if any."""
         row = conn.execute(
-            "SELECT * FROM votes WHERE study_id = ? AND participant_id = ? AND trial = ?",
+            f"{VOTES_WITH_UNDOS} WHERE v.study_id = ? AND v.participant_id = ? AND v.trial = ? "
+            "AND u.vote_id IS NULL",
             (study_id, participant_id, trial),
         ).fetchone()
         return Vote(**dict(row)) if row else None
 
-    def votes(self, study_id: str) -> list[Vote]:
+    def votes(self, study_id: str, include_undone: bool = False) -> list[Vote]:
+        """The standing answers (for statistics), or every answer ever given with its undo time (exports)."""
+        where = "" if include_undone else " AND u.vote_id IS NULL"
         rows = self._conn().execute(
-            "SELECT * FROM votes WHERE study_id = ? ORDER BY vote_id", (study_id,)
+            f"{VOTES_WITH_UNDOS} WHERE v.study_id = ?{where} ORDER BY v.vote_id", (study_id,)
         ).fetchall()
         return [Vote(**dict(row)) for row in rows]
+
+    def undo_last(self, study_id: str, participant_id: str, window_s: float = UNDO_WINDOW_S) -> Vote:
+        """Take back the participant's latest standing answer if it is under ``window_s`` old.
+
+        The vote row stays; an ``undos`` row marks it, so the trial becomes unanswered again.
+        """
+        with self._write() as conn:
+            row = conn.execute(
+                f"{VOTES_WITH_UNDOS} WHERE v.study_id = ? AND v.participant_id = ? AND u.vote_id IS NULL "
+                "ORDER BY v.vote_id DESC LIMIT 1",
+                (study_id, participant_id),
+            ).fetchone()
+            if row is None:
+                raise UserError("there is no answer to undo")
+            vote = Vote(**dict(row))
+            age = datetime.now(UTC) - datetime.fromisoformat(vote.voted_at)
+            if age.total_seconds() > window_s:
+                raise UserError(f"an answer can be undone only within {window_s:g} seconds")
+            conn.execute("INSERT INTO undos (vote_id, undone_at) VALUES (?, ?)", (vote.vote_id, _now()))
+        return dataclasses.replace(vote, undone_at=_now())
+
+    def archive(self, study_id: str) -> str:
+        """Move the study's participants, presentations and votes to a new closed study
+        ``<id>-archive-<time>`` (same definition, new id) and return its id: a reset that deletes nothing."""
+        record = self.require_study(study_id)
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-%f")
+        archived = dataclasses.replace(record.definition, study_id=f"{study_id[:40]}-archive-{stamp}", demo=False)
+        with self._write() as conn:
+            conn.execute("PRAGMA defer_foreign_keys = ON")
+            conn.execute(
+                "INSERT INTO studies (study_id, definition, status, created_at, closed_at) "
+                "VALUES (?, ?, 'closed', ?, ?)",
+                (archived.study_id, json.dumps(archived.to_dict()), record.created_at, _now()),
+            )
+            for table in ("participants", "presentations", "votes"):
+                conn.execute(f"UPDATE {table} SET study_id = ? WHERE study_id = ?", (archived.study_id, study_id))
+        return archived.study_id
 
     def participant_count(self, study_id: str) -> int:
         return self._conn().execute(

@@ -2,8 +2,10 @@
 
 Training folds only (``HELD_OUT_FOLDS`` stay unseen). Each clip is played at a random level (-6 to
 +10 dB, the generator's volume range) and rolled in time, so the predicted class does not flip with
-the volume slider; the cross-entropy is weighted by inverse class frequency because the ESC-10
-classes have 24 training clips against ~200 for UrbanSound8K's.
+the volume slider; by default (``facegan.audio.augment``) a clip of another class is also mixed in
+underneath and SpecAugment masks are drawn, because without them the encoder memorises its 1,400
+clips. The cross-entropy is weighted by inverse class frequency because the ESC-10 classes have 24
+training clips against ~200 for UrbanSound8K's.
 """
 
 from __future__ import annotations
@@ -17,13 +19,13 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.data import Dataset
 
+from facegan.audio.augment import AugmentConfig, augment
 from facegan.audio.data import HELD_OUT_FOLDS, SOUND_CLASSES, ClipCache, clip_cache, sounds_root
 from facegan.audio.encoder import EncoderConfig, SoundEncoder
 from facegan.train.loop import TrainData
 from facegan.train.recipe import ClassifierRecipe, add_classifier_options
 
 NAME = "sound_classifier"
-GAIN_RANGE_DB = (-6.0, 10.0)
 
 
 @dataclass
@@ -33,23 +35,27 @@ class SoundClassifierTrainConfig:
     weight_decay: float = 1e-4
     lr_decay_steps: int = 0
     class_weights: list[float] = field(default_factory=list)
+    augment: AugmentConfig | None = field(default_factory=AugmentConfig)
 
 
 class ClipDataset(Dataset):
-    """(log-mel at a random level, rolled in time, class index) of the chosen clips."""
+    """(augmented log-mel, class index) of the chosen clips.
 
-    def __init__(self, cache: ClipCache, rows: np.ndarray) -> None:
+    ``augment=None`` keeps only the level and time-shift draws (the original recipe, for ablation).
+    """
+
+    def __init__(self, cache: ClipCache, rows: np.ndarray, augment: AugmentConfig | None = None) -> None:
         self.logmel = torch.from_numpy(cache.logmel[rows])
         self.labels = torch.tensor([SOUND_CLASSES.index(cache.clips[i].label) for i in rows])
+        self.augment = augment or AugmentConfig(background_prob=0.0, freq_masks=0, time_masks=0)
 
     def __len__(self) -> int:
         return len(self.labels)
 
     def __getitem__(self, index: int) -> tuple[Tensor, Tensor]:
-        low, high = GAIN_RANGE_DB
-        shift = int(torch.randint(self.logmel.shape[2], ()))
-        logmel = torch.roll(self.logmel[index], shift, dims=1) + (low + (high - low) * torch.rand(()))
-        return logmel, self.labels[index]
+        others = torch.nonzero(self.labels != self.labels[index]).flatten()
+        background = self.logmel[others[torch.randint(len(others), ())]]
+        return augment(self.logmel[index], background, self.augment), self.labels[index]
 
 
 def inverse_frequency_weights(labels: Tensor, num_classes: int) -> list[float]:
@@ -83,13 +89,17 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     d, m = SoundClassifierTrainConfig(), EncoderConfig()
     group = parser.add_argument_group("sound_classifier")
     add_classifier_options(group, m.width, m.dropout, d.lr, d.lr_decay_steps)
+    group.add_argument(
+        "--no-augment", dest="augment", action="store_false", help="level and time shift only (the ablation)"
+    )
 
 
 def build(args: argparse.Namespace, device: torch.device) -> tuple[SoundClassifierRecipe, TrainData]:
     """The recipe and the training-fold clips for ``python -m facegan.train sound_classifier``."""
     cache = clip_cache(args.data)
     rows = cache.select(held_out=False)
-    dataset = ClipDataset(cache, rows)
+    augmentation = AugmentConfig() if args.augment else None
+    dataset = ClipDataset(cache, rows, augmentation)
     train_db = cache.logmel[rows]
     model = EncoderConfig(
         width=args.width, dropout=args.dropout, num_classes=len(SOUND_CLASSES),
@@ -97,7 +107,7 @@ def build(args: argparse.Namespace, device: torch.device) -> tuple[SoundClassifi
     )  # fmt: skip
     config = SoundClassifierTrainConfig(
         model=model, lr=args.lr, lr_decay_steps=args.lr_decay_steps,
-        class_weights=inverse_frequency_weights(dataset.labels, len(SOUND_CLASSES)),
+        class_weights=inverse_frequency_weights(dataset.labels, len(SOUND_CLASSES)), augment=augmentation,
     )  # fmt: skip
     info = {
         "dir": str(sounds_root(args.data)), "split": f"all folds but {HELD_OUT_FOLDS}", "counts": {"clips": len(rows)},

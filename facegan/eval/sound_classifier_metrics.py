@@ -1,0 +1,88 @@
+"""``python -m facegan.eval sound_classifier``: the sound encoder on the held-out folds, class by class.
+
+The encoder decides which scene the generator draws, so its mistakes are the tab's mistakes. Beside
+the overall accuracy this reports the mean of the per-class accuracies (the ESC-10 classes have a
+tenth of UrbanSound8K's clips, so the plain mean hides them), the scene accuracy (a mistake inside
+one scene, rain for fire, still draws the right scene) and the confusion matrix.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from facegan.audio.data import SCENE_OF_SOUND, SOUND_CLASSES, ClipCache, clip_cache
+from facegan.audio.encoder import EncoderConfig, SoundEncoder
+from facegan.paths import checkpoint_dir
+from facegan.train.checkpoint import load_checkpoint, load_modules
+
+
+def add_args(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("sound_classifier")
+    group.add_argument(
+        "--checkpoints", nargs="+", default=["sound_classifier"],
+        help="checkpoint names in checkpoints/ or paths to .safetensors files (default: sound_classifier)",
+    )  # fmt: skip
+
+
+def load_encoder(name_or_path: str) -> SoundEncoder:
+    """A trained encoder from a checkpoint name (``checkpoints/<name>``) or a run's ``.safetensors`` path."""
+    path = Path(name_or_path)
+    base = path.with_suffix("") if path.suffix == ".safetensors" else checkpoint_dir() / name_or_path
+    state, record = load_checkpoint(base, f"python -m facegan.train sound_classifier --export {name_or_path}")
+    encoder = SoundEncoder(EncoderConfig(**record["config"]["model"]))
+    load_modules({"encoder": encoder}, state)
+    return encoder.eval()
+
+
+def held_out_report(encoder: SoundEncoder, cache: ClipCache) -> dict[str, Any]:
+    """Accuracy, mean per-class accuracy, scene accuracy and confusion matrix on the held-out clips."""
+    rows = cache.select(held_out=True)
+    predicted = encoder.probabilities(torch.from_numpy(cache.logmel[rows])).argmax(1).numpy()
+    truth = np.array([SOUND_CLASSES.index(cache.clips[i].label) for i in rows])
+    confusion = np.zeros((len(SOUND_CLASSES), len(SOUND_CLASSES)), dtype=int)
+    np.add.at(confusion, (truth, predicted), 1)
+    per_class = {
+        name: round(float(confusion[k, k] / confusion[k].sum()), 4)
+        for k, name in enumerate(SOUND_CLASSES) if confusion[k].sum()
+    }  # fmt: skip
+    scene_hits = [
+        SCENE_OF_SOUND.get(SOUND_CLASSES[p]) == SCENE_OF_SOUND[SOUND_CLASSES[t]]
+        for p, t in zip(predicted, truth) if SOUND_CLASSES[t] in SCENE_OF_SOUND
+    ]  # fmt: skip
+    return {
+        "clips": len(rows),
+        "sound_class_accuracy": round(float((predicted == truth).mean()), 4),
+        "mean_class_accuracy": round(float(np.mean(list(per_class.values()))), 4),
+        "scene_accuracy": round(float(np.mean(scene_hits)), 4),
+        "per_class": per_class,
+        "confusion": {"classes": list(SOUND_CLASSES), "rows_truth_columns_predicted": confusion.tolist()},
+    }
+
+
+def markdown(results: dict[str, dict[str, Any]]) -> str:
+    """One row per checkpoint with the headline figures, then per-class accuracy columns."""
+    names = list(results)
+    lines = [
+        "| Checkpoint | Accuracy | Mean per class | Scene | " + " | ".join(SOUND_CLASSES) + " |",
+        "| --- | ---: | ---: | ---: | " + " | ".join("---:" for _ in SOUND_CLASSES) + " |",
+    ]
+    for name in names:
+        r = results[name]
+        cells = " | ".join(f"{r['per_class'].get(c, float('nan')):.0%}" for c in SOUND_CLASSES)
+        lines.append(
+            f"| {name} | {r['sound_class_accuracy']:.1%} | {r['mean_class_accuracy']:.1%} "
+            f"| {r['scene_accuracy']:.1%} | {cells} |"
+        )
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    cache = clip_cache(args.data)
+    results = {name: held_out_report(load_encoder(name), cache) for name in args.checkpoints}
+    print(markdown(results))
+    return {"checkpoints": results}
