@@ -95,15 +95,24 @@ def test_participant_completes_the_study_and_the_admin_sees_the_votes(
     panel.get_by_role("button", name="Show studies", exact=True).click()
     panel.get_by_role("gridcell", name=STUDY.title).wait_for()
     panel.get_by_role("button", name="Show results", exact=True).click()
-    panel.get_by_text("5 votes").wait_for()
-    for suffix in ("votes.csv", "results.json", "pie.png", "bars.png"):  # the export files
+    panel.get_by_text("5 answers").first.wait_for()
+    for suffix in ("votes.csv", "results.json", "report.html", "pie.png", "bars.png", "strengths.png"):
         panel.get_by_label(f"{STUDY.study_id}_{suffix}", exact=True).wait_for()
-    table = panel.get_by_label("All votes (Wilson 95% intervals)")
+    table = panel.get_by_label("Answers without excluded raters (Wilson 95%)")
     counts = {label: str(sum(v.outcome == label for v in votes)) for label in STUDY.systems}
     for system, count in counts.items():
         row = table.get_by_role("row").filter(has=page.get_by_role("gridcell", name=system, exact=True))
         assert count in row.inner_text()
     page.screenshot(path=tmp_path / "results.png", full_page=True)
+
+
+def test_a_study_link_opens_the_study_tab(study_app: tuple[str, Path], page: Page) -> None:
+    url, _root = study_app
+    page.goto(f"{url}?study={STUDY.study_id}")
+    page.get_by_role("tab", name="Pairwise comparison", selected=True).wait_for()
+    page.get_by_text(STUDY.consent[:60]).wait_for()
+    page.goto(url)  # without a link the app opens on its first tab
+    page.get_by_role("tab", name="Attribute transfer", selected=True).wait_for()
 
 
 def test_a_crafted_study_link_shows_text_not_markup(study_app: tuple[str, Path], page: Page) -> None:

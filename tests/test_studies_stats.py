@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import math
@@ -218,6 +219,9 @@ def test_report_is_one_self_contained_escaped_file(tmp_path: Path) -> None:
     ]
     trials = [_trial(1), _trial(2), _trial(3, "gold", gold_answer="a")]
     analysis = analyse(crafted, votes, trials)
+    # an interval that misses its estimate (possible with a few votes) still draws
+    skewed = dataclasses.replace(analysis.all.strengths[0], low=0.7, high=0.9, strength=0.5)
+    assert png_bytes(strength_chart(dataclasses.replace(analysis.all, strengths=[skewed]))).startswith(b"\x89PNG")
     assert [r.participant_id for r in analysis.excluded] == ["participant-0"]
     assert analysis.all.votes == 2 and analysis.included.votes == 2  # the excluded rater gave no regular answer
     report = write_exports(analysis, votes, None, tmp_path)[2].read_text()

@@ -104,9 +104,10 @@ def strength_chart(results: StudyResults) -> Figure:
         return figure
     rows = results.strengths[::-1]
     y = np.arange(len(rows))
-    values = np.array([row.strength for row in rows])
-    errors = np.array([values - [row.low for row in rows], [row.high for row in rows] - values])
-    axes.errorbar(values, y, xerr=errors, fmt="o", capsize=4, color=PALETTE[0])
+    # Lines from low to high rather than error bars: with a handful of votes a bootstrap interval
+    # need not contain its estimate, and error bars cannot draw that.
+    axes.hlines(y, [row.low for row in rows], [row.high for row in rows], color=PALETTE[0], linewidth=2)
+    axes.plot([row.strength for row in rows], y, "o", color=PALETTE[0])
     axes.axvline(1 / len(rows), color=NONE_COLOUR, linestyle="--", linewidth=1)
     axes.set_yticks(y, [results.definition.outcome_label(row.system) for row in rows])
     axes.set_xlim(0, 1)

@@ -198,9 +198,23 @@ def _attribute_models(definition: StudyDefinition) -> dict[str, pipelines.Attrib
     return models
 
 
+def face_region(photo: np.ndarray, points68: np.ndarray, margin: float = 0.5) -> np.ndarray:
+    """The square around the face's landmarks, widened by ``margin`` of its side on every side.
+
+    Example photos show a whole person; the judged change is in the face, so trials show this
+    region of the full-resolution result, where it can be seen without zooming.
+    """
+    low, high = points68.min(axis=0), points68.max(axis=0)
+    centre, side = (low + high) / 2, float((high - low).max()) * (1 + 2 * margin)
+    x0, y0 = (np.round(centre - side / 2)).astype(int).clip(0)
+    x1, y1 = min(photo.shape[1], x0 + round(side)), min(photo.shape[0], y0 + round(side))
+    return photo[y0:y1, x0:x1]
+
+
 def _edited_trial(
     models: Mapping[str, pipelines.AttributeTransfer], systems: tuple[str, str], prepared: PreparedFace,
     own: Mapping[str, bool], rng: random.Random, stimuli: Path, avoid: Collection[str] = (),
+    crop_face: bool = False,
 ) -> tuple[str, dict[str, bool], int, tuple[Option, Option]]:  # fmt: skip
     """Choose a target for the face and edit it with both systems under one seed."""
     attribute, targets = choose_target(own, rng, avoid)
@@ -208,8 +222,9 @@ def _edited_trial(
     options = []
     for system in systems:
         torch.manual_seed(seed)
-        edit = models[system].edit(prepared, targets, exclusive_hair(own))
-        options.append(Option(outcome=system, system=system, image=_save_png(edit.photo, stimuli)))
+        photo = models[system].edit(prepared, targets, exclusive_hair(own)).photo
+        shown = face_region(photo, prepared.face.points68) if crop_face else photo
+        options.append(Option(outcome=system, system=system, image=_save_png(shown, stimuli)))
     return attribute, targets, seed, (options[0], options[1])
 
 
@@ -236,14 +251,16 @@ def _example_trials(
     for index in tqdm(range(definition.trials), desc=f"stimuli {definition.study_id}", unit="trial"):
         photo = photos[index % len(photos)]
         attribute, targets, seed, options = _edited_trial(
-            models, pairs[index % len(pairs)], prepared[photo], own[photo], rng, stimuli, asked[photo]
-        )
+            models, pairs[index % len(pairs)], prepared[photo], own[photo], rng, stimuli, asked[photo],
+            crop_face=True,
+        )  # fmt: skip
         asked[photo].add(attribute)
         trials.append(Trial(
             trial=index, condition=_pretty(attribute),
             prompt=f"Target: {'' if targets[attribute] else 'not '}{_pretty(attribute)}", seed=seed,
             options=options, source=f"examples/{photo.name}",
-            reference=_save_png(np.asarray(Image.open(photo).convert("RGB")), stimuli), target=targets,
+            reference=_save_png(face_region(prepared[photo].photo, prepared[photo].face.points68), stimuli),
+            target=targets,
         ))  # fmt: skip
     return trials, [], {"dir": "facegan/ui/examples", "photos": [photo.name for photo in photos]}
 

@@ -20,14 +20,22 @@ TABS = (
     ("Sound to scene", sound_to_scene.build_tab),
     ("Pairwise comparison", pairwise.build_tab),
 )
+STUDY_TAB = "Pairwise comparison"
+
+
+def _tab_for_link(request: gr.Request) -> gr.Tabs:
+    """A study link (``?study=...``) opens the study tab: participants, often on phones where the
+    tab bar folds into a menu, should land on their study, not on the first tab."""
+    return gr.Tabs(selected=STUDY_TAB) if request.query_params.get("study") else gr.Tabs()
 
 
 def build_app() -> gr.Blocks:
     """Build (not launch) the app, so app.py, Spaces and tests share one definition."""
     with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
         gr.Markdown(f"# {TITLE}")
-        with gr.Tabs():
+        with gr.Tabs() as tabs:
             for label, build_tab in TABS:
-                with gr.Tab(label):
+                with gr.Tab(label, id=label):
                     build_tab()
+        demo.load(_tab_for_link, None, tabs, api_visibility="private", show_progress="hidden")
     return demo
