@@ -111,6 +111,8 @@ def strength_chart(results: StudyResults) -> Figure:
     axes.axvline(1 / len(rows), color=NONE_COLOUR, linestyle="--", linewidth=1)
     axes.set_yticks(y, [results.definition.outcome_label(row.system) for row in rows])
     axes.set_xlim(0, 1)
-    tie = f", ties ν = {results.tie.estimate:.2f} [{results.tie.low:.2f}, {results.tie.high:.2f}]" if results.tie else ""
-    axes.set_xlabel(f"Bradley–Terry–Davidson strength (95% bootstrap interval){tie}", fontsize=8)
+    axes.set_xlabel("Bradley–Terry–Davidson strength (95% bootstrap interval)", fontsize=8)
+    if results.tie:
+        tie = results.tie
+        axes.set_title(f"tie parameter ν = {tie.estimate:.2f} [{tie.low:.2f}, {tie.high:.2f}]", fontsize=9)
     return figure

@@ -105,3 +105,26 @@ def progress(first_wins: int, second_wins: int, plan: Plan) -> PlanProgress:
     half = (high - low) / 2
     reached = decisive >= plan.decisive_votes and (plan.half_width is None or half <= plan.half_width)
     return PlanProgress(first_wins, second_wins, half, reached)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m facegan.studies.planner``: print the plan for the given goal."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m facegan.studies.planner", description=__doc__.splitlines()[0])
+    parser.add_argument("--win-rate", type=float, required=True, help="expected share of A among decisive answers")
+    parser.add_argument("--trials", type=int, required=True, help="regular trials per participant")
+    parser.add_argument("--tie-rate", type=float, default=0.0, help="expected share of None answers")
+    parser.add_argument("--half-width", type=float, help="target half-width of the 95%% interval")
+    parser.add_argument("--power", type=float, help="target power of the sign test against 50%%")
+    args = parser.parse_args(argv)
+    try:
+        plan = plan_study(args.win_rate, args.trials, args.tie_rate, args.half_width, args.power)
+    except ValueError as exc:
+        parser.error(str(exc))
+    print(plan.describe().replace("**", ""))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
