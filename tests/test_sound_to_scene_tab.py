@@ -21,8 +21,10 @@ def tiny_tab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     tab.pipeline.cache_clear()
 
 
-def test_examples_are_shipped_synthetic_sounds() -> None:
-    assert len(tab.EXAMPLES) >= 4 and all(Path(p).name.startswith("synth_") for p in tab.EXAMPLES)
+def test_examples_are_the_credited_recordings() -> None:
+    assert len(tab.EXAMPLES) >= 5 and all(Path(p).is_file() for p in tab.EXAMPLES)
+    assert all(f"clip {sound.freesound_id}" in tab.CREDITS for sound in tab.EXAMPLE_SOUNDS)
+    assert "CC BY-NC 3.0" in tab.CREDITS and "CC BY 3.0" in tab.CREDITS
 
 
 def test_generate_fills_every_output(tiny_tab) -> None:

@@ -43,8 +43,9 @@ from facegan.data.scenes import SCENE_CLASSES, load_scenes, to_unit
 from facegan.errors import CheckpointMissingError
 from facegan.eval.judge import AttributeJudge
 from facegan.eval.scene_judge import inception_score, load_scene_judge, scene_probabilities
-from facegan.paths import UI_EXAMPLES_DIR, checkpoint_dir
+from facegan.paths import checkpoint_dir
 from facegan.pipelines import SoundToScene
+from facegan.audio.examples import EXAMPLE_SOUNDS
 from facegan.audio.features import level_db
 from facegan.train.audiogan import GAINS_DB, zoom, zoom_for_level
 
@@ -206,20 +207,16 @@ def judge_accuracy(judge: AttributeJudge, data: str | None) -> dict[str, Any]:
 
 
 @torch.inference_mode()
-def synthetic_examples(model: SoundToScene) -> list[dict[str, Any]]:
-    """What the app's shipped synthetic example sounds are recognised as.
-
-    They are not recordings, so a classifier trained on real clips need not know them; the tab's
-    example list says which ones it does.
-    """
+def example_sounds(model: SoundToScene) -> list[dict[str, Any]]:
+    """What the model makes of each of the app's example recordings (every one should be recognised)."""
     rows = []
-    for path in sorted(UI_EXAMPLES_DIR.glob("synth_*.ogg")):
-        intended = path.stem.removeprefix("synth_")
-        probabilities = model.classify(model.prepare(str(path)))
+    for sound in EXAMPLE_SOUNDS:
+        probabilities = model.classify(model.prepare(str(sound.path)))
         predicted = max(probabilities, key=probabilities.get)
         rows.append({
-            "file": path.name, "intended": intended, "predicted": predicted,
-            "probability": round(probabilities[predicted], 3), "recognised": predicted == intended,
+            "file": sound.file, "label": sound.label, "predicted": predicted,
+            "probability": round(probabilities[predicted], 3), "recognised": predicted == sound.label,
+            "scene": SCENE_OF_SOUND[sound.label], "predicted_scene": SCENE_OF_SOUND.get(predicted, "none"),
         })  # fmt: skip
     return rows
 
@@ -280,10 +277,10 @@ def markdown(result: dict[str, Any]) -> str:
             + " | ".join(f"{z:.3f}" for z in v["calibration_zoom_estimate_on_photos"]) + " |",
             f"Monotonic zoom estimate: {'yes' if v['monotonic'] else 'no'}.",
         ]
-    lines += ["", "| Shipped synthetic example | predicted sound class | probability | recognised |"]
+    lines += ["", "| Example sound (held-out recording) | predicted sound class | probability | recognised |"]
     lines.append("| --- | --- | ---: | --- |")
-    for r in result["synthetic_examples"]:
-        recognised = "yes" if r["recognised"] else "no"
+    for r in result["example_sounds"]:
+        recognised = "yes" if r["recognised"] else "**no**"
         lines.append(f"| {r['file']} | {r['predicted']} | {r['probability']:.0%} | {recognised} |")
     lines += [
         "",
@@ -332,7 +329,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "features": _score_rows(FEATURE_ROWS, judge, cache, clip_rows, targets, args),
         "volume": volume_effect(full, judge, cache, clip_rows, torch.tensor(scenes), args.data),
         "shortcut": shortcut_probe(full.features, args.data),
-        "synthetic_examples": synthetic_examples(full),
+        "example_sounds": example_sounds(full),
     }
     print(markdown(result))
     return result

@@ -8,9 +8,9 @@ import gradio as gr
 import numpy as np
 
 from facegan.audio.data import SCENE_OF_SOUND
+from facegan.audio.examples import EXAMPLE_SOUNDS
 from facegan.audio.io import SAMPLE_RATE, to_pcm16
 from facegan.audio.synth import siren
-from facegan.paths import UI_EXAMPLES_DIR
 from facegan.pipelines import PreparedSound, SoundToScene
 from facegan.ui.common import checkpoint_or_notice, for_display, user_errors
 from facegan.validation import MAX_SEED, number, whole_number
@@ -22,10 +22,10 @@ DESCRIPTION = (
     "row below shows the same scene at 0.5x, 1x, 2x and 3x the volume."
 )
 TRAIN_COMMAND = "python -m facegan.train audiogan --export audiogan"
-EXAMPLES = sorted(str(path) for path in UI_EXAMPLES_DIR.glob("synth_*.ogg"))
-EXAMPLES_LABEL = (
-    "Synthetic example sounds (made by this project, not recordings: the classifier learnt from real "
-    "clips and does not recognise all of them)"
+EXAMPLES = [str(sound.path) for sound in EXAMPLE_SOUNDS]
+EXAMPLES_LABEL = "Example recordings (held-out clips, never trained on)"
+CREDITS = "Example sounds from freesound.org, via ESC-10 (CC BY 3.0) and UrbanSound8K (CC BY-NC 3.0): " + "; ".join(
+    sound.credit for sound in EXAMPLE_SOUNDS
 )
 MAX_IMAGES = 8
 
@@ -82,6 +82,7 @@ def build_tab() -> None:
             count = gr.Slider(1, MAX_IMAGES, value=4, step=1, label="Scenes")
             run = gr.Button("Generate", variant="primary")
             gr.Examples([[path] for path in EXAMPLES], inputs=[audio], label=EXAMPLES_LABEL)
+            gr.Markdown(CREDITS, elem_classes=["credits"])
         with gr.Column(scale=2):
             label = gr.Label(label="Predicted sound class → scene", num_top_classes=3)
             gallery = gr.Gallery(label="Generated scenes", columns=4, height=300)
