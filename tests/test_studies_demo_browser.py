@@ -15,14 +15,14 @@ import pytest
 
 from facegan.app_process import AppProcess
 from facegan.studies.definition import load_definition
-from facegan.studies.demo import DEMO_DEFINITION
+from facegan.studies.demo import DEMO_DEFINITIONS
 from facegan.studies.store import StudyStore
 
 if TYPE_CHECKING:
     from playwright.sync_api import Locator, Page
 
 ADMIN_PASSWORD = "demo-admin"
-DEMO = load_definition(DEMO_DEFINITION)
+DEMO = load_definition(DEMO_DEFINITIONS[0])
 TOTAL = DEMO.trials_per_participant + DEMO.gold_trials + DEMO.repeat_trials
 
 
@@ -62,7 +62,7 @@ def test_a_visitor_takes_the_demo_study_and_the_admin_analyses_and_resets_it(
     phone: Page, demo_app: tuple[str, Path], tmp_path: Path
 ) -> None:
     url, root = demo_app
-    panel = _open_demo(phone, url)  # the only open study: chosen without a link
+    panel = _open_demo(phone, url)  # the first demo study is chosen without a link
     panel.get_by_label("I have read the text above and agree to take part").check()
     panel.get_by_role("button", name="Start", exact=True).click()
     panel.get_by_text(f"Trial 1 of {TOTAL}").wait_for()
@@ -97,6 +97,8 @@ def test_a_visitor_takes_the_demo_study_and_the_admin_analyses_and_resets_it(
     panel.get_by_label("Admin password").fill(ADMIN_PASSWORD)
     panel.get_by_role("button", name="Show studies", exact=True).click()
     panel.get_by_role("gridcell", name=f"{DEMO.title} (demo)").wait_for()
+    panel.get_by_label("Study to manage").click()
+    phone.get_by_role("option", name=DEMO.study_id, exact=True).click()
     panel.get_by_role("button", name="Show results", exact=True).click()
     panel.get_by_text(f"{DEMO.trials_per_participant} answers").first.wait_for()
     panel.get_by_label("demo_report.html", exact=True).wait_for()

@@ -162,3 +162,23 @@ def test_sound_stimuli_pair_the_heard_clip_with_another_scene(
 
 def _label(rows: list[str], source: str) -> str:
     return next(row.split(",")[1] for row in rows if row.startswith(source.removeprefix("sounds/") + ","))
+
+
+def test_demo_sound_study_plays_the_example_recordings(tmp_path: Path) -> None:
+    """The sound demo needs no dataset: heard clips and negatives are the app's own credited examples."""
+    from facegan.audio.data import SCENE_OF_SOUND
+    from facegan.audio.examples import EXAMPLE_SOUNDS
+    from facegan.studies.demo import DEMO_DEFINITIONS, ensure_demo
+    from facegan.studies.session import Sessions
+    from facegan.studies.store import StudyStore
+
+    sessions = Sessions(StudyStore(tmp_path))
+    study = ensure_demo(sessions, DEMO_DEFINITIONS[1])
+    assert ensure_demo(sessions, DEMO_DEFINITIONS[1]) == study  # idempotent
+    labels = {f"examples/{sound.file}": sound.label for sound in EXAMPLE_SOUNDS}
+    for trial in sessions.manifest(study).trials:
+        heard = labels[trial.source]
+        assert (tmp_path / study / trial.audio).is_file()
+        if trial.kind != "gold":
+            negative = labels[trial.options[1].source]
+            assert SCENE_OF_SOUND[negative] != SCENE_OF_SOUND[heard]

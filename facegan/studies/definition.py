@@ -19,8 +19,9 @@ StudyType = Literal["realism", "sound_match"]
 STUDY_TYPES: tuple[StudyType, ...] = ("realism", "sound_match")
 Inputs = Literal["dataset", "examples"]
 INPUTS: tuple[Inputs, ...] = ("dataset", "examples")
-"""Where a realism study's faces come from: CelebA val (never trained on), or the app's own
-public-domain example photos (the demo study, which needs no dataset and may be redistributed)."""
+"""Where a study's inputs come from: the dataset (CelebA val faces, held-out sound clips; never
+trained on), or the app's own example photos and recordings (the demo studies, which need no
+dataset and may be redistributed)."""
 EXAMPLES_DIR = Path(__file__).with_name("examples")
 
 CHOICES = ("first", "second", "none")
@@ -140,8 +141,6 @@ class StudyDefinition:
             raise ValueError("the study needs a consent text")
         if self.inputs not in INPUTS:
             raise ValueError(f"unknown inputs {self.inputs!r}; choose one of {', '.join(INPUTS)}")
-        if self.inputs == "examples" and self.type != "realism":
-            raise ValueError("only realism studies can use the example photos as inputs")
         if not 0 <= self.repeat_trials <= self.trials_per_participant:
             raise ValueError(f"repeat_trials must lie in [0, {self.trials_per_participant}] (trials per participant)")
         if not 0 <= self.gold_trials <= self.trials:

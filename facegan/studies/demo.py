@@ -1,10 +1,11 @@
-"""The demo study: ready on a fresh start, so a visitor of the Space can take part at once.
+"""The demo studies: ready on a fresh start, so a visitor of the Space can take part at once.
 
-It compares the shipped attribute-transfer generator with its no-heatmap ablation on the app's own
-public-domain example photos (``examples/demo.json``), so it needs no dataset and everything it shows
-may be redistributed. It is a study like any other, flagged ``demo``: its votes are its own, and
-an admin reset moves them to a closed archive study (``StudyStore.archive``) rather than deleting
-them. Set ``FACEGAN_DEMO_STUDY=0`` to leave it out.
+``examples/demo.json`` compares the shipped attribute-transfer generator with its no-heatmap
+ablation on the app's public-domain example photos; ``examples/demo_sounds.json`` asks which
+generated scene matches one of the app's example recordings. Neither needs a dataset, and
+everything they show may be redistributed. They are studies like any other, flagged ``demo``:
+their votes are their own, and an admin reset moves them to a closed archive study
+(``StudyStore.archive``) rather than deleting them. Set ``FACEGAN_DEMO_STUDY=0`` to leave them out.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ import logging
 import os
 import shutil
 import threading
+from pathlib import Path
 
 from facegan.errors import CheckpointMissingError, UserError
 from facegan.studies.definition import EXAMPLES_DIR, load_definition
 from facegan.studies.session import Sessions
 from facegan.studies.stimuli import MANIFEST, generate_stimuli
 
-DEMO_DEFINITION = EXAMPLES_DIR / "demo.json"
+DEMO_DEFINITIONS = (EXAMPLES_DIR / "demo.json", EXAMPLES_DIR / "demo_sounds.json")
 DEMO_ENV = "FACEGAN_DEMO_STUDY"
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
@@ -29,12 +31,12 @@ def demo_enabled() -> bool:
     return os.environ.get(DEMO_ENV, "1").strip().lower() not in {"0", "false", "no", "off"}
 
 
-def ensure_demo(sessions: Sessions) -> str:
-    """Create the demo study and generate its stimuli unless they are ready; returns its id.
+def ensure_demo(sessions: Sessions, path: Path = DEMO_DEFINITIONS[0]) -> str:
+    """Create a demo study and generate its stimuli unless they are ready; returns its id.
 
     Idempotent and safe to call from several threads (the first does the work).
     """
-    definition = load_definition(DEMO_DEFINITION)
+    definition = load_definition(path)
     with _lock:
         record = sessions.store.study(definition.study_id) or sessions.store.create_study(definition)
         if sessions.stimuli_status(record) != "ready":
@@ -45,15 +47,16 @@ def ensure_demo(sessions: Sessions) -> str:
 
 
 def prepare_demo_in_background(sessions: Sessions) -> threading.Thread | None:
-    """Start ``ensure_demo`` in a daemon thread (a few seconds of CPU); None when the demo is off."""
+    """Prepare every demo study in a daemon thread (about 25 s of CPU); None when demos are off."""
     if not demo_enabled():
         return None
 
     def work() -> None:
-        try:
-            ensure_demo(sessions)
-        except (CheckpointMissingError, UserError, OSError) as exc:
-            log.warning("the demo study is not available: %s", exc)
+        for path in DEMO_DEFINITIONS:
+            try:
+                ensure_demo(sessions, path)
+            except (CheckpointMissingError, UserError, OSError) as exc:
+                log.warning("the demo study %s is not available: %s", path.stem, exc)
 
     thread = threading.Thread(target=work, name="demo-study", daemon=True)
     thread.start()

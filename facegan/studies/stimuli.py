@@ -38,11 +38,12 @@ from tqdm import tqdm
 
 from facegan import pipelines
 from facegan.audio.data import SCENE_OF_SOUND, ClipInfo, read_clip_index  # a negative comes from another scene
+from facegan.audio.examples import EXAMPLE_SOUNDS
 from facegan.data.celeba import celeba_root, read_attributes, split_files
 from facegan.errors import CheckpointMissingError, NoFaceError, UserError
 from facegan.faces import PreparedFace
 from facegan.models.attrgan import HAIR_COLOURS
-from facegan.paths import checkpoint_dir, data_dir
+from facegan.paths import UI_EXAMPLES_DIR, checkpoint_dir, data_dir
 from facegan.studies.definition import StudyDefinition, load_definition
 from facegan.studies.store import studies_dir
 
@@ -340,8 +341,10 @@ def _sound_trials(
     definition: StudyDefinition, data: Path, stimuli: Path, rng: random.Random
 ) -> tuple[list[Trial], list[str], dict[str, Any]]:
     generators = {name: scene_generator(name) for name in definition.systems}
-    clips = read_clips(data)
-    sounds = data / "sounds"
+    if definition.inputs == "examples":
+        clips, sounds = example_clips(), UI_EXAMPLES_DIR
+    else:
+        clips, sounds = read_clips(data), data / "sounds"
     trials = []
     for index in tqdm(range(definition.trials), desc=f"stimuli {definition.study_id}", unit="trial"):
         system = definition.systems[index % len(definition.systems)]
@@ -355,12 +358,17 @@ def _sound_trials(
         for outcome, clip in (("positive", heard), ("negative", other)):
             torch.manual_seed(seed)
             image = _save_png(generators[system](sounds / clip.path), stimuli)
-            options.append(Option(outcome=outcome, system=system, image=image, source=f"sounds/{clip.path}"))
+            options.append(Option(outcome=outcome, system=system, image=image, source=f"{sounds.name}/{clip.path}"))
         trials.append(Trial(
             trial=index, condition=heard.label, prompt="", seed=seed, options=(options[0], options[1]),
-            source=f"sounds/{heard.path}", audio=_copy_by_hash(sounds / heard.path, stimuli),
+            source=f"{sounds.name}/{heard.path}", audio=_copy_by_hash(sounds / heard.path, stimuli),
         ))
     return trials, [], {"dir": str(sounds), "folds": sorted({c.fold for c in clips})}
+
+
+def example_clips() -> list[ClipInfo]:
+    """The app's example recordings (``facegan.audio.examples``) as clips, for the demo sound study."""
+    return [ClipInfo(sound.file, sound.label, sound.dataset, "example") for sound in EXAMPLE_SOUNDS]
 
 
 # Quality-control trials ----------------------------------------------------------------------------

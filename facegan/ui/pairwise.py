@@ -257,7 +257,8 @@ def _participant_view() -> None:
         choices = _study_choices()
         ids = [value for _, value in choices]
         wanted = request.query_params.get("study")
-        chosen = wanted if wanted else (ids[0] if len(ids) == 1 else None)
+        demos = [r.study_id for r in sessions().open_studies() if r.definition.demo]
+        chosen = wanted or (ids[0] if len(ids) == 1 else demos[0] if demos else None)
         return [participant_id, gr.update(choices=choices, value=chosen if chosen in ids else None),
                 *show(screen(chosen, participant_id))]
 

@@ -278,7 +278,7 @@ def build_admin_view() -> None:
         message = gr.Markdown("")
         with gr.Row():
             list_studies = gr.Button("Show studies")
-            chosen = gr.Dropdown([], label="Study", interactive=True)
+            chosen = gr.Dropdown([], label="Study to manage", interactive=True)
         overview = gr.Dataframe(headers=STUDY_COLUMNS, interactive=False, label="Studies")
         with gr.Row():
             generate = gr.Button("Generate stimuli")
