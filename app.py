@@ -17,6 +17,10 @@ from facegan.ui import THEME, build_app  # noqa: E402
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
+# What one visitor may cost a shared server: uploads above 20 MB are refused by Gradio before they
+# are stored (a 4096 px photo or a minute of audio is far smaller), and per-session state is kept
+# for at most 1,000 sessions rather than Gradio's 10,000.
+SERVING_LIMITS = {"max_file_size": "20mb", "state_session_capacity": 1000}
 
 demo = build_app().queue()
 
@@ -41,7 +45,7 @@ def resolve_address(
 def main(argv: Sequence[str] | None = None) -> None:
     """Parse the address and serve until interrupted."""
     host, port = resolve_address(argv)
-    demo.launch(server_name=host, server_port=port, share=False, theme=THEME)
+    demo.launch(server_name=host, server_port=port, share=False, theme=THEME, **SERVING_LIMITS)
 
 
 if __name__ == "__main__":

@@ -120,3 +120,17 @@ def test_password_guessing_is_slowed_down(root: Path, monkeypatch: pytest.Monkey
         study_admin.admin_studies("secret")  # even the right one waits: nothing leaks which guess was right
     now[0] = 61.0
     study_admin.admin_studies("secret")
+
+
+def test_old_export_folders_are_removed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    old, fresh = tmp_path / "facegan-study-old", tmp_path / "facegan-study-fresh"
+    for folder in (old, fresh):
+        folder.mkdir()
+        (folder / "toy_votes.csv").write_text("x")
+    os.utime(old, (0, 0))
+    study_admin._remove_old_exports(now=study_admin.EXPORT_TTL_S + 10)
+    assert not old.exists() and fresh.exists()

@@ -21,6 +21,8 @@ TABS = (
     ("Pairwise comparison", pairwise.build_tab),
 )
 STUDY_TAB = "Pairwise comparison"
+CACHE_CLEANUP = (600, 3600)
+"""(how often, maximum age) in seconds for Gradio's cached uploads and outputs."""
 
 
 def _tab_for_link(request: gr.Request) -> gr.Tabs:
@@ -31,7 +33,8 @@ def _tab_for_link(request: gr.Request) -> gr.Tabs:
 
 def build_app() -> gr.Blocks:
     """Build (not launch) the app, so app.py, Spaces and tests share one definition."""
-    with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
+    # Uploaded and generated files live in Gradio's cache; every 10 minutes those older than an hour go.
+    with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=CACHE_CLEANUP) as demo:
         gr.Markdown(f"# {TITLE}")
         with gr.Tabs() as tabs:
             for label, build_tab in TABS:
