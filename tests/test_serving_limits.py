@@ -19,3 +19,20 @@ def test_oversized_uploads_are_refused_before_they_are_stored(app_server: str) -
 def test_limits_are_set_where_the_app_is_served_and_built() -> None:
     assert app.SERVING_LIMITS == {"max_file_size": "20mb", "state_session_capacity": 1000}
     assert build_app().delete_cache == CACHE_CLEANUP
+
+
+def test_photo_uploads_reach_the_app_loader_as_the_original_file(tmp_path) -> None:
+    """16-bit greyscale and huge images are not decoded or converted by Gradio on the way in."""
+    import numpy as np
+    from gradio.data_classes import ImageData
+    from PIL import Image
+
+    from facegan.faces import load_image
+    from facegan.ui.common import photo_input
+
+    deep = tmp_path / "deep.png"
+    Image.fromarray((np.arange(64 * 64).reshape(64, 64) * 16).astype(np.uint16)).save(deep)
+    component = photo_input("Photo")
+    received = component.preprocess(ImageData(path=str(deep), orig_name="deep.png"))
+    assert received == str(deep) and Image.open(received).mode.startswith("I;16")
+    assert load_image(received).shape == (64, 64, 3)

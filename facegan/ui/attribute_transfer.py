@@ -11,7 +11,7 @@ from facegan.faces import PreparedFace, heatmap_to_image
 from facegan.models.attrgan import HAIR_COLOURS
 from facegan.paths import UI_EXAMPLES_DIR
 from facegan.pipelines import AttributeTransfer
-from facegan.ui.common import checkpoint_or_notice, for_display, user_errors
+from facegan.ui.common import checkpoint_or_notice, for_display, photo_input, user_errors
 from facegan.validation import face_number
 
 DESCRIPTION = (
@@ -92,7 +92,7 @@ def build_tab() -> None:
         return
     with gr.Row():
         with gr.Column(scale=1):
-            photo = gr.Image(label="Photo", type="filepath", sources=["upload", "webcam", "clipboard"])
+            photo = photo_input("Photo")
             face_index = gr.Number(label="Face (0 = largest)", value=0, precision=0, minimum=0)
             hair = gr.Radio(HAIR_CHOICES, value=OTHER_HAIR, label="Hair colour")
             checked = gr.CheckboxGroup(other_attributes(), label="Attributes")

@@ -18,7 +18,7 @@ from facegan.faces import ACTION_UNITS, prepare_face
 from facegan.faces.aus import AU_MAX
 from facegan.paths import UI_EXAMPLES_DIR
 from facegan.pipelines import EXPRESSION_PRESETS, AUEditor, EncodedFace, preset_aus
-from facegan.ui.common import checkpoint_or_notice, for_display, user_errors
+from facegan.ui.common import checkpoint_or_notice, for_display, photo_input, user_errors
 from facegan.validation import number, whole_number
 
 DESCRIPTION = (
@@ -147,7 +147,7 @@ def build_tab() -> None:
         return
     face, target = gr.State(), gr.State()
     with gr.Row():
-        photo = gr.Image(label="Photo", type="filepath", sources=["upload", "webcam", "clipboard"])
+        photo = photo_input("Photo")
         result = gr.Image(label="Edited photo", interactive=False)
         crop = gr.Image(label="Edited face", interactive=False, height=256)
     gr.Examples([[path] for path in EXAMPLES], inputs=[photo])
@@ -163,7 +163,7 @@ def build_tab() -> None:
     with gr.Row():
         with gr.Column():
             preset = gr.Dropdown(list(EXPRESSION_PRESETS), value=None, label="Preset (FACS combination)")
-            target_photo = gr.Image(label="…or a target photo", type="filepath", height=192)
+            target_photo = photo_input("…or a target photo", height=192)
         with gr.Column():
             alpha = gr.Slider(0, 1, value=0, step=0.05, label="α: source → target", elem_id="au_alpha")
             frames = gr.Slider(*AUEditor.FRAMES_RANGE, value=8, step=1, label="Strip frames")

@@ -81,3 +81,16 @@ def checkpoint_or_notice(pattern: str, train_command: str, description: str) -> 
             "folder that has it."
         )
     return checkpoint
+
+
+PHOTO_SOURCES = ["upload", "webcam", "clipboard"]
+
+
+def photo_input(label: str, sources: list[str] | None = None, **kwargs: object) -> gr.Image:
+    """An image upload whose handler gets the uploaded file itself.
+
+    ``image_mode=None`` stops Gradio from decoding and converting the upload to RGB before the app
+    sees it: the app's own loader (``facegan.faces.load_image``) then handles 16-bit, greyscale and
+    EXIF-rotated files, and refuses decompression bombs from the header instead of after a full decode.
+    """
+    return gr.Image(label=label, type="filepath", image_mode=None, sources=sources or PHOTO_SOURCES, **kwargs)

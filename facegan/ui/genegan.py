@@ -10,7 +10,7 @@ import numpy as np
 from facegan.faces import PreparedFace
 from facegan.paths import UI_EXAMPLES_DIR
 from facegan.pipelines import GeneGAN, genegan_attributes
-from facegan.ui.common import checkpoint_or_notice, user_errors
+from facegan.ui.common import checkpoint_or_notice, photo_input, user_errors
 from facegan.validation import number, whole_number
 
 DESCRIPTION = (
@@ -90,8 +90,8 @@ def build_tab() -> None:
     choices = genegan_attributes()
     attribute = gr.Dropdown(choices, value=choices[0] if choices else None, label="Attribute")
     with gr.Row():
-        photo_a = gr.Image(label="Face A", type="filepath", sources=["upload", "webcam", "clipboard"])
-        photo_b = gr.Image(label="Face B", type="filepath", sources=["upload", "webcam", "clipboard"])
+        photo_a = photo_input("Face A")
+        photo_b = photo_input("Face B")
     gr.Examples([[ASTRONAUT, HOPPER], [HOPPER, ASTRONAUT]], inputs=[photo_a, photo_b])
     with gr.Row():
         swap_button = gr.Button("Swap A ↔ B", variant="primary")
@@ -113,8 +113,8 @@ def build_tab() -> None:
         "in between their mixtures."
     )
     with gr.Row():
-        target = gr.Image(label="Target", type="filepath")
-        refs = [gr.Image(label=f"Reference {i}", type="filepath") for i in range(1, 5)]
+        target = photo_input("Target")
+        refs = [photo_input(f"Reference {i}") for i in range(1, 5)]
     gr.Examples([[ASTRONAUT, ASTRONAUT, HOPPER, HOPPER, ASTRONAUT]], inputs=[target, *refs])
     with gr.Row():
         size = gr.Slider(GeneGAN.GRID_SIZES.start, GeneGAN.GRID_SIZES.stop - 1, value=5, step=1, label="Grid size")
