@@ -46,7 +46,7 @@ from facegan.models.eggan import Generator as EGGANGenerator
 from facegan.models.genegan import Features, GeneGANConfig, bilinear_objects
 from facegan.models.genegan import Generator as GeneGANGenerator
 from facegan.paths import checkpoint_dir
-from facegan.train.checkpoint import ema_key, load_checkpoint, load_modules
+from facegan.checkpoints import ema_key, load_checkpoint, load_modules
 from facegan.validation import numbers
 
 

@@ -19,7 +19,7 @@ from torch import Tensor, nn
 
 from facegan.nn.blocks import ConvNormAct
 from facegan.paths import checkpoint_dir
-from facegan.train.checkpoint import load_checkpoint, load_modules
+from facegan.checkpoints import load_checkpoint, load_modules
 
 # The 40 columns of list_attr_celeba.txt, in file order (the order of the judge's logits).
 ATTRIBUTE_NAMES: tuple[str, ...] = (

@@ -18,7 +18,7 @@ import torch
 from facegan.audio.data import SCENE_OF_SOUND, SOUND_CLASSES, ClipCache, clip_cache
 from facegan.audio.encoder import EncoderConfig, SoundEncoder
 from facegan.paths import checkpoint_dir
-from facegan.train.checkpoint import load_checkpoint, load_modules
+from facegan.checkpoints import load_checkpoint, load_modules
 
 
 def add_args(parser: argparse.ArgumentParser) -> None:

@@ -5,8 +5,8 @@ written last, so a checkpoint counts as complete only once its record exists and
 middle of a save resumes from the previous one. Only the newest ``keep`` checkpoints stay.
 
 Shipped checkpoints are ``<checkpoint_dir>/<name>.safetensors`` + ``<name>.json`` with only the
-inference modules. Weight keys are prefixed by module name (``G.net.0.conv.weight``), so one file
-holds several networks and loading needs nothing but the file and its record.
+inference modules; reading them is ``facegan.checkpoints`` (re-exported here), which inference code
+imports without importing training.
 """
 
 from __future__ import annotations
@@ -21,11 +21,18 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 from torch import Tensor, nn
 
+from facegan.checkpoints import ema_key, load_checkpoint, load_modules
 from facegan.errors import CheckpointMissingError
 from facegan.paths import checkpoint_dir
+
+__all__ = [
+    "RECORD_FIELDS", "completed_steps", "ema_key", "export_checkpoint", "export_run", "hardware_info",
+    "latest_checkpoint", "load_checkpoint", "load_modules", "load_train_state", "make_record", "module_state",
+    "save_checkpoint", "save_weights",
+]  # fmt: skip
 
 RECORD_FIELDS = ("name", "model", "config", "data", "steps", "hardware", "wall_time_s", "metrics", "created")
 _STEP_FILE = re.compile(r"step_(\d+)\.json$")
@@ -184,40 +191,3 @@ def export_run(run_dir: Path, name: str, modules: Sequence[str], out_dir: Path |
     path = (out_dir or checkpoint_dir()) / f"{name}.safetensors"
     _save_tensors(path, tensors, {**record, "name": name, "modules": list(modules)})
     return path
-
-
-def ema_key(key: str) -> str:
-    """Where a network's weight average lives among a recipe's nets and a run checkpoint's modules."""
-    return f"{key}_ema"
-
-
-def load_checkpoint(
-    path: str | os.PathLike, train_command: str = "python -m facegan.train ... --export NAME"
-) -> tuple[dict[str, dict[str, Tensor]], dict[str, Any]]:
-    """Weights split per module (``{"G": state_dict}``) and the JSON record of a checkpoint.
-
-    ``path`` may name the .safetensors file, its .json record, or their common stem. A missing file
-    raises ``CheckpointMissingError`` naming ``train_command``, the command that makes it.
-    """
-    stem = Path(path)
-    if stem.suffix in (".safetensors", ".json"):
-        stem = stem.with_suffix("")
-    weights, record_path = stem.with_name(stem.name + ".safetensors"), stem.with_name(stem.name + ".json")
-    if not weights.is_file() or not record_path.is_file():
-        raise CheckpointMissingError(
-            f"checkpoint {stem.name!r} not found at {stem.parent} (needs {weights.name} and {record_path.name}); "
-            f"train it with `{train_command}`"
-        )
-    state: dict[str, dict[str, Tensor]] = {}
-    for key, value in load_file(str(weights)).items():
-        module, _, param = key.partition(".")
-        state.setdefault(module, {})[param] = value
-    return state, json.loads(record_path.read_text(encoding="utf-8"))
-
-
-def load_modules(modules: Mapping[str, nn.Module], state: Mapping[str, Mapping[str, Tensor]]) -> None:
-    """Load per-module state dicts into live modules, strictly: a missing or extra key is a bug."""
-    for name, module in modules.items():
-        if name not in state:
-            raise KeyError(f"checkpoint has no weights for module {name!r} (has {sorted(state)})")
-        module.load_state_dict(state[name])

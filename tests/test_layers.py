@@ -1,0 +1,23 @@
+"""Inference never imports training: the app and the pipelines load without ``facegan.train``."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from facegan.paths import REPO_ROOT
+
+
+def _loaded_modules(statement: str) -> set[str]:
+    code = f"import sys; {statement}; print('\\n'.join(sorted(sys.modules)))"
+    env = {**os.environ, "FACEGAN_DEMO_STUDY": "0"}
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+                         check=True, timeout=300)  # fmt: skip
+    return set(out.stdout.split())
+
+
+def test_the_app_and_the_pipelines_do_not_import_training() -> None:
+    for statement in ("import app", "import facegan.pipelines", "import facegan.eval.judge"):
+        training = sorted(m for m in _loaded_modules(statement) if m.startswith("facegan.train"))
+        assert training == [], f"{statement} imports {training}"
