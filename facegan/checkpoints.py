@@ -7,16 +7,19 @@ rebuild them. Writing checkpoints (runs, resumable state, export) is ``facegan.t
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import shlex
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from safetensors.torch import load_file
 from torch import Tensor, nn
 
 from facegan.errors import CheckpointMissingError
+from facegan.paths import checkpoint_dir
 
 
 def ema_key(key: str) -> str:
@@ -54,3 +57,27 @@ def load_modules(modules: Mapping[str, nn.Module], state: Mapping[str, Mapping[s
         if name not in state:
             raise KeyError(f"checkpoint has no weights for module {name!r} (has {sorted(state)})")
         module.load_state_dict(state[name])
+
+
+def train_command(recipe: str, name: str, *options: str) -> str:
+    """The command that trains and exports checkpoint ``name``: the one source of every "train it with" hint."""
+    return shlex.join(["python", "-m", "facegan.train", recipe, *options, "--export", name])
+
+
+def load_shipped(
+    name: str, recipe: str, directory: Path | None = None, *options: str
+) -> tuple[dict[str, dict[str, Tensor]], dict[str, Any]]:
+    """``load_checkpoint`` of ``<directory or checkpoint_dir()>/<name>``, naming its train command if missing."""
+    return load_checkpoint((directory or checkpoint_dir()) / name, train_command(recipe, name, *options))
+
+
+T = TypeVar("T")
+
+
+def config_from_record(cls: type[T], values: Mapping[str, Any]) -> T:
+    """A config dataclass from its JSON form: JSON has no tuples, so fields declared as tuples get them back."""
+    fields = {f.name: str(f.type) for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    return cls(**{
+        key: tuple(value) if isinstance(value, list) and fields[key].startswith("tuple") else value
+        for key, value in values.items()
+    })  # fmt: skip

@@ -46,7 +46,7 @@ from facegan.models.eggan import Generator as EGGANGenerator
 from facegan.models.genegan import Features, GeneGANConfig, bilinear_objects
 from facegan.models.genegan import Generator as GeneGANGenerator
 from facegan.paths import checkpoint_dir
-from facegan.checkpoints import ema_key, load_checkpoint, load_modules
+from facegan.checkpoints import config_from_record, ema_key, load_modules, load_shipped
 from facegan.validation import numbers
 
 
@@ -104,12 +104,8 @@ class AttributeTransfer:
     """
 
     def __init__(self, name: str = "attrgan", directory: Path | None = None, device: str = "cpu") -> None:
-        state, record = load_checkpoint(
-            (directory or checkpoint_dir()) / name, f"python -m facegan.train attrgan --export {name}"
-        )
-        model = dict(record["config"]["model"])
-        model["attributes"] = tuple(model["attributes"])
-        self.config = AttrGANConfig(**model)
+        state, record = load_shipped(name, "attrgan", directory)
+        self.config = config_from_record(AttrGANConfig, record["config"]["model"])
         self.record = record
         self.device = torch.device(device)
         self.generator = Generator(self.config)
@@ -239,11 +235,8 @@ class GeneGAN:
 
     def __init__(self, attribute: str = "Smiling", directory: Path | None = None, device: str = "cpu") -> None:
         name = genegan_checkpoint_name(attribute)
-        state, record = load_checkpoint(
-            (directory or checkpoint_dir()) / name,
-            f"python -m facegan.train genegan --attribute {attribute} --export {name}",
-        )
-        self.config = GeneGANConfig(**record["config"]["model"])
+        state, record = load_shipped(name, "genegan", directory, "--attribute", attribute)
+        self.config = config_from_record(GeneGANConfig, record["config"]["model"])
         self.record = record
         self.device = torch.device(device)
         self.generator = GeneGANGenerator(self.config)
@@ -395,11 +388,8 @@ class AUEditor:
     FRAMES_RANGE = (2, 32)
 
     def __init__(self, name: str = "eggan", directory: Path | None = None, device: str = "cpu") -> None:
-        state, record = load_checkpoint(
-            (directory or checkpoint_dir()) / name, f"python -m facegan.train eggan --export {name}"
-        )
-        model = record["config"]["model"]
-        self.config = EGGANConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in model.items()})
+        state, record = load_shipped(name, "eggan", directory)
+        self.config = config_from_record(EGGANConfig, record["config"]["model"])
         self.record = record
         self.device = torch.device(device)
         self.encoder, self.generator = EGGANEncoder(self.config), EGGANGenerator(self.config)
@@ -474,11 +464,9 @@ class SoundToScene:
     """The gains of the paper's Table 3."""
 
     def __init__(self, name: str = "audiogan", directory: Path | None = None, device: str = "cpu") -> None:
-        state, record = load_checkpoint(
-            (directory or checkpoint_dir()) / name, f"python -m facegan.train audiogan --export {name}"
-        )
+        state, record = load_shipped(name, "audiogan", directory)
         self.record = record
-        self.config = AudioGANConfig(**record["config"]["model"])
+        self.config = config_from_record(AudioGANConfig, record["config"]["model"])
         self.device = torch.device(device)
         self.generator = AudioGANGenerator(self.config)
         self.features = SoundFeaturizer(FeaturizerConfig(**record["config"]["features"]))

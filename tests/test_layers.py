@@ -21,3 +21,19 @@ def test_the_app_and_the_pipelines_do_not_import_training() -> None:
     for statement in ("import app", "import facegan.pipelines", "import facegan.eval.judge"):
         training = sorted(m for m in _loaded_modules(statement) if m.startswith("facegan.train"))
         assert training == [], f"{statement} imports {training}"
+
+
+def test_one_loader_names_the_train_command_and_restores_tuples(tmp_path) -> None:
+    import pytest
+
+    from facegan.checkpoints import config_from_record, load_shipped, train_command
+    from facegan.errors import CheckpointMissingError
+    from facegan.models.attrgan import AttrGANConfig
+
+    assert train_command("genegan", "genegan_smiling", "--attribute", "Smiling") == (
+        "python -m facegan.train genegan --attribute Smiling --export genegan_smiling"
+    )
+    with pytest.raises(CheckpointMissingError, match="python -m facegan.train attrgan --export missing"):
+        load_shipped("missing", "attrgan", tmp_path)
+    config = config_from_record(AttrGANConfig, {"attributes": ["Male", "Smiling"]})
+    assert config.attributes == ("Male", "Smiling")

@@ -7,6 +7,7 @@ from functools import lru_cache
 import gradio as gr
 import numpy as np
 
+from facegan.checkpoints import train_command
 from facegan.faces import PreparedFace, heatmap_to_image
 from facegan.models.attrgan import HAIR_COLOURS
 from facegan.paths import UI_EXAMPLES_DIR
@@ -87,7 +88,7 @@ def edit_photo(photo: str | None, hair: str, attributes: list[str], face_index: 
 
 def build_tab() -> None:
     """Lay out the tab's contents; must be called inside a ``gr.Tab``."""
-    checkpoint = checkpoint_or_notice("attrgan.safetensors", "python -m facegan.train attrgan", DESCRIPTION)
+    checkpoint = checkpoint_or_notice("attrgan.safetensors", train_command("attrgan", "attrgan"), DESCRIPTION)
     if checkpoint is None:
         return
     with gr.Row():

@@ -14,6 +14,7 @@ import gradio as gr
 import imageio.v2 as imageio
 import numpy as np
 
+from facegan.checkpoints import train_command
 from facegan.faces import ACTION_UNITS, prepare_face
 from facegan.faces.aus import AU_MAX
 from facegan.paths import UI_EXAMPLES_DIR
@@ -28,7 +29,7 @@ DESCRIPTION = (
     "keeping the person's identity. Pick a target expression (a preset or a second photo) and move "
     "α to interpolate from the face's own expression to it; export the interpolation as GIF or MP4."
 )
-TRAIN_COMMAND = "python -m facegan.train eggan --export eggan"
+TRAIN_COMMAND = train_command("eggan", "eggan")
 NOTE_AU9 = (
     "AU9 (nose wrinkler) cannot be measured by our annotator (MediaPipe never fires noseSneer), so "
     "the model never saw it vary and its slider has little effect; AU6 is derived from eye squint × smile."

@@ -7,9 +7,10 @@ from functools import lru_cache
 import gradio as gr
 import numpy as np
 
+from facegan.checkpoints import train_command
 from facegan.faces import PreparedFace
 from facegan.paths import UI_EXAMPLES_DIR
-from facegan.pipelines import GeneGAN, genegan_attributes
+from facegan.pipelines import GeneGAN, genegan_attributes, genegan_checkpoint_name
 from facegan.ui.common import checkpoint_or_notice, photo_input, user_errors
 from facegan.validation import number, whole_number
 
@@ -19,7 +20,7 @@ DESCRIPTION = (
     "bilinear grid that blends their attribute codes. One checkpoint is trained per attribute, "
     "named `genegan_<attribute>.safetensors` (e.g. `genegan_smiling.safetensors`)."
 )
-TRAIN_COMMAND = "python -m facegan.train genegan --attribute Smiling --export genegan_smiling"
+TRAIN_COMMAND = train_command("genegan", genegan_checkpoint_name("Smiling"), "--attribute", "Smiling")
 ASTRONAUT = str(UI_EXAMPLES_DIR / "astronaut.jpg")
 HOPPER = str(UI_EXAMPLES_DIR / "grace_hopper.jpg")
 

@@ -10,6 +10,7 @@ import numpy as np
 from facegan.audio.data import SCENE_OF_SOUND
 from facegan.audio.examples import EXAMPLE_SOUNDS
 from facegan.audio.io import SAMPLE_RATE, to_pcm16
+from facegan.checkpoints import train_command
 from facegan.audio.synth import siren
 from facegan.pipelines import PreparedSound, SoundToScene
 from facegan.ui.common import checkpoint_or_notice, for_display, user_errors
@@ -21,7 +22,7 @@ DESCRIPTION = (
     "scales the sound's loudness; the generator was trained so that louder means closer, and the "
     "row below shows the same scene at 0.5x, 1x, 2x and 3x the volume."
 )
-TRAIN_COMMAND = "python -m facegan.train audiogan --export audiogan"
+TRAIN_COMMAND = train_command("audiogan", "audiogan")
 EXAMPLES = [str(sound.path) for sound in EXAMPLE_SOUNDS]
 EXAMPLES_LABEL = "Example recordings (held-out clips, never trained on)"
 CREDITS = "Example sounds from freesound.org, via ESC-10 (CC BY 3.0) and UrbanSound8K (CC BY-NC 3.0): " + "; ".join(
