@@ -6,6 +6,7 @@ the session's state; a slider move then costs one generator pass and a paste-bac
 
 from __future__ import annotations
 
+import inspect
 import tempfile
 from functools import lru_cache
 from pathlib import Path
@@ -16,7 +17,7 @@ import numpy as np
 
 from facegan.checkpoints import train_command
 from facegan.faces import ACTION_UNITS, prepare_face
-from facegan.faces.aus import AU_MAX
+from facegan.faces.aus import AU_MAX, AU_NUMBERS
 from facegan.paths import UI_EXAMPLES_DIR
 from facegan.pipelines import EXPRESSION_PRESETS, AUEditor, EncodedFace, preset_aus
 from facegan.ui.common import checkpoint_or_notice, for_display, photo_input, user_errors
@@ -140,6 +141,15 @@ def api_edit(photo: str | None, keep_detail: bool, *aus: float) -> np.ndarray:
     if photo is None:
         raise gr.Error("No photo was given.")
     return pipeline().edit(pipeline().encode(photo), np.asarray(aus, dtype=np.float32), keep_detail).photo
+
+
+# API callers see one named parameter per AU (au1 ... au45) instead of Gradio's param_2 ... param_18:
+# Gradio names API parameters from the handler's signature.
+api_edit.__signature__ = inspect.Signature([  # type: ignore[attr-defined]
+    inspect.Parameter("photo", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str | None),
+    inspect.Parameter("keep_detail", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=bool),
+    *(inspect.Parameter(f"au{n}", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=float) for n in AU_NUMBERS),
+])
 
 
 def build_tab() -> None:
