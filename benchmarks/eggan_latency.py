@@ -23,7 +23,7 @@ import torch
 from common import percentiles, record_result, timed  # noqa: E402  (puts the repo on sys.path)
 
 from facegan.paths import UI_EXAMPLES_DIR  # noqa: E402
-from facegan.pipelines import preset_aus  # noqa: E402
+from facegan.faces.aus import preset_aus  # noqa: E402
 from facegan.ui import au_editing  # noqa: E402
 
 PHOTO = str(UI_EXAMPLES_DIR / "astronaut.jpg")

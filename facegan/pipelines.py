@@ -33,7 +33,7 @@ from facegan.faces import (
     prepare_face,
 )
 from facegan.faces.align import TEMPLATE_SIZE
-from facegan.faces.aus import AU_MAX, AU_NUMBERS
+from facegan.faces.aus import AU_MAX
 from facegan.errors import CheckpointMissingError
 from facegan.eval.judge import AttributeJudge, load_judge
 from facegan.faces.image_io import ImageInput
@@ -297,26 +297,6 @@ class GeneGAN:
         return tensor_to_image(tiles)
 
 
-EXPRESSION_PRESETS: dict[str, dict[int, float]] = {
-    "happy": {6: 3.5, 12: 4.0, 25: 2.0},
-    "sad": {1: 3.5, 4: 3.0, 15: 3.5, 17: 2.0},
-    "surprise": {1: 4.0, 2: 4.0, 5: 3.5, 25: 3.0, 26: 4.0},
-    "anger": {4: 4.0, 5: 2.5, 7: 3.5, 23: 3.5},
-    "disgust": {9: 4.0, 10: 3.5, 15: 2.5, 17: 2.5},
-    "fear": {1: 3.5, 2: 3.0, 4: 3.0, 5: 3.5, 7: 2.0, 20: 3.5, 25: 2.5, 26: 2.0},
-    "contempt": {12: 2.5, 14: 3.5},
-}
-"""Prototypical FACS combinations of the seven basic emotions (Ekman, Friesen & Hager's EMFACS); every
-AU not listed is 0. Contempt is unilateral AU12+14 in FACS; our AUs average both sides."""
-
-
-def preset_aus(name: str) -> np.ndarray:
-    """A preset expression as a 17-vector in ``AU_NUMBERS`` order."""
-    if name not in EXPRESSION_PRESETS:
-        raise ValueError(f"unknown expression preset {name!r}; choose from {', '.join(EXPRESSION_PRESETS)}")
-    return np.array([EXPRESSION_PRESETS[name].get(n, 0.0) for n in AU_NUMBERS], dtype=np.float32)
-
-
 @dataclass(frozen=True)
 class EncodedFace:
     """A prepared face with what every edit reuses: EGGAN's latent code of the aligned crop, the measured
@@ -344,8 +324,7 @@ MAX_SHARP_SIZE = 512
 
 def sharp_crop_size(aligned: AlignedFace) -> int:
     """The crop size that keeps the photo's own resolution of the face: no upsampling, at most 512 px."""
-    crop_pixels_per_photo_pixel = np.sqrt(abs(np.linalg.det(aligned.matrix[:, :2])))
-    size = 16 * round(aligned.size / crop_pixels_per_photo_pixel / 16)
+    size = 16 * round(aligned.size / aligned.scale / 16)
     return int(np.clip(size, aligned.size, MAX_SHARP_SIZE))
 
 

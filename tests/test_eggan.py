@@ -28,7 +28,8 @@ from facegan.models.eggan import (
     interpolate_aus,
 )
 from facegan.paths import REPO_ROOT
-from facegan.pipelines import DETAIL_BLUR_SIGMA, EXPRESSION_PRESETS, AUEditor, preset_aus, tensor_to_image
+from facegan.faces.aus import EXPRESSION_PRESETS, preset_aus
+from facegan.pipelines import DETAIL_BLUR_SIGMA, AUEditor, tensor_to_image
 from facegan.train.checkpoint import export_checkpoint, latest_checkpoint, load_checkpoint
 from facegan.train.eggan import IDENTITY_ATTRIBUTES, JudgeFeatures, au_loss, draw_targets, identity_loss
 from tests.faces_helpers import celeba_dir, celeba_rgb

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from facegan.faces import ACTION_UNITS, AU_NUMBERS
-from facegan.pipelines import preset_aus
+from facegan.faces.aus import preset_aus
 from facegan.ui import au_editing as tab
 from tests.test_eggan import tiny_checkpoint
 

@@ -42,6 +42,11 @@ class AlignedFace:
         return self.crop.shape[0]
 
     @property
+    def scale(self) -> float:
+        """Crop pixels per photo pixel (< 1 when the face is larger in the photo than in the crop)."""
+        return similarity_scale(self.matrix)
+
+    @property
     def inverse_matrix(self) -> np.ndarray:
         return cv2.invertAffineTransform(self.matrix)
 
@@ -74,6 +79,11 @@ def transform_points(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
     return points @ matrix[:, :2].T + matrix[:, 2]
 
 
+def similarity_scale(matrix: np.ndarray) -> float:
+    """How many output pixels one input pixel becomes under a 2x3 similarity transform."""
+    return float(np.sqrt(abs(np.linalg.det(matrix[:, :2]))))
+
+
 def alignment_matrix(points68: np.ndarray, size: int = TEMPLATE_SIZE) -> np.ndarray:
     """Photo -> crop similarity for a face's 68 points."""
     return estimate_similarity(points68[FIT_POINTS], template_points(size)[FIT_POINTS])
@@ -82,7 +92,7 @@ def alignment_matrix(points68: np.ndarray, size: int = TEMPLATE_SIZE) -> np.ndar
 def align_face(photo: np.ndarray, points68: np.ndarray, size: int = TEMPLATE_SIZE) -> AlignedFace:
     """Warp the face into the CelebA framing; areas outside the photo are filled by edge replication."""
     matrix = alignment_matrix(points68, size)
-    scale = np.sqrt(abs(np.linalg.det(matrix[:, :2])))
+    scale = similarity_scale(matrix)
     interpolation = cv2.INTER_AREA if scale < 0.5 else cv2.INTER_LINEAR
     source = photo
     if scale < 0.5:

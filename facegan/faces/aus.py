@@ -104,3 +104,23 @@ def estimate_aus(blendshapes: Mapping[str, float], points68: np.ndarray) -> np.n
     names = list(blendshapes)
     raw = raw_au_scores(np.array([[blendshapes[n] for n in names]]).reshape(1, -1), names, points68)
     return intensities(raw[0])
+
+
+EXPRESSION_PRESETS: dict[str, dict[int, float]] = {
+    "happy": {6: 3.5, 12: 4.0, 25: 2.0},
+    "sad": {1: 3.5, 4: 3.0, 15: 3.5, 17: 2.0},
+    "surprise": {1: 4.0, 2: 4.0, 5: 3.5, 25: 3.0, 26: 4.0},
+    "anger": {4: 4.0, 5: 2.5, 7: 3.5, 23: 3.5},
+    "disgust": {9: 4.0, 10: 3.5, 15: 2.5, 17: 2.5},
+    "fear": {1: 3.5, 2: 3.0, 4: 3.0, 5: 3.5, 7: 2.0, 20: 3.5, 25: 2.5, 26: 2.0},
+    "contempt": {12: 2.5, 14: 3.5},
+}
+"""Prototypical FACS combinations of the seven basic emotions (Ekman, Friesen & Hager's EMFACS); every
+AU not listed is 0. Contempt is unilateral AU12+14 in FACS; our AUs average both sides."""
+
+
+def preset_aus(name: str) -> np.ndarray:
+    """A preset expression as a 17-vector in ``AU_NUMBERS`` order."""
+    if name not in EXPRESSION_PRESETS:
+        raise ValueError(f"unknown expression preset {name!r}; choose from {', '.join(EXPRESSION_PRESETS)}")
+    return np.array([EXPRESSION_PRESETS[name].get(n, 0.0) for n in AU_NUMBERS], dtype=np.float32)

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -27,6 +29,9 @@ from facegan.nn import ConvNormAct, UpResidualBlock
 
 INTENSITY_LEVELS = 6
 """C_exp's classes per AU: intensities rounded to 0, 1, ..., 5 (Eq. 3, m = 5)."""
+
+
+AUs = TypeVar("AUs", Tensor, np.ndarray)
 
 
 @dataclass(frozen=True)
@@ -159,6 +164,6 @@ class LatentDiscriminator(nn.Module):
         return self.net(latent).squeeze(1)
 
 
-def interpolate_aus(source: Tensor, target: Tensor, alpha: float | Tensor) -> Tensor:
-    """Eq. 8's condition: u_i + alpha (u_t - u_i)."""
+def interpolate_aus(source: AUs, target: AUs, alpha: float | AUs) -> AUs:
+    """Eq. 8's condition: u_i + alpha (u_t - u_i), for tensors (training) and arrays (the app) alike."""
     return source + alpha * (target - source)

@@ -17,9 +17,10 @@ import numpy as np
 
 from facegan.checkpoints import train_command
 from facegan.faces import ACTION_UNITS, prepare_face
-from facegan.faces.aus import AU_MAX, AU_NUMBERS
+from facegan.faces.aus import AU_MAX, AU_NUMBERS, EXPRESSION_PRESETS, preset_aus
 from facegan.paths import UI_EXAMPLES_DIR
-from facegan.pipelines import EXPRESSION_PRESETS, AUEditor, EncodedFace, preset_aus
+from facegan.models.eggan import interpolate_aus
+from facegan.pipelines import AUEditor, EncodedFace
 from facegan.ui.common import checkpoint_or_notice, for_display, photo_input, user_errors
 from facegan.validation import number, whole_number
 
@@ -97,7 +98,7 @@ def blend(face: EncodedFace, target: np.ndarray | None, alpha: float) -> np.ndar
     """Eq. 8's condition u_i + alpha (u_t - u_i); the face's own AUs while no target is chosen."""
     if target is None:
         return face.aus
-    return face.aus + number(alpha, "α", 0, 1) * (np.asarray(target, dtype=np.float32) - face.aus)
+    return interpolate_aus(face.aus, np.asarray(target, dtype=np.float32), number(alpha, "α", 0, 1))
 
 
 @user_errors
