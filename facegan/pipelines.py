@@ -37,7 +37,7 @@ from facegan.faces.aus import AU_MAX
 from facegan.errors import CheckpointMissingError
 from facegan.eval.judge import AttributeJudge, load_judge
 from facegan.faces.image_io import ImageInput
-from facegan.models.attrgan import HAIR_COLOURS, AttrGANConfig, Generator, heatmap_to_signed
+from facegan.models.attrgan import HAIR_COLOURS, AttrGANConfig, Generator, heatmap_input
 from facegan.models.audiogan import AudioGANConfig
 from facegan.models.audiogan import Generator as AudioGANGenerator
 from facegan.models.eggan import EGGANConfig, interpolate_aus
@@ -171,7 +171,7 @@ class AttributeTransfer:
             crops, size=(size, size), mode="bilinear", antialias=True, align_corners=False
         )
         out = self.generator(
-            small, heatmap_to_signed(heatmaps.to(self.device)) if self.config.use_heatmap else None,
+            small, heatmap_input(self.config, heatmaps.to(self.device)),
             (targets - sources).to(self.device).expand(len(crops), -1),
         )
         full = crops.shape[-2:]

@@ -153,6 +153,11 @@ def heatmap_to_signed(heatmap: Tensor) -> Tensor:
     return heatmap * 2 - 1
 
 
+def heatmap_input(config: AttrGANConfig, heatmap: Tensor) -> Tensor | None:
+    """What the generator takes for a [0, 1] heatmap: its signed form, or nothing for the ablation."""
+    return heatmap_to_signed(heatmap) if config.use_heatmap else None
+
+
 def toggle_attribute(source: Tensor, index: int, attributes: tuple[str, ...]) -> Tensor:
     """Flip one attribute; switching a hair colour on switches the other hair colours off."""
     target = source.clone()

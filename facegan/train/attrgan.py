@@ -50,7 +50,7 @@ from facegan.models.attrgan import (
     AttrGANConfig,
     Discriminator,
     Generator,
-    heatmap_to_signed,
+    heatmap_input,
     toggle_attribute,
 )
 from facegan.paths import checkpoint_dir
@@ -119,7 +119,7 @@ class AttrGANRecipe(RecipeBase):
         self.preview = tuple(t.to(device) for t in preview)
 
     def _heatmap(self, heatmap: Tensor) -> Tensor | None:
-        return heatmap_to_signed(heatmap) if self.config.model.use_heatmap else None
+        return heatmap_input(self.config.model, heatmap)
 
     def _critic_loss(
         self, real: Tensor, source: Tensor, fake: Tensor, step: int, ctx: StepContext
