@@ -23,6 +23,11 @@ def test_the_app_and_the_pipelines_do_not_import_training() -> None:
         assert training == [], f"{statement} imports {training}"
 
 
+def test_faces_do_not_import_the_dataset_code() -> None:
+    data = sorted(m for m in _loaded_modules("import facegan.faces") if m.startswith("facegan.data"))
+    assert data == []
+
+
 def test_one_loader_names_the_train_command_and_restores_tuples(tmp_path) -> None:
     import pytest
 

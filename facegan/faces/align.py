@@ -1,7 +1,7 @@
 """Similarity alignment into the CelebA 128x128 framing, and the way back into the full photo.
 
 The template is the mean 68-point shape measured on the shared CelebA crops
-(``python -m facegan.faces.fit_template`` regenerates it), so an aligned user photo is framed the way
+(``python -m facegan.data.fit_template`` regenerates it), so an aligned user photo is framed the way
 our generators saw their training data.
 """
 

@@ -1,6 +1,6 @@
 """Regenerate ``au_calibration.json`` from the CelebA annotation cache (train split only).
 
-    python -m facegan.faces.fit_au_calibration [--data DIR] [--annotations FILE] [--percentile 99.5]
+    python -m facegan.data.fit_au_calibration [--data DIR] [--annotations FILE] [--percentile 99.5]
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> None:
         "percentile": args.percentile,
         "faces": int(rows.sum()),
         "source": "shared/data/celeba train split, MediaPipe Face Landmarker blendshapes",
-        "command": "python -m facegan.faces.fit_au_calibration",
+        "command": "python -m facegan.data.fit_au_calibration",
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     CALIBRATION_PATH.write_text(json.dumps(record, indent=1) + "\n")

@@ -1,6 +1,6 @@
 """Regenerate ``celeba_template.json``: the mean 68-point shape on the shared CelebA crops.
 
-    python -m facegan.faces.fit_template [--data DIR] [--limit N]
+    python -m facegan.data.fit_template [--data DIR] [--limit N]
 
 Images of the train split only, so evaluation on val never sees its own landmarks in the template.
 """
@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> None:
         "std_px": np.round(stacked.std(axis=0).mean(), 3).item(),
         "images": len(shapes),
         "source": "shared/data/celeba train split (MediaPipe Face Landmarker, iBUG-68 view)",
-        "command": "python -m facegan.faces.fit_template" + (f" --limit {args.limit}" if args.limit else ""),
+        "command": "python -m facegan.data.fit_template" + (f" --limit {args.limit}" if args.limit else ""),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     TEMPLATE_PATH.write_text(json.dumps(record, indent=1) + "\n")
