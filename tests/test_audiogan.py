@@ -16,7 +16,8 @@ from facegan.eval.audiogan_metrics import example_sounds, gradient_energy, zoom_
 from facegan.eval.scene_judge import inception_score
 from facegan.models.audiogan import Discriminator, Generator
 from facegan.pipelines import SoundToScene
-from facegan.train.audiogan import VARIANTS, AudioGANRecipe, AudioGANTrainConfig, PairDataset, zoom, zoom_for_level
+from facegan.models.audiogan import zoom, zoom_for_level
+from facegan.train.audiogan import VARIANTS, AudioGANRecipe, AudioGANTrainConfig, PairDataset
 from facegan.train.loop import Trainer, TrainData, TrainOptions
 from tests.audio_helpers import TINY_FEATURES, lively, tiny_audiogan_checkpoint, tiny_model
 

@@ -78,7 +78,7 @@ def test_bilinear_grid_has_the_references_at_its_corners():
 
 def test_parent_pairs_have_and_lack_the_attribute():
     from facegan.data.celeba import CelebADataset
-    from facegan.train.genegan import ParentPairs
+    from facegan.data.attribute_pairs import ParentPairs
 
     celeba_dir()
     faces = CelebADataset(split="val", resolution=64, attributes=["Smiling"], limit=40)

@@ -41,3 +41,12 @@ class CelebAAUDataset(CelebADataset):
     def __getitem__(self, index: int) -> tuple[Tensor, Tensor]:
         image, _ = super().__getitem__(index)
         return image, self.aus[index]
+
+
+def val_faces(
+    data: str | os.PathLike | None, resolution: int, count: int, annotations: str | os.PathLike | None = None
+) -> tuple[Tensor, Tensor]:
+    """The first ``count`` annotated val faces and their AUs (previews, eval)."""
+    faces = CelebAAUDataset(data, "val", resolution, limit=count, annotations=annotations)
+    images = torch.stack([faces[i][0] for i in range(len(faces))])
+    return images, faces.aus.clone()

@@ -44,10 +44,10 @@ from facegan.errors import CheckpointMissingError
 from facegan.eval.judge import AttributeJudge
 from facegan.eval.scene_judge import inception_score, load_scene_judge, scene_probabilities
 from facegan.paths import checkpoint_dir
+from facegan.models.audiogan import GAINS_DB, zoom, zoom_for_level
 from facegan.pipelines import SoundToScene
 from facegan.audio.examples import EXAMPLE_SOUNDS
 from facegan.audio.features import level_db
-from facegan.train.audiogan import GAINS_DB, zoom, zoom_for_level
 
 LADDER = (
     ("(c) conditional GAN", "audiogan_cgan"),

@@ -42,7 +42,7 @@ from facegan.faces import AU_NUMBERS, detect_faces, estimate_aus
 from facegan.losses import ms_ssim
 from facegan.models.eggan import interpolate_aus
 from facegan.pipelines import AUEditor, keep_photo_detail, tensor_to_image
-from facegan.train.eggan import val_faces
+from facegan.data.celeba_aus import val_faces
 
 ALPHAS = (0.0, 0.25, 0.5, 0.75, 1.0)
 MIN_CHANGE = 1.0

@@ -29,7 +29,7 @@ from tqdm import tqdm
 from facegan.eval.identity import MODEL_DESCRIPTION, IdentityModel
 from facegan.eval.judge import AttributeJudge, load_judge
 from facegan.pipelines import GeneGAN, genegan_attributes, tensor_to_image
-from facegan.train.genegan import val_pairs
+from facegan.data.attribute_pairs import val_pairs
 
 ALPHAS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5)
 

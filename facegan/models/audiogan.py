@@ -19,6 +19,7 @@ from itertools import pairwise
 from typing import Literal
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from facegan.models.dcgan import DCGANConfig, init_dcgan_weights
@@ -92,3 +93,23 @@ class Discriminator(nn.Module):
         else:
             score = (self.out(pooled) + self.project(features, s)).flatten()
         return score, self.aux(pooled) if self.aux is not None else None
+
+
+GAINS_DB: tuple[float, ...] = tuple(float(d) for d in range(-6, 11))
+"""The volume range of training (and of the eval's augmented probes): -6 to +10 dB on a 1 dB grid."""
+ZOOM_RANGE = (0.5, 2.0)
+"""The distance augmentation's zoom limits (louder means closer, up to 2x)."""
+
+
+def zoom(images: Tensor, factors: Tensor) -> Tensor:
+    """Zoom each image about its centre by its factor (> 1 enlarges; < 1 shrinks with reflected borders)."""
+    scale = 1.0 / factors.float()
+    theta = torch.zeros(len(images), 2, 3, device=images.device)
+    theta[:, 0, 0] = theta[:, 1, 1] = scale
+    grid = F.affine_grid(theta, list(images.shape), align_corners=False)
+    return F.grid_sample(images.float(), grid, mode="bilinear", padding_mode="reflection", align_corners=False)
+
+
+def zoom_for_level(relative_db: Tensor, exponent: float) -> Tensor:
+    """The distance augmentation's zoom for a clip ``relative_db`` louder than its class's median level."""
+    return (10 ** (exponent * relative_db.float() / 20)).clamp(*ZOOM_RANGE)

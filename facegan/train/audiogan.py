@@ -40,16 +40,14 @@ from facegan.audio.encoder import EncoderConfig
 from facegan.audio.features import FEATURE_KINDS, FeaturizerConfig, SoundFeaturizer, level_db
 from facegan.data.scenes import SCENE_CLASSES, load_scenes, scenes_root, to_unit
 from facegan.losses import GAN_LOSSES
-from facegan.models.audiogan import AudioGANConfig, Discriminator, Generator
+from facegan.models.audiogan import GAINS_DB, AudioGANConfig, Discriminator, Generator, zoom, zoom_for_level
 from facegan.paths import cache_dir, checkpoint_dir
 from facegan.train.checkpoint import load_checkpoint, load_modules
 from facegan.train.loop import StepContext, TrainData
 from facegan.train.recipe import RecipeBase, linear_decay
 
 NAME = "audiogan"
-GAINS_DB: tuple[float, ...] = tuple(float(d) for d in range(-6, 11))
 UNIT_GAIN = GAINS_DB.index(0.0)
-ZOOM_RANGE = (0.5, 2.0)
 
 
 @dataclass(frozen=True)
@@ -87,20 +85,6 @@ class AudioGANTrainConfig:
     gains_db: tuple[float, ...] = GAINS_DB
     lr_decay_steps: int = 0
     encoder_checkpoint: str = "sound_classifier"
-
-
-def zoom(images: Tensor, factors: Tensor) -> Tensor:
-    """Zoom each image about its centre by its factor (> 1 enlarges; < 1 shrinks with reflected borders)."""
-    scale = 1.0 / factors.float()
-    theta = torch.zeros(len(images), 2, 3, device=images.device)
-    theta[:, 0, 0] = theta[:, 1, 1] = scale
-    grid = F.affine_grid(theta, list(images.shape), align_corners=False)
-    return F.grid_sample(images.float(), grid, mode="bilinear", padding_mode="reflection", align_corners=False)
-
-
-def zoom_for_level(relative_db: Tensor, exponent: float) -> Tensor:
-    """The distance augmentation's zoom for a clip ``relative_db`` louder than its class's median level."""
-    return (10 ** (exponent * relative_db.float() / 20)).clamp(*ZOOM_RANGE)
 
 
 def reference_levels(levels: Tensor, labels: list[str]) -> dict[str, float]:

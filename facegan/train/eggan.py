@@ -33,14 +33,13 @@ slider edits and Eq. 8's interpolation ask for.
 from __future__ import annotations
 
 import argparse
-import os
 from dataclasses import dataclass, field, replace
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from facegan.data.celeba_aus import CelebAAUDataset
+from facegan.data.celeba_aus import CelebAAUDataset, val_faces
 from facegan.eval.judge import ATTRIBUTE_NAMES, AttributeJudge, load_judge
 from facegan.losses import gradient_penalty, minimax_d_loss, ms_ssim, nonsaturating_g_loss, wgan_d_loss, wgan_g_loss
 from facegan.models.eggan import (
@@ -239,15 +238,6 @@ def config_from_args(args: argparse.Namespace) -> EGGANTrainConfig:
     total = args.decay_steps or args.steps
     config = replace(EGGANTrainConfig(), model=model, lr=args.lr, lr_c=args.lr_c, total_steps=total, **weights)
     return replace(config, perceptual_network=args.judge) if args.judge else config
-
-
-def val_faces(
-    data: str | os.PathLike | None, resolution: int, count: int, annotations: str | os.PathLike | None = None
-) -> tuple[Tensor, Tensor]:
-    """The first ``count`` annotated val faces and their AUs (previews, eval)."""
-    faces = CelebAAUDataset(data, "val", resolution, limit=count, annotations=annotations)
-    images = torch.stack([faces[i][0] for i in range(len(faces))])
-    return images, faces.aus.clone()
 
 
 def build(args: argparse.Namespace, device: torch.device) -> tuple[EGGANRecipe, TrainData]:
