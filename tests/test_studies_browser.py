@@ -71,6 +71,8 @@ def test_participant_completes_the_study_and_the_admin_sees_the_votes(
     panel.get_by_text("Trial 1 of 5").wait_for()
     panel.get_by_text(STUDY.question).wait_for()
     page.screenshot(path=tmp_path / "trial.png", full_page=True)
+    sources = page.locator("img").evaluate_all("images => images.map(image => image.src)")
+    assert sources and not [src for src in sources if str(root) in src or "stimuli" in src]  # no study paths
 
     answers = {"A": "first", "B": "second", "None": "none"}
     clicks = ["A", "B", "None", "A", "B"]

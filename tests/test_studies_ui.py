@@ -134,3 +134,13 @@ def test_old_export_folders_are_removed(tmp_path: Path, monkeypatch: pytest.Monk
     os.utime(old, (0, 0))
     study_admin._remove_old_exports(now=study_admin.EXPORT_TTL_S + 10)
     assert not old.exists() and fresh.exists()
+
+
+def test_stimuli_are_sent_as_content_not_as_study_paths() -> None:
+    from facegan.audio.examples import EXAMPLE_SOUNDS
+    from facegan.paths import UI_EXAMPLES_DIR
+
+    rate, samples = pairwise._sound(EXAMPLE_SOUNDS[0].path)
+    assert rate == 16_000 and samples.dtype.name == "int16" and len(samples) > rate
+    image = pairwise._image(UI_EXAMPLES_DIR / "astronaut.jpg")
+    assert image.shape == (512, 512, 3) and image.dtype.name == "uint8"

@@ -18,12 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+import numpy as np
+import soundfile
+from PIL import Image
 
 from facegan.errors import UserError
 from facegan.studies.definition import CHOICES
 from facegan.studies.demo import demo_enabled, prepare_demo_in_background
 from facegan.studies.session import Presentation, check_participant_id, new_participant_id, sessions
-from facegan.studies.stimuli import STIMULI
 from facegan.studies.store import UNDO_WINDOW_S
 from facegan.ui.common import escape_markdown, user_errors
 from facegan.ui.study_admin import build_admin_view
@@ -79,15 +81,16 @@ STUDY_PAGE_JS = """() => {
 }"""
 
 
-_served: set[Path] = set()
+def _image(path: Path) -> np.ndarray:
+    """A stimulus as pixels: Gradio then serves its own cached copy, so no URL shows where studies live."""
+    with Image.open(path) as picture:
+        return np.asarray(picture.convert("RGB"))
 
 
-def _serve(study_dir: Path) -> None:
-    """Let Gradio serve a study's stimuli in place; only ``stimuli/`` (the database stays private)."""
-    stimuli = (study_dir / STIMULI).resolve()
-    if stimuli not in _served:
-        gr.set_static_paths([stimuli])
-        _served.add(stimuli)
+def _sound(path: Path) -> tuple[int, np.ndarray]:
+    """A stimulus sound as (rate, samples), for the same reason as ``_image``."""
+    samples, rate = soundfile.read(path, dtype="int16")
+    return rate, samples
 
 
 # Participant view --------------------------------------------------------------------------------
@@ -128,7 +131,6 @@ def screen(study_id: str | None, participant_id: str) -> Screen:
     if trial is None:
         thanks = f"**Thank you!** You have answered all {progress.total} trials of this study."
         return Screen(thanks, title, can_undo=answered)
-    _serve(store.study_dir(study_id))
     return Screen("", title, trial=trial, can_undo=answered)
 
 
@@ -211,7 +213,7 @@ def _participant_view() -> None:
     with gr.Column(visible=False) as trial_box:
         progress = gr.HTML()
         question = gr.Markdown("")
-        audio = gr.Audio(label="Sound", type="filepath", interactive=False, visible=False)
+        audio = gr.Audio(label="Sound", type="numpy", interactive=False, visible=False)
         reference = gr.Image(label="Input", interactive=False, height=192, visible=False)
         images = {"buttons": ["fullscreen"], "interactive": False, "height": 256, "min_width": 140,
                   "elem_classes": ["study-option"]}  # fmt: skip
@@ -239,11 +241,11 @@ def _participant_view() -> None:
                 gr.update(visible=True), _progress_html(trial),
                 f"**{escape_markdown(trial.question)}**"
                 + (f"\n\n{escape_markdown(trial.prompt)}" if trial.prompt else ""),
-                gr.update(value=str(trial.audio) if trial.audio else None, visible=trial.audio is not None),
-                gr.update(value=str(trial.reference) if trial.reference else None,
+                gr.update(value=_sound(trial.audio) if trial.audio else None, visible=trial.audio is not None),
+                gr.update(value=_image(trial.reference) if trial.reference else None,
                           visible=trial.reference is not None),
-                gr.update(value=str(trial.first), label=labels[0]),
-                gr.update(value=str(trial.second), label=labels[1]),
+                gr.update(value=_image(trial.first), label=labels[0]),
+                gr.update(value=_image(trial.second), label=labels[1]),
                 *(gr.update(value=label) for label in labels), trial.trial,
             ]
         return [
