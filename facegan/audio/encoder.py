@@ -8,11 +8,14 @@ It takes SoundNet's role in the paper (Fig. 1): its 256-d penultimate activation
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from torch import Tensor, nn
 
+from facegan.checkpoints import config_from_record, load_checkpoint, load_modules, train_command
 from facegan.nn.blocks import ConvNormAct
+from facegan.paths import checkpoint_dir
 
 
 @dataclass
@@ -56,3 +59,13 @@ class SoundEncoder(nn.Module):
     @torch.inference_mode()
     def probabilities(self, logmel_db: Tensor) -> Tensor:
         return self(logmel_db).float().softmax(dim=1)
+
+
+def load_sound_encoder(name_or_path: str) -> SoundEncoder:
+    """A trained encoder from a checkpoint name (``checkpoints/<name>``) or a run's ``.safetensors`` path."""
+    path = Path(name_or_path)
+    base = path.with_suffix("") if path.suffix == ".safetensors" else checkpoint_dir() / name_or_path
+    state, record = load_checkpoint(base, train_command("sound_classifier", base.name))
+    encoder = SoundEncoder(config_from_record(EncoderConfig, record["config"]["model"]))
+    load_modules({"encoder": encoder}, state)
+    return encoder.eval()

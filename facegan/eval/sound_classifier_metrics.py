@@ -9,16 +9,13 @@ one scene, rain for fire, still draws the right scene) and the confusion matrix.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
 from facegan.audio.data import SCENE_OF_SOUND, SOUND_CLASSES, ClipCache, clip_cache
-from facegan.audio.encoder import EncoderConfig, SoundEncoder
-from facegan.paths import checkpoint_dir
-from facegan.checkpoints import load_checkpoint, load_modules
+from facegan.audio.encoder import SoundEncoder, load_sound_encoder
 
 
 def add_args(parser: argparse.ArgumentParser) -> None:
@@ -27,16 +24,6 @@ def add_args(parser: argparse.ArgumentParser) -> None:
         "--checkpoints", nargs="+", default=["sound_classifier"],
         help="checkpoint names in checkpoints/ or paths to .safetensors files (default: sound_classifier)",
     )  # fmt: skip
-
-
-def load_encoder(name_or_path: str) -> SoundEncoder:
-    """A trained encoder from a checkpoint name (``checkpoints/<name>``) or a run's ``.safetensors`` path."""
-    path = Path(name_or_path)
-    base = path.with_suffix("") if path.suffix == ".safetensors" else checkpoint_dir() / name_or_path
-    state, record = load_checkpoint(base, f"python -m facegan.train sound_classifier --export {name_or_path}")
-    encoder = SoundEncoder(EncoderConfig(**record["config"]["model"]))
-    load_modules({"encoder": encoder}, state)
-    return encoder.eval()
 
 
 def held_out_report(encoder: SoundEncoder, cache: ClipCache) -> dict[str, Any]:
@@ -83,6 +70,6 @@ def markdown(results: dict[str, dict[str, Any]]) -> str:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     cache = clip_cache(args.data)
-    results = {name: held_out_report(load_encoder(name), cache) for name in args.checkpoints}
+    results = {name: held_out_report(load_sound_encoder(name), cache) for name in args.checkpoints}
     print(markdown(results))
     return {"checkpoints": results}

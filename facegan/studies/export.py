@@ -20,6 +20,7 @@ from typing import Any
 from facegan.studies.charts import condition_bars, pie_chart, png_bytes, strength_chart
 from facegan.studies.stats import Share, StudyAnalysis, StudyResults
 from facegan.studies.store import Vote
+from facegan.studies.tables import Table, answers_table, rater_table, strength_table, test_table
 
 VOTE_COLUMNS = [field.name for field in dataclasses.fields(Vote)]
 
@@ -68,36 +69,23 @@ def results_json(analysis: StudyAnalysis, votes: Sequence[Vote], checkpoints: di
     }
 
 
-def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+def _html(table: Table) -> str:
+    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in table.headers)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in table.rows
+    )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _percent(value: float | None) -> str:
-    return "–" if value is None else f"{100 * value:.1f}%"
-
-
 def _results_html(results: StudyResults) -> str:
-    label = results.definition.outcome_label
+    alpha = "–" if results.agreement is None else f"{results.agreement:.3f}"
     parts = [
-        f"<p>{results.votes} answers from {results.participants} participants. Krippendorff's α = "
-        f"{'–' if results.agreement is None else f'{results.agreement:.3f}'}.</p>",
-        _table(["answer", "votes", "share", "95% low", "95% high"],
-               [[s.label, s.count, _percent(s.share), _percent(s.low), _percent(s.high)] for s in results.overall]),
-    ]  # fmt: skip
+        f"<p>{results.votes} answers from {results.participants} participants. Krippendorff's α = {alpha}.</p>",
+        _html(answers_table(results)),
+    ]
     if results.strengths:
-        parts.append(_table(
-            ["outcome", "strength", "95% low", "95% high", "wins", "ties", "comparisons"],
-            [[label(s.system), f"{s.strength:.3f}", f"{s.low:.3f}", f"{s.high:.3f}", s.wins, s.ties, s.comparisons]
-             for s in results.strengths],
-        ))  # fmt: skip
-    parts.append(f"<p>{html.escape(results.strengths_note)}</p>")
-    parts.append(_table(
-        ["condition", "pair", "wins", "ties", "p", "p (Holm)", "significant"],
-        [[t.condition, f"{label(t.first)} vs {label(t.second)}", f"{t.first_wins}–{t.second_wins}", t.ties,
-          f"{t.p_value:.3g}", f"{t.p_holm:.3g}", "yes" if t.significant else "no"] for t in results.tests],
-    ))  # fmt: skip
+        parts.append(_html(strength_table(results)))
+    parts += [f"<p>{html.escape(results.strengths_note)}</p>", _html(test_table(results))]
     return "\n".join(parts)
 
 
@@ -108,12 +96,7 @@ def _image(figure_png: bytes, alt: str) -> str:
 def report_html(analysis: StudyAnalysis, charts: dict[str, bytes]) -> str:
     """The one-file report (every text escaped: titles and ids come from the study definition)."""
     definition = analysis.all.definition
-    raters = _table(
-        ["participant", "answers", "gold correct", "gold accuracy", "consistency", "median response", "excluded"],
-        [[r.participant_id[:12], r.answers, f"{r.gold_correct}/{r.gold_answered}", _percent(r.gold_accuracy),
-          _percent(r.consistency), f"{r.median_response_ms / 1000:.1f} s", r.reason or "no"]
-         for r in analysis.raters],
-    )  # fmt: skip
+    raters = _html(rater_table(analysis.raters))
     figures = "".join(_image(data, name) for name, data in charts.items())
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(definition.title)}: study report</title>

@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass
 from statistics import NormalDist
 
-from facegan.studies.stats import wilson_interval
+from facegan.studies.stats import Z95, wilson_interval
 
 NORMAL = NormalDist()
 
@@ -66,7 +66,7 @@ def plan_study(
     if half_width is not None:
         if not 0 < half_width < 0.5:
             raise ValueError("the interval half-width must lie in (0, 0.5)")
-        needed = max(needed, NORMAL.inv_cdf(0.975) ** 2 * spread / half_width**2)
+        needed = max(needed, Z95**2 * spread / half_width**2)
     if power is not None:
         if not 0 < power < 1:
             raise ValueError("the power must lie strictly between 0 and 1")

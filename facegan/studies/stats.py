@@ -154,7 +154,7 @@ def _strengths(
     ]  # fmt: skip
     note = (
         "Bradley–Terry strengths with Davidson's tie parameter ν, summing to 1; 95% intervals from "
-        f"{fitted.resamples} bootstrap resamples of participants (bias-corrected percentiles)."
+        f"{fitted.resamples} bootstrap resamples of participants (BCa, expanded for the number of participants)."
     )
     return rows, fitted.tie, note
 

@@ -231,7 +231,7 @@ def _edited_trial(
 
 def example_photos() -> list[Path]:
     """The app's public-domain example photos (facegan/ui/examples), the demo study's faces."""
-    return sorted((Path(__file__).parents[1] / "ui" / "examples").glob("*.jpg"))
+    return sorted(UI_EXAMPLES_DIR.glob("*.jpg"))
 
 
 def _example_trials(

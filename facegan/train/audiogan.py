@@ -36,13 +36,12 @@ from torch.utils.data import Dataset
 from tqdm import tqdm
 
 from facegan.audio.data import GAN_SCENES, SCENE_OF_SOUND, ClipCache, clip_cache, sounds_root
-from facegan.audio.encoder import EncoderConfig
+from facegan.audio.encoder import load_sound_encoder
 from facegan.audio.features import FEATURE_KINDS, FeaturizerConfig, SoundFeaturizer, level_db
 from facegan.data.scenes import SCENE_CLASSES, load_scenes, scenes_root, to_unit
 from facegan.losses import GAN_LOSSES
 from facegan.models.audiogan import GAINS_DB, AudioGANConfig, Discriminator, Generator, zoom, zoom_for_level
-from facegan.paths import cache_dir, checkpoint_dir
-from facegan.train.checkpoint import load_checkpoint, load_modules
+from facegan.paths import cache_dir
 from facegan.train.loop import StepContext, TrainData
 from facegan.train.recipe import RecipeBase, linear_decay
 
@@ -95,11 +94,9 @@ def reference_levels(levels: Tensor, labels: list[str]) -> dict[str, float]:
 
 def load_featurizer(kind: str, encoder_checkpoint: str = "sound_classifier") -> SoundFeaturizer:
     """A featurizer of ``kind`` holding the trained sound classifier (unfitted standardisation)."""
-    state, record = load_checkpoint(
-        checkpoint_dir() / encoder_checkpoint, f"python -m facegan.train sound_classifier --export {encoder_checkpoint}"
-    )
-    featurizer = SoundFeaturizer(FeaturizerConfig(kind, EncoderConfig(**record["config"]["model"])))
-    load_modules({"encoder": featurizer.encoder}, state)
+    encoder = load_sound_encoder(encoder_checkpoint)
+    featurizer = SoundFeaturizer(FeaturizerConfig(kind, encoder.config))
+    featurizer.encoder.load_state_dict(encoder.state_dict())
     return featurizer.eval()
 
 

@@ -256,10 +256,11 @@ def _participant_view() -> None:
     @user_errors
     def on_load(participant_id: str, request: gr.Request) -> list[Any]:
         check_participant_id(participant_id)
-        choices = _study_choices()
+        open_studies = sessions().open_studies()
+        choices = [(r.definition.title, r.study_id) for r in open_studies]
         ids = [value for _, value in choices]
         wanted = request.query_params.get("study")
-        demos = [r.study_id for r in sessions().open_studies() if r.definition.demo]
+        demos = [r.study_id for r in open_studies if r.definition.demo]
         chosen = wanted or (ids[0] if len(ids) == 1 else demos[0] if demos else None)
         return [participant_id, gr.update(choices=choices, value=chosen if chosen in ids else None),
                 *show(screen(chosen, participant_id))]

@@ -26,8 +26,16 @@ from facegan.studies.demo import reset_demo
 from facegan.studies.export import write_exports
 from facegan.studies.planner import Plan, plan_study, progress
 from facegan.studies.session import sessions
-from facegan.studies.stats import StudyAnalysis, StudyResults, analyse
+from facegan.studies.stats import StudyAnalysis, analyse
 from facegan.studies.stimuli import generate_stimuli
+from facegan.studies.tables import (
+    Table,
+    answers_table,
+    condition_table,
+    rater_table,
+    strength_table,
+    test_table,
+)
 from facegan.ui.common import escape_markdown, user_errors
 from facegan.ui.rate_limit import FailureLimiter
 from facegan.validation import number, whole_number
@@ -179,10 +187,6 @@ def admin_plan(
 # Results -------------------------------------------------------------------------------------------
 
 
-def _percent(value: float | None) -> str:
-    return "–" if value is None else f"{100 * value:.1f}%"
-
-
 def _remove_old_exports(now: float | None = None) -> None:
     """Delete export folders older than EXPORT_TTL_S (their files were downloaded or never will be)."""
     now = time.time() if now is None else now
@@ -191,28 +195,8 @@ def _remove_old_exports(now: float | None = None) -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def _results_tables(results: StudyResults) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    label = results.definition.outcome_label
-    overall = pd.DataFrame(
-        [[s.label, s.count, _percent(s.share), _percent(s.low), _percent(s.high)] for s in results.overall],
-        columns=["answer", "votes", "share", "95% low", "95% high"],
-    )
-    by_condition = pd.DataFrame(
-        [[c, s.label, s.count, s.total, _percent(s.share), _percent(s.low), _percent(s.high)]
-         for c, rows in results.by_condition.items() for s in rows],
-        columns=["condition", "answer", "votes", "of", "share", "95% low", "95% high"],
-    )  # fmt: skip
-    strengths = pd.DataFrame(
-        [[label(s.system), round(s.strength, 3), round(s.low, 3), round(s.high, 3), s.wins, s.ties, s.comparisons]
-         for s in results.strengths or []],
-        columns=["outcome", "strength", "95% low", "95% high", "wins", "ties", "comparisons"],
-    )  # fmt: skip
-    tests = pd.DataFrame(
-        [[t.condition, f"{label(t.first)} vs {label(t.second)}", f"{t.first_wins}–{t.second_wins}", t.ties,
-          round(t.p_value, 4), round(t.p_holm, 4), "yes" if t.significant else "no"] for t in results.tests],
-        columns=["condition", "pair", "wins", "ties", "p", "p (Holm)", "significant"],
-    )  # fmt: skip
-    return overall, by_condition, strengths, tests
+def _frame(table: Table) -> pd.DataFrame:
+    return pd.DataFrame(table.rows, columns=table.headers)
 
 
 def _summary(analysis: StudyAnalysis, status: str) -> str:
@@ -242,20 +226,15 @@ def admin_results(password: str, study_id: str) -> tuple:
         raise UserError("this study has no stimuli yet, so it has no results")
     votes = store.store.votes(study_id)
     analysis = analyse(record.definition, votes, manifest.trials)
-    overall, by_condition, strengths, tests = _results_tables(analysis.included)
-    all_overall, *_ = _results_tables(analysis.all)
-    raters = pd.DataFrame(
-        [[r.participant_id[:12], r.answers, f"{r.gold_correct}/{r.gold_answered}", _percent(r.gold_accuracy),
-          _percent(r.consistency), round(r.median_response_ms / 1000, 1), r.reason or "no"]
-         for r in analysis.raters],
-        columns=["participant", "answers", "gold correct", "gold accuracy", "consistency", "median s", "excluded"],
-    )  # fmt: skip
+    kept = analysis.included
+    overall, all_overall = _frame(answers_table(kept)), _frame(answers_table(analysis.all))
+    by_condition, strengths, tests = (_frame(build(kept)) for build in (condition_table, strength_table, test_table))
+    raters = _frame(rater_table(analysis.raters))
     _remove_old_exports()
     files = write_exports(
         analysis, store.store.votes(study_id, include_undone=True), manifest.checkpoints,
         Path(tempfile.mkdtemp(prefix=_EXPORT_PREFIX)),
     )  # fmt: skip
-    kept = analysis.included
     return (
         _summary(analysis, record.status), overall, all_overall, by_condition, strengths, tests, raters,
         pie_chart(kept), condition_bars(kept), strength_chart(kept), [str(f) for f in files],
