@@ -35,7 +35,7 @@ from facegan.faces import (
 from facegan.faces.align import TEMPLATE_SIZE
 from facegan.faces.aus import AU_MAX
 from facegan.errors import CheckpointMissingError
-from facegan.eval.judge import AttributeJudge, load_judge
+from facegan.models.judge import AttributeJudge, load_judge
 from facegan.faces.image_io import ImageInput
 from facegan.models.attrgan import HAIR_COLOURS, AttrGANConfig, Generator, heatmap_input
 from facegan.models.audiogan import AudioGANConfig

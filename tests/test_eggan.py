@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torchvision.transforms.functional import gaussian_blur
 
 from facegan.errors import CheckpointMissingError
-from facegan.eval.judge import AttributeJudge, JudgeConfig
+from facegan.models.judge import AttributeJudge, JudgeConfig
 from facegan.faces import AU_NUMBERS
 from facegan.models.eggan import (
     AUClassifier,

@@ -9,7 +9,7 @@ import pytest
 
 from facegan.eval import COMMANDS
 from facegan.eval.__main__ import main as eval_main
-from facegan.eval.judge import ATTRIBUTE_NAMES
+from facegan.models.judge import ATTRIBUTE_NAMES
 from facegan.eval.judge_accuracy import HIGHLIGHTED
 from facegan.paths import data_dir
 from facegan.train.__main__ import main as train_main

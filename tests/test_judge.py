@@ -10,7 +10,7 @@ import torch.nn.functional as F
 
 from facegan.data.celeba import CelebADataset, read_attributes
 from facegan.errors import CheckpointMissingError
-from facegan.eval.judge import ATTRIBUTE_NAMES, AttributeJudge, JudgeConfig, load_judge
+from facegan.models.judge import ATTRIBUTE_NAMES, AttributeJudge, JudgeConfig, load_judge
 from facegan.eval.judge_accuracy import predict, train_majority
 from facegan.paths import CHECKPOINT_DIR, data_dir
 from facegan.train import load_recipe

@@ -33,6 +33,15 @@ def test_no_inference_module_imports_training() -> None:
     assert len(modules) > 40 and training == [], training
 
 
+def test_training_does_not_import_the_evaluation() -> None:
+    """Recipes take the judge network from ``models`` and the splits from ``data``, never from ``eval``:
+    the measuring code stays downstream of what it measures."""
+    recipes = sorted(p.stem for p in (REPO_ROOT / "facegan" / "train").glob("*.py") if p.stem != "__main__")
+    statement = "; ".join(f"import facegan.train.{name}" for name in recipes)
+    evaluation = sorted(m for m in _loaded_modules(statement) if m.startswith("facegan.eval"))
+    assert len(recipes) > 8 and evaluation == [], evaluation
+
+
 def test_faces_do_not_import_the_dataset_code() -> None:
     data = sorted(m for m in _loaded_modules("import facegan.faces") if m.startswith("facegan.data"))
     assert data == []

@@ -46,7 +46,7 @@ from tqdm import tqdm
 from facegan.data.celeba import load_image
 from facegan.data.celeba_landmarks import ANNOTATION_SIZE, CelebAHeatmapDataset
 from facegan.eval.identity import MODEL_DESCRIPTION, IdentityModel
-from facegan.eval.judge import AttributeJudge, load_judge, load_judge_file
+from facegan.models.judge import AttributeJudge, load_judge, load_judge_file
 from facegan.faces import PreparedFace
 from facegan.models.attrgan import HAIR_COLOURS, toggle_attribute
 from facegan.paths import UI_EXAMPLES_DIR, checkpoint_dir

@@ -41,7 +41,7 @@ from facegan.audio.data import GAN_SCENES, HELD_OUT_FOLDS, SCENE_OF_SOUND, SOUND
 from facegan.audio.features import FeaturizerConfig, SoundFeaturizer
 from facegan.data.scenes import SCENE_CLASSES, load_scenes, to_unit
 from facegan.errors import CheckpointMissingError
-from facegan.eval.judge import AttributeJudge
+from facegan.models.judge import AttributeJudge
 from facegan.eval.scene_judge import inception_score, load_scene_judge, scene_probabilities
 from facegan.paths import checkpoint_dir
 from facegan.models.audiogan import GAINS_DB, zoom, zoom_for_level

@@ -27,7 +27,7 @@ from torch import Tensor
 from tqdm import tqdm
 
 from facegan.eval.identity import MODEL_DESCRIPTION, IdentityModel
-from facegan.eval.judge import AttributeJudge, load_judge
+from facegan.models.judge import AttributeJudge, load_judge
 from facegan.pipelines import GeneGAN, genegan_attributes, tensor_to_image
 from facegan.data.attribute_pairs import val_pairs
 

@@ -16,7 +16,7 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from facegan.data.celeba import CelebADataset, read_attributes, split_files
-from facegan.eval.judge import ATTRIBUTE_NAMES, AttributeJudge, judge_checkpoint_path, load_judge
+from facegan.models.judge import ATTRIBUTE_NAMES, AttributeJudge, judge_checkpoint_path, load_judge
 
 # The attributes our editing models change; reported first.
 HIGHLIGHTED = ("Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young", "Smiling", "Eyeglasses", "Bangs")

@@ -13,8 +13,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from facegan.data.scenes import SCENE_CLASSES
-from facegan.eval.judge import AttributeJudge, JudgeConfig, load_judge_file
+from facegan.models.judge import AttributeJudge, load_judge_file
 from facegan.paths import checkpoint_dir
 
 CHECKPOINT_NAME = "scene_judge"
@@ -22,10 +21,6 @@ TRAIN_COMMAND = (
     "OMP_NUM_THREADS=1 python -m facegan.train scene_judge --steps 1500 --batch-size 64 --num-workers 0 "
     "--lr-decay-steps 1500 --export scene_judge"
 )
-
-
-def scene_judge_config(width: int = 16, stages: int = 4, dropout: float = 0.2) -> JudgeConfig:
-    return JudgeConfig(width=width, stages=stages, dropout=dropout, num_attributes=len(SCENE_CLASSES))
 
 
 def load_scene_judge(device: str | torch.device = "cpu") -> AttributeJudge:

@@ -35,7 +35,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from facegan.data.celeba_landmarks import CelebAHeatmapDataset
-from facegan.eval.judge import ATTRIBUTE_NAMES, load_judge_file
+from facegan.models.judge import ATTRIBUTE_NAMES, load_judge_file
 from facegan.losses import (
     attention_regularizer,
     gradient_penalty,

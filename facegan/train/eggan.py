@@ -40,7 +40,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from facegan.data.celeba_aus import CelebAAUDataset, val_faces
-from facegan.eval.judge import ATTRIBUTE_NAMES, AttributeJudge, load_judge
+from facegan.models.judge import ATTRIBUTE_NAMES, AttributeJudge, load_judge
 from facegan.losses import gradient_penalty, minimax_d_loss, ms_ssim, nonsaturating_g_loss, wgan_d_loss, wgan_g_loss
 from facegan.models.eggan import (
     INTENSITY_LEVELS,

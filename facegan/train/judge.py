@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from facegan.data.celeba import CelebADataset, load_image
-from facegan.eval.judge import ATTRIBUTE_NAMES, AttributeJudge, JudgeConfig
+from facegan.models.judge import ATTRIBUTE_NAMES, AttributeJudge, JudgeConfig
 from facegan.train.loop import TrainData
 from facegan.train.recipe import ClassifierRecipe, add_classifier_options
 

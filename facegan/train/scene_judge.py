@@ -11,13 +11,17 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor
 
-from facegan.data.scenes import SceneDataset, scenes_root, to_unit
-from facegan.eval.judge import AttributeJudge, JudgeConfig
-from facegan.eval.scene_judge import scene_judge_config
+from facegan.data.scenes import SCENE_CLASSES, SceneDataset, scenes_root, to_unit
+from facegan.models.judge import AttributeJudge, JudgeConfig
 from facegan.train.loop import TrainData
 from facegan.train.recipe import ClassifierRecipe, add_classifier_options
 
 NAME = "scene_judge"
+
+
+def scene_judge_config(width: int = 16, stages: int = 4, dropout: float = 0.2) -> JudgeConfig:
+    """The attribute judge's architecture with one logit per scene class (narrower: six classes need less)."""
+    return JudgeConfig(width=width, stages=stages, dropout=dropout, num_attributes=len(SCENE_CLASSES))
 
 
 @dataclass
