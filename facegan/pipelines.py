@@ -64,6 +64,30 @@ def tensor_to_image(tensor: torch.Tensor) -> np.ndarray:
     return ((tensor.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(1, 2, 0).numpy()
 
 
+def resize_square(images: torch.Tensor, size: int) -> torch.Tensor:
+    """[N, 3, S, S] -> [N, 3, size, size], antialiased (a no-op at the same size)."""
+    if images.shape[-1] == size:
+        return images
+    return F.interpolate(images, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+
+
+def change_at_crop_size(crops: torch.Tensor, small: torch.Tensor, edited_small: torch.Tensor) -> torch.Tensor:
+    """``crops`` plus the generator's change ``edited_small - small``, upsampled to the crops' size.
+
+    Generators that predict a change (mask and colour) run at 64 px; only their change is resampled,
+    so the crops keep the photo's own detail wherever the change is 0.
+    """
+    change = F.interpolate(edited_small.float() - small, size=crops.shape[-2:], mode="bilinear", align_corners=False)
+    return (crops + change).clamp(-1, 1)
+
+
+def photo_with_crop_change(prepared: PreparedFace, crop: torch.Tensor, edited: torch.Tensor) -> np.ndarray:
+    """The photo with the change ``edited - crop`` (aligned crops [1, 3, S, S] in [-1, 1]) added at its own
+    resolution (``facegan.faces.add_change_back``)."""
+    change = (edited - crop)[0].permute(1, 2, 0).cpu().numpy() * 127.5
+    return add_change_back(prepared.photo, change, prepared.aligned)
+
+
 @dataclass(frozen=True)
 class AttributeEdit:
     """Everything the attribute-transfer tab shows."""
@@ -165,20 +189,15 @@ class AttributeTransfer:
         The generator sees the crops at its resolution; its change is upsampled and added to the
         crops themselves. The evaluation calls this too, so it measures what the app shows.
         """
-        size = self.config.resolution
         crops = crops.to(self.device)
-        small = crops if crops.shape[-1] == size else F.interpolate(
-            crops, size=(size, size), mode="bilinear", antialias=True, align_corners=False
-        )
+        small = resize_square(crops, self.config.resolution)
         out = self.generator(
             small, heatmap_input(self.config, heatmaps.to(self.device)),
             (targets - sources).to(self.device).expand(len(crops), -1),
         )
-        full = crops.shape[-2:]
-        change = F.interpolate(out.image.float() - small, size=full, mode="bilinear", align_corners=False)
-        mask = F.interpolate(out.mask.float(), size=full, mode="bilinear", align_corners=False)
+        mask = F.interpolate(out.mask.float(), size=crops.shape[-2:], mode="bilinear", align_corners=False)
         side = None if out.heatmap is None else ((out.heatmap.float() + 1) / 2).clamp(0, 1)
-        return CropEdit((crops + change).clamp(-1, 1), mask, side)
+        return CropEdit(change_at_crop_size(crops, small, out.image), mask, side)
 
     def edit(
         self, prepared: PreparedFace, targets: Mapping[str, bool], source: Mapping[str, bool] | None = None
@@ -189,14 +208,13 @@ class AttributeTransfer:
         heatmap = self.heatmap(prepared)
         own = self.estimate_attributes(prepared) if source is None else source
         edited = self.edit_crops(crop, heatmap, self.target_vector(targets), self.target_vector(own))
-        change = (edited.images - crop)[0].permute(1, 2, 0).cpu().numpy() * 127.5
         return AttributeEdit(
             aligned=prepared.aligned.crop,
             heatmap=heatmap_to_image(heatmap[0]) if self.config.use_heatmap else None,
             output=tensor_to_image(edited.images),
             mask=heatmap_to_image(edited.mask[0].cpu()),
             side_output=None if edited.side_heatmap is None else heatmap_to_image(edited.side_heatmap[0].cpu()),
-            photo=add_change_back(prepared.photo, change, prepared.aligned),
+            photo=photo_with_crop_change(prepared, crop, edited.images),
         )
 
 
@@ -217,7 +235,8 @@ def genegan_attributes(directory: Path | None = None) -> list[str]:
 
 @dataclass(frozen=True)
 class GeneGANEdit:
-    """One GeneGAN child: the generated crop and the photo with it pasted back."""
+    """One GeneGAN child: the aligned crop with the change applied (at the crop's resolution) and the photo
+    with the change added at its own resolution."""
 
     output: np.ndarray
     photo: np.ndarray
@@ -226,10 +245,14 @@ class GeneGANEdit:
 class GeneGAN:
     """Object transfiguration (seed 003) for one attribute from ``checkpoints/genegan_<attribute>``.
 
-    Faces are ``PreparedFace`` objects (``prepare`` them once, reuse them for every operation).
+    Faces are ``PreparedFace`` objects (``prepare`` them once, reuse them for every operation). The
+    generator sees each aligned crop at 64 px and predicts a change there; the change is upsampled and
+    added to the crop and to the photo, so everything outside the object region keeps its own pixels.
     """
 
     GRID_SIZES = range(2, 9)
+    GRID_CELL = 128
+    """Pixels per grid cell: the target's own crop at this size, sharper than the generator's 64 px."""
     STRENGTH_RANGE = (0.0, 1.5)
     """Transplant strengths: the paper's attribute-subspace claim covers scaling u by 0 to 1.5."""
 
@@ -240,7 +263,7 @@ class GeneGAN:
         self.record = record
         self.device = torch.device(device)
         self.generator = GeneGANGenerator(self.config)
-        load_modules({"G": self.generator}, state)
+        load_modules({"G": self.generator}, {"G": state.get(ema_key("G"), state["G"])})  # a run's EMA, if any
         self.generator.to(self.device).eval()
 
     @property
@@ -252,25 +275,31 @@ class GeneGAN:
         """Detect and align once; every operation takes prepared faces."""
         return prepare_face(image, face_index)
 
-    def _encode(self, faces: Sequence[PreparedFace]) -> Features:
-        batch = torch.cat([image_to_tensor(f.aligned.crop, self.config.resolution) for f in faces])
-        return self.generator.encode(batch.to(self.device))
+    def _crops(self, faces: Sequence[PreparedFace]) -> tuple[list[torch.Tensor], torch.Tensor]:
+        """Each face's aligned crop at its own size, and all of them at the generator's resolution."""
+        crops = [image_to_tensor(face.aligned.crop, face.aligned.size).to(self.device) for face in faces]
+        return crops, torch.cat([resize_square(crop, self.config.resolution) for crop in crops])
 
-    def _child(self, face: PreparedFace, image: torch.Tensor) -> GeneGANEdit:
-        output = tensor_to_image(image)
-        return GeneGANEdit(output=output, photo=face.paste(output))
+    def _child(self, face: PreparedFace, crop: torch.Tensor, small: torch.Tensor, child: torch.Tensor) -> GeneGANEdit:
+        edited = change_at_crop_size(crop, small, child)
+        return GeneGANEdit(output=tensor_to_image(edited), photo=photo_with_crop_change(face, crop, edited))
 
     @torch.inference_mode()
     def swap(self, a: PreparedFace, b: PreparedFace) -> tuple[GeneGANEdit, GeneGANEdit]:
         """Both crossbreeds: A with b's object and B with a's object."""
-        (background_a, background_b), (object_a, object_b) = (part.split(1) for part in self._encode([a, b]))
-        images = self.generator.decode(torch.cat([background_a, background_b]), torch.cat([object_b, object_a]))
-        return self._child(a, images[:1]), self._child(b, images[1:])
+        crops, small = self._crops([a, b])
+        background, obj = self.generator.encode(small)
+        children = self.generator.decode(background, obj.flip(0), small)
+        return (
+            self._child(a, crops[0], small[:1], children[:1]),
+            self._child(b, crops[1], small[1:], children[1:]),
+        )
 
     @torch.inference_mode()
     def remove(self, face: PreparedFace) -> GeneGANEdit:
         """The face decoded with the null object (u = 0): attribute removed."""
-        return self._child(face, self.generator.decode(self._encode([face]).background))
+        (crop,), small = self._crops([face])
+        return self._child(face, crop, small, self.generator.decode(self.generator.encode(small).background, None, small))
 
     @torch.inference_mode()
     def transplant(self, donor: PreparedFace, target: PreparedFace, strength: float = 1.0) -> GeneGANEdit:
@@ -278,22 +307,26 @@ class GeneGAN:
         low, high = self.STRENGTH_RANGE
         if not low <= strength <= high:
             raise ValueError(f"strength must be between {low:g} and {high:g}, got {strength:g}")
-        background, obj = self._encode([target, donor])
-        return self._child(target, self.generator.decode(background[:1], strength * obj[1:]))
+        (crop, _), small = self._crops([target, donor])
+        background, obj = self.generator.encode(small)
+        child = self.generator.decode(background[:1], strength * obj[1:], small[:1])
+        return self._child(target, crop, small[:1], child)
 
     @torch.inference_mode()
     def grid(self, target: PreparedFace, references: Sequence[PreparedFace], n: int = 5) -> np.ndarray:
-        """Eq. 6: the target's background with the 4 references' objects bilinearly blended, as one
-        n x n image (references in reading order: top-left, top-right, bottom-left, bottom-right)."""
+        """Eq. 6: the target's own face with the 4 references' objects bilinearly blended, as one n x n
+        image (references in reading order: top-left, top-right, bottom-left, bottom-right)."""
         if len(references) != 4:
             raise ValueError(f"the grid needs 4 reference faces, got {len(references)}")
         if n not in self.GRID_SIZES:
             raise ValueError(f"grid size must be {self.GRID_SIZES.start} to {self.GRID_SIZES.stop - 1}, got {n}")
-        background, obj = self._encode([target, *references])
-        objects = bilinear_objects(obj[1:], n)
-        images = self.generator.decode(background[:1].expand(n * n, -1, -1, -1), objects)
-        size = self.config.resolution
-        tiles = images.reshape(n, n, 3, size, size).permute(2, 0, 3, 1, 4).reshape(3, n * size, n * size)
+        crops, small = self._crops([target, *references])
+        background, obj = self.generator.encode(small)
+        target_small = small[:1].expand(n * n, -1, -1, -1)
+        children = self.generator.decode(background[:1].expand(n * n, -1, -1, -1), bilinear_objects(obj[1:], n), target_small)
+        cell = self.GRID_CELL
+        cells = change_at_crop_size(resize_square(crops[0], cell).expand(n * n, -1, -1, -1), target_small, children)
+        tiles = cells.reshape(n, n, 3, cell, cell).permute(2, 0, 3, 1, 4).reshape(3, n * cell, n * cell)
         return tensor_to_image(tiles)
 
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from facegan.pipelines import genegan_attributes
+from facegan.pipelines import GeneGAN, genegan_attributes
 from facegan.ui.genegan import ASTRONAUT, HOPPER
 
 if TYPE_CHECKING:
@@ -46,4 +46,4 @@ def test_api_endpoints_swap_and_grid(app_server: str) -> None:
     faces = [handle_file(p) for p in (HOPPER, ASTRONAUT, HOPPER, HOPPER, ASTRONAUT)]
     grid = client.predict(ATTRIBUTES[0], *faces, 3, api_name="/genegan_grid")
     with Image.open(grid) as image:
-        assert image.size[0] == image.size[1] == 3 * 64
+        assert image.size[0] == image.size[1] == 3 * GeneGAN.GRID_CELL

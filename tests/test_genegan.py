@@ -9,6 +9,7 @@ import sys
 
 import numpy as np
 import pytest
+import safetensors.torch
 import torch
 
 from facegan.errors import CheckpointMissingError
@@ -40,7 +41,7 @@ def test_encoder_splits_channels_and_decoder_inverts_shapes():
     image = torch.rand(3, 3, 64, 64) * 2 - 1
     background, obj = G.encode(image)
     assert background.shape == (3, 28, 8, 8) and obj.shape == (3, 4, 8, 8)
-    out = G.decode(background, obj)
+    out = G.decode(background, obj, image)
     assert out.shape == image.shape and out.abs().max() <= 1
     kids = G(image, image.flip(0))
     assert all(t.shape == image.shape for t in (kids.au, kids.be, kids.ae, kids.bu))
@@ -50,19 +51,31 @@ def test_encoder_splits_channels_and_decoder_inverts_shapes():
         GeneGANConfig(width=8, object_channels=32)
 
 
-def test_children_decode_epsilon_as_zero():
+def test_children_decode_epsilon_as_zero_onto_their_parents():
     G = Generator(TINY).eval()
     au, be = torch.rand(2, 3, 64, 64) * 2 - 1, torch.rand(2, 3, 64, 64) * 2 - 1
     with torch.no_grad():
         kids = G(au, be)
         a, u = G.encode(au)
         b, epsilon = G.encode(be)
-        assert torch.allclose(kids.ae, G.decode(a), atol=1e-6)
-        assert torch.allclose(kids.ae, G.decode(a, torch.zeros_like(u)), atol=1e-6)
-        assert torch.allclose(kids.be, G.decode(b), atol=1e-6)  # B-epsilon' ignores the encoded epsilon
-        assert not torch.allclose(kids.be, G.decode(b, epsilon), atol=1e-4)
-        assert torch.allclose(kids.bu, G.decode(b, u), atol=1e-6) and torch.allclose(kids.au, G.decode(a, u), atol=1e-6)
-        assert torch.equal(kids.epsilon, epsilon)
+        assert torch.allclose(kids.ae, G.decode(a, None, au), atol=1e-6)
+        assert torch.allclose(kids.ae, G.decode(a, torch.zeros_like(u), au), atol=1e-6)
+        assert torch.allclose(kids.be, G.decode(b, None, be), atol=1e-6)  # B-epsilon' ignores the encoded epsilon
+        assert not torch.allclose(kids.be, G.decode(b, epsilon, be), atol=1e-4)
+        assert torch.allclose(kids.bu, G.decode(b, u, be), atol=1e-6)
+        assert torch.allclose(kids.au, G.decode(a, u, au), atol=1e-6)
+        assert torch.equal(kids.epsilon, epsilon) and kids.masks.shape == (8, 1, 64, 64)
+
+
+def test_outside_the_object_region_a_child_is_its_parent():
+    """Where the mask is 0 the child is the parent pixel for pixel, whatever the colour map says."""
+    G = Generator(TINY).eval()
+    torch.nn.init.constant_(G.decoder.head.mask[0].weight, 0.0)
+    torch.nn.init.constant_(G.decoder.head.mask[0].bias, -1e4)  # sigmoid -> exactly 0
+    au, be = torch.rand(2, 3, 64, 64) * 2 - 1, torch.rand(2, 3, 64, 64) * 2 - 1
+    with torch.no_grad():
+        kids = G(au, be)
+    assert torch.equal(kids.bu, be) and torch.equal(kids.ae, au) and torch.equal(kids.au, au)
 
 
 def test_bilinear_grid_has_the_references_at_its_corners():
@@ -103,9 +116,17 @@ def test_recipe_trains_through_the_trainer_and_exports(tmp_path, monkeypatch):
     assert main(args) == 0
     record = json.loads((run / "checkpoints" / "step_00000003.json").read_text())
     assert record["config"]["w_parallelogram"] > 0 and record["config"]["model"]["width"] == 8
-    assert set(record["metrics"]) == {"d_obj", "d_null", "g_obj", "g_null", "rec", "null", "parallelogram"}
+    assert set(record["metrics"]) == {
+        "d_obj", "d_null", "g_obj", "g_null", "rec", "null", "parallelogram", "mask_bu", "mask_ae"
+    }
+    assert record["config"]["w_mask"] > 0 and record["images_per_s"] > 0
     assert all(math.isfinite(v) for v in record["metrics"].values())
     assert genegan_attributes(tmp_path / "ckpt") == ["Smiling"]
+    run_weights = safetensors.torch.load_file(run / "checkpoints" / "step_00000003.safetensors")
+    exported = safetensors.torch.load_file(tmp_path / "ckpt" / "genegan_smiling.safetensors")
+    weight = next(key for key in exported if key.endswith("head.colour.conv.weight"))
+    assert torch.equal(exported[weight], run_weights[weight.replace("G.", "G_ema.", 1)])  # the average ships
+    assert not torch.equal(exported[weight], run_weights[weight])
     assert GeneGAN("Smiling", tmp_path / "ckpt").config.object_channels == 4
 
 
@@ -116,6 +137,7 @@ def test_rmsprop_option_is_the_papers():
     preview = (torch.zeros(1, 3, 64, 64), torch.zeros(1, 3, 64, 64))
     optimizer = GeneGANRecipe(config, torch.device("cpu"), preview).optimizers()["G"]
     assert isinstance(optimizer, torch.optim.RMSprop) and optimizer.defaults["momentum"] == 0
+    assert set(GeneGANRecipe(config, torch.device("cpu"), preview).optimizers()) == {"G", "D"}  # not the EMA
     with pytest.raises(ValueError, match="unknown loss"):
         GeneGANRecipe(dataclasses.replace(config, loss="wgan"), torch.device("cpu"), preview)
 
@@ -125,7 +147,7 @@ def test_pipeline_swaps_removes_transplants_and_grids(tmp_path, faces):
     model = GeneGAN("Smiling", tmp_path)
     a, b = faces
     to_b, to_a = model.swap(a, b)
-    assert to_b.output.shape == (64, 64, 3) and to_b.photo.shape == a.photo.shape
+    assert to_b.output.shape == a.aligned.crop.shape and to_b.photo.shape == a.photo.shape
     assert to_a.photo.shape == b.photo.shape and not np.array_equal(to_b.output, to_a.output)
     removed = model.remove(a)
     assert removed.photo.shape == a.photo.shape
@@ -133,10 +155,11 @@ def test_pipeline_swaps_removes_transplants_and_grids(tmp_path, faces):
     zero = model.transplant(a, b, 0.0)
     assert np.array_equal(zero.output, model.remove(b).output)  # strength 0 is removal
     assert not np.array_equal(model.transplant(a, b, 1.5).output, zero.output)
+    cell = GeneGAN.GRID_CELL
     for n in (2, 5, 8):
-        assert model.grid(a, [a, b, b, a], n).shape == (64 * n, 64 * n, 3)
+        assert model.grid(a, [a, b, b, a], n).shape == (cell * n, cell * n, 3)
     grid = model.grid(b, [a, a, a, a], 3)
-    assert np.array_equal(grid[:64, :64], grid[-64:, -64:])  # identical references: identical corners
+    assert np.array_equal(grid[:cell, :cell], grid[-cell:, -cell:])  # identical references: identical corners
     with pytest.raises(ValueError, match="grid size"):
         model.grid(a, [a, b, b, a], 9)
     with pytest.raises(ValueError, match="4 reference"):
@@ -145,6 +168,19 @@ def test_pipeline_swaps_removes_transplants_and_grids(tmp_path, faces):
         model.transplant(a, b, -1)
     with pytest.raises(CheckpointMissingError):
         GeneGAN("Eyeglasses", tmp_path)
+
+
+def test_edits_keep_the_photos_own_pixels_where_the_mask_is_zero(tmp_path, faces):
+    """With an all-zero mask every operation returns the photo and the crop unchanged, at full resolution."""
+    path = tiny_checkpoint(tmp_path)
+    model = GeneGAN("Smiling", tmp_path)
+    head = model.generator.decoder.head.mask[0]
+    torch.nn.init.constant_(head.weight, 0.0)
+    torch.nn.init.constant_(head.bias, -1e4)
+    a, b = faces
+    for child, face in ((model.transplant(b, a), a), (model.remove(b), b), (model.swap(a, b)[0], a)):
+        assert np.array_equal(child.photo, face.photo) and np.array_equal(child.output, face.aligned.crop)
+    assert path.is_file()
 
 
 def test_eval_command_prints_every_figure(tmp_path, monkeypatch, capsys):

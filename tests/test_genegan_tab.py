@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 from facegan.ui import genegan as tab
+from facegan.pipelines import GeneGAN
 from tests.test_genegan import tiny_checkpoint
 
 ASTRONAUT, HOPPER = tab.ASTRONAUT, tab.HOPPER
@@ -35,7 +36,7 @@ def test_swap_remove_and_transplant_paste_into_the_full_photos():
 
 def test_grid_is_one_image_of_the_chosen_size():
     grid = tab.grid("Smiling", HOPPER, ASTRONAUT, HOPPER, HOPPER, ASTRONAUT, 4)
-    assert grid.shape == (256, 256, 3)
+    assert grid.shape == (4 * GeneGAN.GRID_CELL, 4 * GeneGAN.GRID_CELL, 3)
 
 
 def test_bad_inputs_are_messages_not_stack_traces(tmp_path):

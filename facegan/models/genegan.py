@@ -3,11 +3,16 @@
 The encoder is the paper's 64x64 network (three 4x4 stride-2 convs, BatchNorm, LeakyReLU; the last
 conv kept linear, see ``Encoder``) whose last feature map is cut along channels: the last
 ``object_channels`` channels are the object feature u, the rest the background A. The decoder mirrors
-it with transposed convs and a tanh.
+it with transposed convs.
 Decoding with u = 0 gives the image without the object (the paper's epsilon), decoding with
 another image's u transplants its object, and because u lives in a vector space it can be scaled
 and bilinearly interpolated (Eq. 6). The discriminator has one shared body and two real/fake heads,
 one for the with-object set and one for the without-object set (Eq. 4's two terms).
+
+Unlike the paper, the decoder does not redraw the child: it predicts an attention mask and a colour
+map (``facegan.nn.AttentionColourHead``) that are applied to the parent whose background A it was
+given. Outside the object region a child is its parent, pixel for pixel, which is what keeps the
+person in a transplant and what lets the app apply the change to a photo at its own resolution.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
-from facegan.nn import ConvNormAct
+from facegan.nn import AttentionColourHead, ConvNormAct, compose
 
 
 @dataclass(frozen=True)
@@ -86,7 +91,8 @@ class Encoder(nn.Module):
 
 
 class Decoder(nn.Module):
-    """(A, u) -> image in [-1, 1]: three 4x4 stride-2 transposed convs mirroring the encoder."""
+    """(A, u) -> (mask, colour) at full resolution: three 4x4 stride-2 transposed convs mirroring the
+    encoder, then the attention/colour head."""
 
     def __init__(self, config: GeneGANConfig) -> None:
         super().__init__()
@@ -94,11 +100,12 @@ class Decoder(nn.Module):
         self.net = nn.Sequential(
             ConvNormAct(width * 4, width * 2, 4, 2, 1, norm="batch", act="lrelu", transpose=True),
             ConvNormAct(width * 2, width, 4, 2, 1, norm="batch", act="lrelu", transpose=True),
-            ConvNormAct(width, 3, 4, 2, 1, act="tanh", transpose=True),
+            ConvNormAct(width, width // 2, 4, 2, 1, norm="batch", act="lrelu", transpose=True),
         )
+        self.head = AttentionColourHead(width // 2, kernel_size=3)
 
-    def forward(self, background: Tensor, obj: Tensor) -> Tensor:
-        return self.net(torch.cat([background, obj.to(background.dtype)], dim=1))
+    def forward(self, background: Tensor, obj: Tensor) -> tuple[Tensor, Tensor]:
+        return self.head(self.net(torch.cat([background, obj.to(background.dtype)], dim=1)))
 
 
 class Children(NamedTuple):
@@ -115,6 +122,8 @@ class Children(NamedTuple):
     u: Tensor
     epsilon: Tensor
     """The object feature encoded from B-epsilon, which the nulling loss drives to 0."""
+    masks: Tensor
+    """The four children's attention masks, [4N, 1, R, R] in the order above."""
 
 
 class Generator(nn.Module):
@@ -129,27 +138,33 @@ class Generator(nn.Module):
     def encode(self, image: Tensor) -> Features:
         return self.encoder(image)
 
-    def decode(self, background: Tensor, obj: Tensor | None = None) -> Tensor:
-        """``obj=None`` decodes the null object epsilon as exact zeros (Eq. 2)."""
+    def decode(self, background: Tensor, obj: Tensor | None, parent: Tensor) -> Tensor:
+        """The child of background A and object u, applied to ``parent`` (the image A came from).
+
+        ``obj=None`` decodes the null object epsilon as exact zeros (Eq. 2).
+        """
         if obj is None:
             n, _, h, w = background.shape
             obj = background.new_zeros(n, self.config.object_channels, h, w)
-        return self.decoder(background, obj)
+        mask, colour = self.decoder(background, obj)
+        return compose(parent, mask, colour)
 
     def forward(self, with_object: Tensor, without_object: Tensor) -> Children:
         """Eq. 2: encode both parents, decode the four recombinations (epsilon decoded as 0).
 
         Both encodings and all four decodings run as one batch each, so BatchNorm statistics always
-        mix images with and without the object and cannot leak the label.
+        mix images with and without the object and cannot leak the label. Each child is applied to
+        the parent its background comes from: Au' and A-epsilon to Au, B-epsilon' and Bu to B-epsilon.
         """
         n = with_object.shape[0]
         background, obj = self.encode(torch.cat([with_object, without_object]))
         a, b = background[:n], background[n:]
         u, epsilon = obj[:n], obj[n:]
         zero = torch.zeros_like(u)
-        images = self.decoder(torch.cat([a, b, a, b]), torch.cat([u, zero, zero, u]))
-        au, be, ae, bu = images.split(n)
-        return Children(au, be, ae, bu, u, epsilon)
+        masks, colours = self.decoder(torch.cat([a, b, a, b]), torch.cat([u, zero, zero, u]))
+        parents = torch.cat([with_object, without_object, with_object, without_object])
+        au, be, ae, bu = compose(parents, masks, colours).split(n)
+        return Children(au, be, ae, bu, u, epsilon, masks)
 
 
 class Discriminator(nn.Module):

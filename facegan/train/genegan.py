@@ -9,9 +9,11 @@ the discriminator is updated once on
 and the generator (encoder + decoder) on Eq. 3:
 
     L_G = w_adv * (g(D_obj(Bu)) + g(D_null(Ae))) + w_rec * (|Au' - Au| + |Be' - Be|)
-          + w_null * |epsilon| + w_parallelogram * |Au + Be - Ae - Bu|
+          + w_null * |epsilon| + w_parallelogram * |Au + Be - Ae - Bu| + attention terms
 
-with every L1 a per-pixel (per-element) mean. ``d``/``g`` come from ``facegan.losses.GAN_LOSSES``;
+with every L1 a per-pixel (per-element) mean. The children are masks and colours applied to their
+parents (``facegan.models.genegan``); the attention terms (GANimation's L1 and total variation on the
+four masks) keep each change on the object region and smooth. Inference uses an EMA of G's weights. ``d``/``g`` come from ``facegan.losses.GAN_LOSSES``;
 the paper's objective is the (non-saturating) log loss. Horizontal flips on both parents.
 
 Adam (2e-4, betas 0.5/0.999) replaces the paper's RMSProp 5e-5 by default because CPU runs get a few
@@ -30,7 +32,7 @@ from torch import Tensor
 
 from facegan.data.attribute_pairs import ParentPairs, val_pairs
 from facegan.data.celeba import CelebADataset
-from facegan.losses import GAN_LOSSES
+from facegan.losses import GAN_LOSSES, attention_regularizer
 from facegan.models.genegan import Discriminator, GeneGANConfig, Generator
 from facegan.train.loop import StepContext, TrainData
 from facegan.train.recipe import RecipeBase
@@ -54,6 +56,12 @@ class GeneGANTrainConfig:
     w_rec: float = 5.0
     w_null: float = 1.0
     w_parallelogram: float = 1.0
+    w_mask: float = 0.05
+    w_mask_tv: float = 0.1
+    ema_decay: float = 0.999
+
+
+WEIGHTS = ("w_adv", "w_rec", "w_null", "w_parallelogram", "w_mask", "w_mask_tv")
 
 
 def make_optimizer(params: object, config: GeneGANTrainConfig) -> torch.optim.Optimizer:
@@ -80,6 +88,7 @@ class GeneGANRecipe(RecipeBase):
         self.D = Discriminator(config.model).to(device)
         self.nets = {"G": self.G, "D": self.D}
         self.opts = {name: make_optimizer(net.parameters(), config) for name, net in self.nets.items()}
+        self.G_ema = self.add_ema("G")
         self.gan = GAN_LOSSES[config.loss]
         self.preview = tuple(t.to(device) for t in preview)
 
@@ -107,20 +116,26 @@ class GeneGANRecipe(RecipeBase):
         rec = (kids.au.float() - au).abs().mean() + (kids.be.float() - be).abs().mean()
         null = kids.epsilon.float().abs().mean()
         parallelogram = (au + be - kids.ae.float() - kids.bu.float()).abs().mean()
+        attention = attention_regularizer(kids.masks, cfg.w_mask, cfg.w_mask_tv)
         g_loss = (
             cfg.w_adv * (g_obj + g_null) + cfg.w_rec * rec + cfg.w_null * null + cfg.w_parallelogram * parallelogram
+            + attention
         )
         ctx.optimize("G", g_loss)
+        self.update_ema("G", step, cfg.ema_decay)
         self.D.requires_grad_(True)
+        transplant_mask, removal_mask = kids.masks[3 * n :].detach().mean(), kids.masks[2 * n : 3 * n].detach().mean()
         return {
             "d_obj": d_obj.detach(), "d_null": d_null.detach(), "g_obj": g_obj.detach(), "g_null": g_null.detach(),
             "rec": rec.detach(), "null": null.detach(), "parallelogram": parallelogram.detach(),
+            "mask_bu": transplant_mask, "mask_ae": removal_mask,
         }
 
     def sample(self, n: int) -> Tensor:
-        """Rows of [Au, Be, Ae (removed), Bu (transplanted), Au', Be'] for fixed val pairs."""
+        """Rows of [Au, Be, Ae (removed), Bu (transplanted), Au', Be'] for fixed val pairs, by the weight
+        average that inference uses."""
         au, be = (t[: max(1, n // 6)] for t in self.preview)
-        kids = self.G(au, be)
+        kids = self.G_ema(au, be)
         return torch.stack([au, be, kids.ae, kids.bu, kids.au, kids.be], dim=1).flatten(0, 1)
 
 
@@ -135,7 +150,8 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--loss", choices=LOSS_CHOICES, default=defaults.loss)
     group.add_argument("--optimizer", choices=["adam", "rmsprop"], default=defaults.optimizer)
     group.add_argument("--lr", type=float, default=defaults.lr, help="LR of G and D")
-    for weight in ("w_adv", "w_rec", "w_null", "w_parallelogram"):
+    group.add_argument("--ema-decay", type=float, default=defaults.ema_decay, help="G's weight average")
+    for weight in WEIGHTS:
         group.add_argument(f"--{weight.replace('_', '-')}", type=float, default=getattr(defaults, weight))
     group.add_argument("--limit", type=int, help="use only the first N training images")
 
@@ -144,8 +160,11 @@ def config_from_args(args: argparse.Namespace) -> GeneGANTrainConfig:
     model = GeneGANConfig(
         attribute=args.attribute, width=args.width, object_channels=args.object_channels, d_width=args.d_width
     )
-    weights = {w: getattr(args, w) for w in ("w_adv", "w_rec", "w_null", "w_parallelogram")}
-    return replace(GeneGANTrainConfig(), model=model, loss=args.loss, optimizer=args.optimizer, lr=args.lr, **weights)
+    weights = {w: getattr(args, w) for w in WEIGHTS}
+    return replace(
+        GeneGANTrainConfig(), model=model, loss=args.loss, optimizer=args.optimizer, lr=args.lr,
+        ema_decay=args.ema_decay, **weights,
+    )
 
 
 def build(args: argparse.Namespace, device: torch.device) -> tuple[GeneGANRecipe, TrainData]:
