@@ -233,6 +233,15 @@ def genegan_attributes(directory: Path | None = None) -> list[str]:
     return sorted(found)
 
 
+class Crossbreeds(NamedTuple):
+    """Both faces of each pair without the object, and each with the other's object (crops in [-1, 1])."""
+
+    a_removed: torch.Tensor
+    b_removed: torch.Tensor
+    a_with_b: torch.Tensor
+    b_with_a: torch.Tensor
+
+
 @dataclass(frozen=True)
 class GeneGANEdit:
     """One GeneGAN child: the aligned crop with the change applied (at the crop's resolution) and the photo
@@ -283,6 +292,19 @@ class GeneGAN:
     def _child(self, face: PreparedFace, crop: torch.Tensor, small: torch.Tensor, child: torch.Tensor) -> GeneGANEdit:
         edited = change_at_crop_size(crop, small, child)
         return GeneGANEdit(output=tensor_to_image(edited), photo=photo_with_crop_change(face, crop, edited))
+
+    @torch.inference_mode()
+    def crossbreed_crops(self, a: torch.Tensor, b: torch.Tensor) -> Crossbreeds:
+        """Removals and swaps for pairs of aligned crops [N, 3, S, S] of any size S, the change applied at S."""
+        crops = torch.cat([a, b]).to(self.device)
+        small = resize_square(crops, self.config.resolution)
+        background, obj = self.generator.encode(small)
+        n = len(a)
+        removed = self.generator.decode(background, None, small)
+        swapped = self.generator.decode(background, torch.cat([obj[n:], obj[:n]]), small)
+        a_removed, b_removed = change_at_crop_size(crops, small, removed).split(n)
+        a_with_b, b_with_a = change_at_crop_size(crops, small, swapped).split(n)
+        return Crossbreeds(a_removed, b_removed, a_with_b, b_with_a)
 
     @torch.inference_mode()
     def swap(self, a: PreparedFace, b: PreparedFace) -> tuple[GeneGANEdit, GeneGANEdit]:

@@ -1,10 +1,13 @@
-"""``python -m facegan.sheets attrgan [--out docs/attrgan_sheet.jpg]``: the sample sheet a reader of the
-README looks at before trusting any number.
+"""``python -m facegan.sheets {attrgan,genegan} [--out docs/<model>_sheet.jpg]``: the sample sheets a
+reader of the README looks at before trusting any number.
 
-Rows are faces; columns are the input and one edit per attribute, starting from the face's own
+attrgan: rows are faces; columns are the input and one edit per attribute, starting from the face's own
 attributes (the judge's estimate on photos, CelebA's labels on val faces): a hair colour is switched
 on, anything else toggled. The app's example photos come first, cut around the face from the
 full-resolution photo the app returns; then val faces at the 128 px of the CelebA crops.
+
+genegan: one block per shipped attribute; each row is a pair A, B (the example photos, then val faces
+with and without the attribute), both with the attribute removed and each with the other's.
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ from facegan.eval.attrgan_metrics import LandmarkFaces, edit_target
 from facegan.faces import PreparedFace
 from facegan.models.attrgan import HAIR_COLOURS
 from facegan.paths import REPO_ROOT, UI_EXAMPLES_DIR
-from facegan.pipelines import AttributeTransfer, tensor_to_image
+from facegan.data.attribute_pairs import val_pairs
+from facegan.pipelines import AttributeTransfer, GeneGAN, genegan_attributes, tensor_to_image
 
 PHOTO_CELL = 256
 HEADER = 22
@@ -93,13 +97,44 @@ def attrgan_sheet(checkpoint: str = "attrgan", faces: int = 6, data: str | None 
     return sheet
 
 
-SHEETS = {"attrgan": attrgan_sheet}
+GENEGAN_LABELS = ("A", "B", "A removed", "B removed", "A with B's", "B with A's")
+VAL_CELL = 128
+
+
+def genegan_photo_row(model: GeneGAN) -> list[np.ndarray]:
+    """The two example photos through the tab's own calls, cut around the face from the returned photos."""
+    a, b = (model.prepare(UI_EXAMPLES_DIR / name) for name in EXAMPLES)
+    a_with_b, b_with_a = model.swap(a, b)
+    results = (a.photo, b.photo, model.remove(a).photo, model.remove(b).photo, a_with_b.photo, b_with_a.photo)
+    return [face_box(face, image, VAL_CELL) for face, image in zip((a, b) * 3, results)]
+
+
+def genegan_sheet(checkpoint: str = "genegan", faces: int = 6, data: str | None = None) -> Image.Image:
+    """Per attribute: its name, the example photos' row, then ``faces`` val pairs at 128 px."""
+    attributes = genegan_attributes() if checkpoint == "genegan" else [checkpoint]
+    blocks = []
+    for attribute in attributes:
+        model = GeneGAN(attribute)
+        a, b = val_pairs(data, attribute, VAL_CELL, faces)
+        kids = model.crossbreed_crops(a, b)
+        columns = (a, b, kids.a_removed, kids.b_removed, kids.a_with_b, kids.b_with_a)
+        rows = [genegan_photo_row(model)] + [[tensor_to_image(c[i]) for c in columns] for i in range(len(a))]
+        blocks.append(grid(rows, [f"{attribute}: {GENEGAN_LABELS[0]}", *GENEGAN_LABELS[1:]]))
+    sheet = Image.new("RGB", (blocks[0].width, sum(block.height for block in blocks)), "white")
+    for index, block in enumerate(blocks):
+        sheet.paste(block, (0, sum(b.height for b in blocks[:index])))
+    return sheet
+
+
+SHEETS = {"attrgan": attrgan_sheet, "genegan": genegan_sheet}
 
 
 def main(argv: list[str] | None = None) -> Path:
     parser = argparse.ArgumentParser(prog="python -m facegan.sheets", description=__doc__.splitlines()[0])
     parser.add_argument("model", choices=sorted(SHEETS))
-    parser.add_argument("--checkpoint", help="checkpoint name (default: the model's shipped one)")
+    parser.add_argument(
+        "--checkpoint", help="checkpoint name (default: the model's shipped one; genegan: an attribute, default all)"
+    )
     parser.add_argument("--faces", type=int, default=6, help="val faces below the example photos")
     parser.add_argument("--data", help="dataset root (default: $FACEGAN_DATA or ../shared/data)")
     parser.add_argument("--out", type=Path, help="default: docs/<model>_sheet.jpg")

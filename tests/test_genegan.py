@@ -217,3 +217,29 @@ def test_latency_benchmark_smoke(tmp_path, monkeypatch):
     # One run each: only that both were timed (an ordering of single timings is noise under load).
     assert result["grid"]["p50_ms"] > 0 and result["photos_to_grid"]["p50_ms"] > 0
     assert result["grid_size"] == 3 and (tmp_path / "results" / "genegan_latency.json").is_file()
+
+
+def test_crossbreeds_of_crops_match_the_training_diagram_at_64px(tmp_path):
+    tiny_checkpoint(tmp_path)
+    model = GeneGAN("Smiling", tmp_path)
+    au, be = torch.rand(2, 3, 64, 64) * 2 - 1, torch.rand(2, 3, 64, 64) * 2 - 1
+    kids = model.crossbreed_crops(au, be)
+    with torch.no_grad():
+        diagram = model.generator(au, be)
+    assert torch.allclose(kids.a_removed, diagram.ae.clamp(-1, 1), atol=1e-5)
+    assert torch.allclose(kids.b_with_a, diagram.bu.clamp(-1, 1), atol=1e-5)
+    assert model.crossbreed_crops(au.repeat(1, 1, 2, 2), be.repeat(1, 1, 2, 2)).a_with_b.shape == (2, 3, 128, 128)
+
+
+def test_sample_sheet_command_has_a_block_per_attribute(tmp_path, monkeypatch):
+    from PIL import Image
+
+    from facegan.sheets import GENEGAN_LABELS, VAL_CELL, main
+
+    celeba_dir()
+    tiny_checkpoint(tmp_path, "Smiling")
+    tiny_checkpoint(tmp_path, "Bangs")
+    monkeypatch.setenv("FACEGAN_CHECKPOINTS", str(tmp_path))
+    out = main(["genegan", "--faces", "2", "--out", str(tmp_path / "sheet.jpg")])
+    with Image.open(out) as sheet:
+        assert sheet.width == len(GENEGAN_LABELS) * VAL_CELL and sheet.height > 2 * 3 * VAL_CELL
