@@ -23,9 +23,15 @@ os.environ.setdefault("FACEGAN_OFFLINE", "1")
 os.environ.setdefault("FACEGAN_STUDIES", tempfile.mkdtemp(prefix="facegan-test-studies-"))
 # The demo study costs ~20 s of CPU to prepare; only the tests about it turn it on.
 os.environ.setdefault("FACEGAN_DEMO_STUDY", "0")
+# Tests never read the user's CelebA annotation cache: those that need one ask for ``celeba_annotations``.
+TEST_ANNOTATIONS = Path(tempfile.mkdtemp(prefix="facegan-test-annotations-")) / "celeba.npz"
+os.environ["FACEGAN_ANNOTATIONS"] = str(TEST_ANNOTATIONS)
+ANNOTATED_PER_SPLIT = 12
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page, Request
+
+pytest_plugins = ["tests.ci_skips"]
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -56,6 +62,20 @@ def serve_app(log_dir: Path, env: dict[str, str] | None = None) -> Iterator[str]
         yield app.url
     finally:
         app.stop()
+
+
+@pytest.fixture(scope="session")
+def celeba_annotations() -> Path:
+    """A small annotation cache, the first 12 faces of each split, built once per session (a few seconds)
+    where ``FACEGAN_ANNOTATIONS`` points: what the heatmap and AU datasets read on a fresh clone."""
+    from facegan.data.annotate import annotate
+    from facegan.paths import data_dir
+    from tests.faces_helpers import celeba_dir
+
+    celeba_dir()
+    if not TEST_ANNOTATIONS.is_file():
+        annotate(data_dir(), TEST_ANNOTATIONS, per_split=ANNOTATED_PER_SPLIT)
+    return TEST_ANNOTATIONS
 
 
 @pytest.fixture(scope="session")
@@ -110,3 +130,4 @@ def browser_page(browser: Browser, app_server: str, offsite_requests: list[str])
     page.get_by_role("tablist").first.wait_for()  # the UI is rendered client-side after load
     yield page
     page.close()
+

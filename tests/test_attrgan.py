@@ -12,7 +12,7 @@ from facegan.data.celeba_landmarks import CelebAHeatmapDataset
 from facegan.models.attrgan import STARGAN_ATTRIBUTES, AttrGANConfig, Discriminator, Generator, toggle_attribute
 from facegan.pipelines import AttributeTransfer
 from facegan.train.checkpoint import export_checkpoint
-from tests.faces_helpers import celeba_dir, celeba_rgb, eval_tools_into
+from tests.faces_helpers import celeba_rgb, eval_tools_into
 
 TINY = AttrGANConfig(g_width=8, d_width=8, g_encoder_blocks=1, g_decoder_blocks=1)
 
@@ -53,12 +53,8 @@ def test_toggling_a_hair_colour_keeps_the_group_exclusive():
     assert no_black[0, :3].tolist() == [0, 0, 0]
 
 
-def test_heatmap_dataset_pairs_faces_with_their_landmarks():
-    celeba_dir()
-    try:
-        data = CelebAHeatmapDataset(split="val", resolution=64, attributes=STARGAN_ATTRIBUTES, limit=4)
-    except Exception as exc:  # the annotation cache is built by `python -m facegan.data.annotate`
-        pytest.skip(f"annotation cache unavailable: {exc}")
+def test_heatmap_dataset_pairs_faces_with_their_landmarks(celeba_annotations):
+    data = CelebAHeatmapDataset(split="val", resolution=64, attributes=STARGAN_ATTRIBUTES, limit=4)
     image, attributes, heatmap = data[0]
     assert image.shape == (3, 64, 64) and attributes.shape == (7,) and heatmap.shape == (1, 64, 64)
     assert heatmap.max() > 0.9
@@ -88,39 +84,27 @@ def test_pipeline_edits_a_photo_and_pastes_it_back(tmp_path):
 
 
 @pytest.mark.parametrize("objective", [["--gan-loss", "hinge", "--guide", "none"], ["--gan-loss", "wgan-gp"]])
-def test_recipe_trains_a_few_steps(tmp_path, objective):
+def test_recipe_trains_a_few_steps(tmp_path, objective, celeba_annotations):
     from facegan.train.__main__ import main
 
-    celeba_dir()
     args = ["attrgan", "--steps", "4", "--batch-size", "4", "--limit", "8", "--g-width", "8", "--d-width", "8",
             "--n-critic", "2", "--run-dir", str(tmp_path / "run"), "--num-workers", "0", "--no-progress",
             "--samples", "8", "--image-every", "4", *objective]
-    try:
-        assert main(args) == 0
-    except Exception as exc:
-        if "annotations" in str(exc):
-            pytest.skip(f"annotation cache unavailable: {exc}")
-        raise
+    assert main(args) == 0
     assert (tmp_path / "run" / "checkpoints" / "step_00000004.safetensors").is_file()
 
 
-def test_eval_command_prints_every_figure(tmp_path, monkeypatch, capsys):
+def test_eval_command_prints_every_figure(tmp_path, monkeypatch, capsys, celeba_annotations):
     import json
 
     from facegan.eval.__main__ import main
 
-    celeba_dir()
     eval_tools_into(tmp_path)
     tiny_checkpoint(tmp_path, name="attrgan")
     tiny_checkpoint(tmp_path, dataclasses.replace(TINY, use_heatmap=False), name="attrgan_noheatmap")
     monkeypatch.setenv("FACEGAN_CHECKPOINTS", str(tmp_path))
     out = tmp_path / "eval.json"
-    try:
-        main(["attrgan", "--limit", "4", "--batch-size", "4", "--out", str(out)])
-    except Exception as exc:
-        if "annotations" in str(exc):
-            pytest.skip(f"annotation cache unavailable: {exc}")
-        raise
+    main(["attrgan", "--limit", "4", "--batch-size", "4", "--out", str(out)])
     printed = capsys.readouterr().out
     result = json.loads(out.read_text())
     rows = result["rows"]
@@ -165,19 +149,13 @@ def test_pixels_the_attention_leaves_alone_stay_the_photos_own(tmp_path):
     assert np.array_equal(edit.photo, photo) and edit.mask.max() == 0
 
 
-def test_recipe_resumes_exactly_with_the_weight_average(tmp_path):
+def test_recipe_resumes_exactly_with_the_weight_average(tmp_path, celeba_annotations):
     """4 steps straight == 2 steps + --resume to 4: G, D and G's EMA bit for bit (lazy R1 included)."""
     from facegan.train.__main__ import main
 
-    celeba_dir()
     args = ["attrgan", "--batch-size", "4", "--limit", "8", "--g-width", "8", "--d-width", "8", "--num-workers",
             "0", "--no-progress", "--guide", "none", "--device", "cpu"]
-    try:
-        assert main([*args, "--steps", "4", "--run-dir", str(tmp_path / "straight")]) == 0
-    except Exception as exc:
-        if "annotations" in str(exc):
-            pytest.skip(f"annotation cache unavailable: {exc}")
-        raise
+    assert main([*args, "--steps", "4", "--run-dir", str(tmp_path / "straight")]) == 0
     assert main([*args, "--steps", "2", "--run-dir", str(tmp_path / "split")]) == 0
     torch.manual_seed(999)
     assert main([*args, "--steps", "4", "--run-dir", str(tmp_path / "split"), "--resume"]) == 0
@@ -191,20 +169,14 @@ def test_recipe_resumes_exactly_with_the_weight_average(tmp_path):
             assert torch.equal(value, resumed[module][key]), f"{module}.{key} differs after resume"
 
 
-def test_sample_sheet_command(tmp_path, monkeypatch):
+def test_sample_sheet_command(tmp_path, monkeypatch, celeba_annotations):
     from PIL import Image
 
     from facegan.sheets import PHOTO_CELL, main
 
-    celeba_dir()
     tiny_checkpoint(tmp_path)
     monkeypatch.setenv("FACEGAN_CHECKPOINTS", str(tmp_path))
-    try:
-        out = main(["attrgan", "--faces", "2", "--out", str(tmp_path / "sheet.jpg")])
-    except Exception as exc:
-        if "annotations" in str(exc):
-            pytest.skip(f"annotation cache unavailable: {exc}")
-        raise
+    out = main(["attrgan", "--faces", "2", "--out", str(tmp_path / "sheet.jpg")])
     with Image.open(out) as sheet:
         assert sheet.width == 8 * PHOTO_CELL and sheet.height > 2 * PHOTO_CELL + 2 * 128
 

@@ -32,7 +32,7 @@ from facegan.faces.aus import EXPRESSION_PRESETS, preset_aus
 from facegan.pipelines import DETAIL_BLUR_SIGMA, AUEditor, tensor_to_image
 from facegan.train.checkpoint import export_checkpoint, latest_checkpoint, load_checkpoint
 from facegan.train.eggan import IDENTITY_ATTRIBUTES, JudgeFeatures, au_loss, draw_targets, identity_loss
-from tests.faces_helpers import celeba_dir, celeba_rgb
+from tests.faces_helpers import celeba_rgb
 
 TINY = EGGANConfig(
     resolution=64, latent_dim=16, encoder_channels=(4, 8, 8, 8, 8), g_channels=(16, 8, 8, 8, 8), d_width=4,
@@ -147,12 +147,7 @@ def _train_args(tmp_path, run, steps, *extra):
 
 
 @pytest.fixture
-def trainable(tmp_path):
-    celeba_dir()
-    from facegan.data.annotate import default_annotation_path
-
-    if not default_annotation_path().is_file():
-        pytest.skip("annotation cache not built (`python -m facegan.data.annotate`)")
+def trainable(tmp_path, celeba_annotations):
     tiny_judge(tmp_path / "judge")
     return tmp_path
 

@@ -1,6 +1,6 @@
 """Annotate the shared CelebA once: 68 landmarks and 52 blendshapes (hence 17 AUs) per image.
 
-    python -m facegan.data.annotate [--data DIR] [--out FILE] [--limit N]
+    python -m facegan.data.annotate [--data DIR] [--out FILE] [--limit N | --per-split N]
 
 The result is a compressed ``.npz`` in the user cache (``$FACEGAN_ANNOTATIONS`` or
 ``~/.cache/facegan/annotations/celeba.npz``). It is saved every few hundred images, and a rerun picks
@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from facegan.data.celeba import SPLITS, split_files
 from facegan.errors import UserError
 from facegan.faces import detect_faces, load_image
 from facegan.faces.aus import intensities, raw_au_scores
@@ -88,12 +89,19 @@ def load_annotations(path: str | os.PathLike | None = None) -> CelebAAnnotations
     return CelebAAnnotations.load(target)
 
 
-def annotate(root: Path, out: Path, limit: int | None = None) -> CelebAAnnotations:
-    """Annotate every image in ``root/celeba/images`` not yet in ``out``; return the full table."""
+def annotate(root: Path, out: Path, limit: int | None = None, per_split: int | None = None) -> CelebAAnnotations:
+    """Annotate every image in ``root/celeba/images`` not yet in ``out``; return the full table.
+
+    ``limit`` keeps the first N images by name; ``per_split`` the first N of each split, which is what a
+    small cache for tests needs (every split's first faces, as the datasets' ``limit`` takes them).
+    """
     image_dir = root / "celeba" / "images"
     if not image_dir.is_dir():
         raise UserError(f"No CelebA images under {image_dir}; pass --data pointing at the data root.")
-    names = sorted(p.name for p in image_dir.glob("*.jpg"))[:limit]
+    if per_split is not None:
+        names = sorted(name for split in SPLITS for name in split_files(root / "celeba", split)[:per_split])
+    else:
+        names = sorted(p.name for p in image_dir.glob("*.jpg"))[:limit]
     table = CelebAAnnotations.load(out) if out.is_file() else CelebAAnnotations.empty()
     done = set(table.index())
     todo = [name for name in names if name not in done]
@@ -138,10 +146,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", help="dataset root (default: $FACEGAN_DATA or ../shared/data)")
     parser.add_argument("--out", type=Path, default=None, help="output .npz (default: user cache)")
-    parser.add_argument("--limit", type=int, default=None, help="only the first N images (for tests)")
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument("--limit", type=int, default=None, help="only the first N images")
+    only.add_argument("--per-split", type=int, default=None, help="only the first N images of each split (tests)")
     args = parser.parse_args(argv)
     out = args.out or default_annotation_path()
-    table = annotate(data_dir(args.data), out, args.limit)
+    table = annotate(data_dir(args.data), out, args.limit, args.per_split)
     print(f"{len(table.names)} images annotated ({int(table.found.sum())} with a face) -> {out}")
 
 
