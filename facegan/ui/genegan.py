@@ -17,7 +17,8 @@ from facegan.validation import number, whole_number
 DESCRIPTION = (
     "GeneGAN splits a face into an attribute code (e.g. the smile) and everything else. Give two "
     "faces to swap the attribute between them, one face to remove it, or four faces to see a "
-    "bilinear grid that blends their attribute codes. One checkpoint is trained per attribute, "
+    "bilinear grid that blends their attribute codes. Only the attribute's region changes: the rest "
+    "of each photo keeps its own pixels. One checkpoint is trained per attribute, "
     "named `genegan_<attribute>.safetensors` (e.g. `genegan_smiling.safetensors`)."
 )
 TRAIN_COMMAND = train_command("genegan", genegan_checkpoint_name("Smiling"), "--attribute", "Smiling")
