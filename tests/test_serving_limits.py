@@ -36,3 +36,24 @@ def test_photo_uploads_reach_the_app_loader_as_the_original_file(tmp_path) -> No
     received = component.preprocess(ImageData(path=str(deep), orig_name="deep.png"))
     assert received == str(deep) and Image.open(received).mode.startswith("I;16")
     assert load_image(received).shape == (64, 64, 3)
+
+
+def test_empty_and_non_image_uploads_get_a_sentence_through_the_api(app_server: str, tmp_path) -> None:
+    """Gradio no longer opens uploads itself: the app's loader names the problem in the API error."""
+    import pytest
+    from gradio_client import Client, handle_file
+
+    empty, text = tmp_path / "empty.png", tmp_path / "notes.png"
+    empty.write_bytes(b"")
+    text.write_text("hello")
+    client = Client(app_server, verbose=False)
+    for upload, message in ((empty, "is empty (0 bytes)"), (text, "could not be read as an image")):
+        with pytest.raises(Exception, match=message.replace("(", r"\(").replace(")", r"\)")):
+            client.predict(handle_file(str(upload)), True, *[0.0] * 17, api_name="/au_edit")
+
+
+def test_the_photo_component_is_gradios_image_in_the_page_and_the_api() -> None:
+    from facegan.ui.common import photo_input
+
+    component = photo_input("Photo")
+    assert component.get_block_name() == "image" and component.api_info()["title"] == "ImageData"

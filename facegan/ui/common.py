@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 import gradio as gr
+from gradio.data_classes import ImageData
 import numpy as np
 from PIL import Image
 
@@ -86,11 +87,27 @@ def checkpoint_or_notice(pattern: str, train_command: str, description: str) -> 
 PHOTO_SOURCES = ["upload", "webcam", "clipboard"]
 
 
+class PhotoUpload(gr.Image):
+    """``gr.Image`` whose handler always gets the uploaded file itself (``type="filepath"``).
+
+    Gradio's own preprocessing opens every upload with Pillow first, so an empty or non-image file
+    failed inside Gradio with no message; here the app's loader (``facegan.faces.load_image``) sees it
+    and says what is wrong. Same frontend and API as ``gr.Image`` (``is_template``).
+    """
+
+    is_template = True
+
+    def preprocess(self, payload: ImageData | None) -> str | None:
+        if payload is not None and payload.path is not None:
+            return str(payload.path)
+        return super().preprocess(payload)
+
+
 def photo_input(label: str, sources: list[str] | None = None, **kwargs: object) -> gr.Image:
     """An image upload whose handler gets the uploaded file itself.
 
-    ``image_mode=None`` stops Gradio from decoding and converting the upload to RGB before the app
-    sees it: the app's own loader (``facegan.faces.load_image``) then handles 16-bit, greyscale and
-    EXIF-rotated files, and refuses decompression bombs from the header instead of after a full decode.
+    Gradio neither decodes nor converts the upload before the app sees it: the app's own loader
+    (``facegan.faces.load_image``) then handles 16-bit, greyscale and EXIF-rotated files, names empty
+    and non-image files, and refuses decompression bombs from the header instead of after a full decode.
     """
-    return gr.Image(label=label, type="filepath", image_mode=None, sources=sources or PHOTO_SOURCES, **kwargs)
+    return PhotoUpload(label=label, type="filepath", image_mode=None, sources=sources or PHOTO_SOURCES, **kwargs)

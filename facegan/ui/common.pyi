@@ -1,0 +1,119 @@
+"""Pieces shared by the tabs, so every tab reports a missing checkpoint the same way."""
+
+from __future__ import annotations
+
+import functools
+import html
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import ParamSpec, TypeVar
+
+import gradio as gr
+from gradio.data_classes import ImageData
+import numpy as np
+from PIL import Image
+
+from facegan.errors import UserError
+from facegan.paths import REPO_ROOT, checkpoint_dir
+
+DISPLAY_SIZE = 256
+
+
+def for_display(image: np.ndarray | None, size: int = DISPLAY_SIZE) -> np.ndarray | None:
+    """Enlarge a small model output (64 or 128 px) so the browser shows it at a viewable size."""
+    if image is None or image.shape[0] >= size:
+        return image
+    return np.asarray(Image.fromarray(image).resize((size, size), Image.Resampling.BICUBIC))
+
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+
+
+def escape_markdown(text: str) -> str:
+    """Text from a URL, an upload or a study definition, made inert for a ``gr.Markdown``: HTML is
+    escaped (no injected tags or forms) and Markdown syntax is backslash-escaped (no injected links,
+    images or headings)."""
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", html.escape(text, quote=False))
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def user_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """Show input problems as a Gradio error toast (and API error message) instead of a stack trace."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except (UserError, ValueError) as exc:
+            raise gr.Error(str(exc)) from exc
+
+    return wrapper
+
+
+def find_checkpoint(pattern: str) -> Path | None:
+    """First file in ``checkpoint_dir()`` matching a glob (e.g. ``genegan_*.safetensors``), or None."""
+    matches = sorted(checkpoint_dir().glob(pattern))
+    return matches[0] if matches else None
+
+
+def _shown_path(pattern: str) -> str:
+    """The checkpoint's expected path as a user would type it: repo-relative when inside the repo."""
+    path = checkpoint_dir().resolve() / pattern
+    try:
+        return path.relative_to(REPO_ROOT).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def checkpoint_or_notice(pattern: str, train_command: str, description: str) -> Path | None:
+    """Describe the tab; return its checkpoint, or show how to train it and return None.
+
+    Tabs call this first so a missing generator gives a readable notice instead of a crash.
+    """
+    gr.Markdown(description)
+    checkpoint = find_checkpoint(pattern)
+    if checkpoint is None:
+        gr.Markdown(
+            f"**Not available yet.** This tab needs the checkpoint `{_shown_path(pattern)}`, which has "
+            f"not been trained yet. Train it with `{train_command}`, or set `FACEGAN_CHECKPOINTS` to a "
+            "folder that has it."
+        )
+    return checkpoint
+
+
+PHOTO_SOURCES = ["upload", "webcam", "clipboard"]
+
+from gradio.events import Dependency
+
+class PhotoUpload(gr.Image):
+    """``gr.Image`` whose handler always gets the uploaded file itself (``type="filepath"``).
+
+    Gradio's own preprocessing opens every upload with Pillow first, so an empty or non-image file
+    failed inside Gradio with no message; here the app's loader (``facegan.faces.load_image``) sees it
+    and says what is wrong. Same frontend and API as ``gr.Image`` (``is_template``).
+    """
+
+    is_template = True
+
+    def preprocess(self, payload: ImageData | None) -> str | None:
+        if payload is not None and payload.path is not None:
+            return str(payload.path)
+        return super().preprocess(payload)
+    from typing import Callable, Literal, Sequence, Any, TYPE_CHECKING
+    from gradio.blocks import Block
+    if TYPE_CHECKING:
+        from gradio.components import Timer
+        from gradio.components.base import Component
+
+
+def photo_input(label: str, sources: list[str] | None = None, **kwargs: object) -> gr.Image:
+    """An image upload whose handler gets the uploaded file itself.
+
+    Gradio neither decodes nor converts the upload before the app sees it: the app's own loader
+    (``facegan.faces.load_image``) then handles 16-bit, greyscale and EXIF-rotated files, names empty
+    and non-image files, and refuses decompression bombs from the header instead of after a full decode.
+    """
+    return PhotoUpload(label=label, type="filepath", image_mode=None, sources=sources or PHOTO_SOURCES, **kwargs)
