@@ -8,6 +8,7 @@ import pytest
 
 from facegan.paths import UI_EXAMPLES_DIR
 from facegan.ui import attribute_transfer as tab
+from tests.faces_helpers import eval_tools_into
 from tests.test_attrgan import tiny_checkpoint
 
 ASTRONAUT = str(UI_EXAMPLES_DIR / "astronaut.jpg")
@@ -27,14 +28,16 @@ def test_upload_then_transfer_gives_all_views():
     aligned, heatmap, hair, checked = tab.analyse(ASTRONAUT, 0)
     assert aligned.shape[:2] == (256, 256) and heatmap.shape == (256, 256)
     assert hair in tab.HAIR_CHOICES and set(checked) <= set(tab.other_attributes())
-    output, attention, side, photo = tab.transfer(ASTRONAUT, 0, "Blond", ["Smiling"])
+    output, attention, side, photo, last = tab.transfer(ASTRONAUT, 0, "Blond", ["Smiling"])
     assert output.shape == (256, 256, 3) and attention.shape == (256, 256) and side.shape == (256, 256)
     assert photo.shape == (512, 512, 3)
+    before, after, requested = last
+    assert before.shape == after.shape and "Blond_Hair" in requested
 
 
 def test_transfer_clicked_before_the_upload_analysis_still_edits_that_photo():
     """A fast click can overtake the upload handler; the edit must come from the photo on screen."""
-    output, _attention, _side, photo = tab.transfer(ASTRONAUT, 0, "Black", [])
+    output, _attention, _side, photo, _last = tab.transfer(ASTRONAUT, 0, "Black", [])
     assert output.shape == (256, 256, 3) and photo.shape == (512, 512, 3)
     assert tab.prepared_face.cache_info().currsize == 1
 
@@ -42,6 +45,21 @@ def test_transfer_clicked_before_the_upload_analysis_still_edits_that_photo():
 def test_api_returns_the_full_photo():
     photo = tab.edit_photo(ASTRONAUT, "Brown", ["Eyeglasses"], 0)
     assert photo.shape == (512, 512, 3) and photo.dtype == np.uint8
+
+
+def test_the_readout_follows_the_edit_and_the_api_returns_it_as_json(tmp_path):
+    eval_tools_into(tmp_path)  # the shipped judge beside the tiny generator
+    tab.attribute_judge.cache_clear()
+    *_, last = tab.transfer(ASTRONAUT, 0, "Blond", ["Eyeglasses"])
+    table, change_map, report = tab.show_readout(last)
+    assert "Identity" in table and "| Eyeglasses |" in table and change_map.shape == (256, 256, 3)
+    assert set(report["attributes"]) == set(tab.pipeline().attributes)
+    assert report["attributes"]["Blond_Hair"]["requested"] and 0 <= report["attributes"]["Male"]["after"] <= 1
+    assert tab.show_readout(None) == (gr.update(), gr.update(), gr.update())  # no edit yet: nothing to show
+    photo, api_report = tab.edit_photo_with_readout(ASTRONAUT, "Blond", ["Eyeglasses"], 0)
+    assert photo.shape == (512, 512, 3) and api_report["attributes"].keys() == report["attributes"].keys()
+    assert api_report["identity"]["threshold"] == 0.6 and api_report["identity"]["distance"] >= 0
+    tab.attribute_judge.cache_clear()
 
 
 def test_bad_inputs_are_messages_not_stack_traces(tmp_path):

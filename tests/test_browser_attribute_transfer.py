@@ -39,6 +39,13 @@ def test_upload_and_transfer_in_the_browser(browser_page: Page, tmp_path: Path) 
         "n => document.querySelectorAll('[role=tabpanel]:not([hidden]) img').length >= n", arg=before + 7,
         timeout=30_000,
     )
+    # + the quality readout, computed after the result is shown: its table and change map
+    panel.get_by_text("Identity", exact=False).first.wait_for(timeout=30_000)
+    page.wait_for_function(
+        "n => document.querySelectorAll('[role=tabpanel]:not([hidden]) img').length >= n", arg=before + 8,
+        timeout=30_000,
+    )
+    assert panel.locator("table").filter(has_text="Eyeglasses").count() >= 1
     page.screenshot(path=tmp_path / "attribute_transfer.png", full_page=True)
     assert not panel.get_by_text("Error").count()
 
@@ -53,3 +60,7 @@ def test_api_endpoint_returns_the_edited_photo(app_server: str) -> None:
     )
     with Image.open(result) as image:
         assert image.size == (512, 512)
+    photo, report = client.predict(
+        handle_file(str(ASTRONAUT)), "Blond", ["Smiling"], 0, api_name="/attribute_transfer_readout"
+    )
+    assert report["attributes"]["Blond_Hair"]["requested"] and report["identity"]["same_person"] is not None

@@ -11,7 +11,8 @@ from facegan.checkpoints import train_command
 from facegan.faces import PreparedFace, heatmap_to_image
 from facegan.models.attrgan import HAIR_COLOURS
 from facegan.paths import UI_EXAMPLES_DIR
-from facegan.pipelines import AttributeTransfer
+from facegan.pipelines import AttributeEdit, AttributeTransfer, attribute_judge
+from facegan.quality import EditReadout, edit_readout, identity_model
 from facegan.ui.common import checkpoint_or_notice, for_display, photo_input, user_errors
 from facegan.validation import face_number
 
@@ -69,12 +70,37 @@ def analyse(photo: str | None, face_index: float | None) -> tuple:
     return for_display(prepared.aligned.crop), for_display(heatmap), hair, checked
 
 
+def edit_face(prepared: PreparedFace, hair: str, checked: list[str]) -> tuple[AttributeEdit, list[str]]:
+    """The edit, and the attributes it was asked to change (those whose target differs from the face's own)."""
+    own = pipeline().estimate_attributes(prepared)
+    targets = targets_from_controls(hair, checked)
+    requested = [name for name in pipeline().attributes if targets[name] != own[name]]
+    return pipeline().edit(prepared, targets, own), requested
+
+
+def readout(before: np.ndarray, after: np.ndarray, requested: list[str]) -> EditReadout:
+    """The quality readout of one edit of the aligned crop (``facegan.quality``): identity, attribute
+    changes, change map."""
+    return edit_readout(before, after, attribute_judge(), pipeline().attributes, requested, identity_model())
+
+
 @user_errors
 def transfer(photo: str | None, face_index: float | None, hair: str, checked: list[str]) -> tuple:
+    """The edit; its readout follows in a second event (``show_readout``) so it never delays the result."""
     if photo is None:
         raise gr.Error("Upload a photo with a face first.")
-    edit = pipeline().edit(prepared_face(photo, face_number(face_index)), targets_from_controls(hair, checked))
-    return for_display(edit.output), for_display(edit.mask), for_display(edit.side_output), edit.photo
+    edit, requested = edit_face(prepared_face(photo, face_number(face_index)), hair, checked)
+    shown = (for_display(edit.output), for_display(edit.mask), for_display(edit.side_output), edit.photo)
+    return (*shown, (edit.aligned, edit.output, requested))  # the crops only: session state stays small
+
+
+@user_errors
+def show_readout(last: tuple[np.ndarray, np.ndarray, list[str]] | None) -> tuple:
+    """The readout of the edit just shown: a table, the change map and the JSON."""
+    if last is None:
+        return gr.update(), gr.update(), gr.update()
+    report = readout(*last)
+    return report.markdown(), for_display(report.change_map), report.as_json()
 
 
 @user_errors
@@ -84,6 +110,17 @@ def edit_photo(photo: str | None, hair: str, attributes: list[str], face_index: 
         raise gr.Error("No photo was given.")
     prepared = pipeline().prepare(photo, face_number(face_index))
     return pipeline().edit(prepared, targets_from_controls(hair, attributes)).photo
+
+
+@user_errors
+def edit_photo_with_readout(
+    photo: str | None, hair: str, attributes: list[str], face_index: float | None = 0
+) -> tuple[np.ndarray, dict]:
+    """API: the edited photo and its quality readout as JSON (identity, attributes before/after, leaks)."""
+    if photo is None:
+        raise gr.Error("No photo was given.")
+    edit, requested = edit_face(pipeline().prepare(photo, face_number(face_index)), hair, attributes)
+    return edit.photo, readout(edit.aligned, edit.output, requested).as_json()
 
 
 def build_tab() -> None:
@@ -108,13 +145,23 @@ def build_tab() -> None:
                 attention = gr.Image(label="Where the edit acts", interactive=False, height=192)
                 side = gr.Image(label="Side output (heatmap)", interactive=False, height=192)
             result = gr.Image(label="Edited photo", interactive=False)
+            with gr.Row():
+                report = gr.Markdown(label="Quality readout")
+                change_map = gr.Image(label="Where the pixels changed", interactive=False, height=192)
+            report_json = gr.JSON(label="Quality readout (JSON)", visible=False)
+    last_edit = gr.State(None)
     analysed = [aligned, heatmap, hair, checked]
     photo.change(analyse, [photo, face_index], analysed, api_visibility="private")
     face_index.change(analyse, [photo, face_index], analysed, api_visibility="private")
     run.click(
-        transfer, [photo, face_index, hair, checked], [output, attention, side, result], api_visibility="private"
-    )
-    # API: the same inputs, the full edited photo out, in one call (a button no one sees triggers it).
+        transfer, [photo, face_index, hair, checked], [output, attention, side, result, last_edit],
+        api_visibility="private",
+    ).success(show_readout, last_edit, [report, change_map, report_json], api_visibility="private")
+    # API: the same inputs, the full edited photo out, in one call (buttons no one sees trigger them).
     gr.Button(visible=False).click(
         edit_photo, [photo, hair, checked, face_index], result, api_name="attribute_transfer"
+    )
+    gr.Button(visible=False).click(
+        edit_photo_with_readout, [photo, hair, checked, face_index], [result, report_json],
+        api_name="attribute_transfer_readout",
     )

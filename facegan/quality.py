@@ -1,0 +1,150 @@
+"""The quality readout shown beside every edit: did it keep the person, did only the asked-for
+attributes move, and where did the pixels change.
+
+Users of face editors cannot tell an edit that added eyeglasses from one that added eyeglasses and
+also changed the person's apparent sex. The readout answers with independent models, never the
+generator's own discriminator:
+
+- identity: dlib's face descriptor distance between the aligned crop before and after the edit, with
+  dlib's same-person threshold (``facegan.eval.identity``; optional, the app runs without dlib);
+- attributes: the independent judge's probability of each attribute before and after; an attribute
+  that was not asked for and moved by more than ``LEAK_THRESHOLD`` is called out as a leak;
+- a heat map of the per-pixel change on the aligned crop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import torch
+from matplotlib import colormaps
+
+from facegan.errors import ModelFileMissingError
+from facegan.eval.identity import INSTALL_HINT, IdentityModel
+from facegan.models.judge import AttributeJudge
+
+LEAK_THRESHOLD = 0.25
+"""Change in the judge's probability that counts as a side effect (a quarter of the scale)."""
+HEAT_FULL_SCALE = 0.5
+"""Mean absolute change per pixel, in [0, 1] units, that the heat map shows at full intensity."""
+
+
+@dataclass(frozen=True)
+class EditReadout:
+    """Everything the readout shows, and its JSON form for the API."""
+
+    identity_distance: float | None
+    """dlib descriptor distance before vs after (None without dlib)."""
+    identity_threshold: float
+    attributes_before: dict[str, float]
+    attributes_after: dict[str, float]
+    requested: tuple[str, ...]
+    """Attributes the edit was asked to change."""
+    change_map: np.ndarray
+    """HxWx3 uint8 heat map of the per-pixel change on the aligned crop."""
+    note: str = ""
+
+    @property
+    def same_person(self) -> bool | None:
+        return None if self.identity_distance is None else self.identity_distance < self.identity_threshold
+
+    @property
+    def leaks(self) -> list[str]:
+        """Attributes not asked for whose probability moved by more than ``LEAK_THRESHOLD``."""
+        return [
+            name for name, before in self.attributes_before.items()
+            if name not in self.requested and abs(self.attributes_after[name] - before) > LEAK_THRESHOLD
+        ]  # fmt: skip
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "identity": {
+                "distance": self.identity_distance,
+                "threshold": self.identity_threshold,
+                "same_person": self.same_person,
+                "model": "dlib_face_recognition_resnet_model_v1",
+                "note": self.note,
+            },
+            "attributes": {
+                name: {
+                    "before": round(before, 4),
+                    "after": round(self.attributes_after[name], 4),
+                    "requested": name in self.requested,
+                }
+                for name, before in self.attributes_before.items()
+            },
+            "leaks": self.leaks,
+            "leak_threshold": LEAK_THRESHOLD,
+        }
+
+    def markdown(self) -> str:
+        """A short table: the identity verdict, then each attribute before → after, leaks marked."""
+        if self.identity_distance is None:
+            identity = f"Identity check unavailable: {self.note}"
+        else:
+            verdict = "same person" if self.same_person else "**not the same person**"
+            identity = (
+                f"Identity: {verdict} (dlib distance {self.identity_distance:.2f}, "
+                f"threshold {self.identity_threshold:g})"
+            )
+        rows = ["| attribute | before | after | |", "| --- | ---: | ---: | --- |"]
+        leaks = set(self.leaks)
+        for name, before in self.attributes_before.items():
+            mark = "asked for" if name in self.requested else ("**leak**" if name in leaks else "")
+            rows.append(f"| {name.replace('_', ' ')} | {before:.0%} | {self.attributes_after[name]:.0%} | {mark} |")
+        return identity + "\n\n" + "\n".join(rows)
+
+
+@lru_cache(maxsize=1)
+def identity_model() -> IdentityModel | None:
+    """dlib's descriptor, loaded once; None where dlib or its model files are not installed."""
+    try:
+        return IdentityModel()
+    except ModelFileMissingError:
+        return None
+
+
+def change_heat_map(before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """Per-pixel mean absolute change of two same-size RGB crops, coloured with matplotlib's inferno."""
+    change = np.abs(after.astype(np.float32) - before.astype(np.float32)).mean(axis=2) / 255
+    colours = colormaps["inferno"](np.clip(change / HEAT_FULL_SCALE, 0, 1))[..., :3]
+    return (colours * 255).round().astype(np.uint8)
+
+
+def _crop_tensor(crop: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(crop)).permute(2, 0, 1)[None].float() / 127.5 - 1
+
+
+@torch.inference_mode()
+def edit_readout(
+    before: np.ndarray,
+    after: np.ndarray,
+    judge: AttributeJudge,
+    attributes: Sequence[str],
+    requested: Collection[str],
+    identity: IdentityModel | None = None,
+) -> EditReadout:
+    """The readout for one edit of an aligned crop (HxWx3 uint8, before and after at the same size)."""
+    if before.shape != after.shape:
+        raise ValueError(f"before and after crops differ in size: {before.shape} vs {after.shape}")
+    device = next(judge.parameters()).device
+    probabilities = judge.probabilities(torch.cat([_crop_tensor(before), _crop_tensor(after)]).to(device), attributes)
+    distance, note = None, ""
+    if identity is None:
+        note = f"install dlib for it: `{INSTALL_HINT}`"
+    else:
+        embedded = identity.embed([before, after])
+        distance = float(identity.distance(embedded[0], embedded[1]))
+    return EditReadout(
+        identity_distance=distance,
+        identity_threshold=IdentityModel.THRESHOLD,
+        attributes_before={name: float(p) for name, p in zip(attributes, probabilities[0].tolist())},
+        attributes_after={name: float(p) for name, p in zip(attributes, probabilities[1].tolist())},
+        requested=tuple(requested),
+        change_map=change_heat_map(before, after),
+        note=note,
+    )
