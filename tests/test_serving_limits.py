@@ -52,8 +52,14 @@ def test_empty_and_non_image_uploads_get_a_sentence_through_the_api(app_server: 
             client.predict(handle_file(str(upload)), True, *[0.0] * 17, api_name="/au_edit")
 
 
-def test_the_photo_component_is_gradios_image_in_the_page_and_the_api() -> None:
+def test_the_photo_component_hands_over_any_upload_unopened(tmp_path) -> None:
+    from gradio.data_classes import ImageData
+
     from facegan.ui.common import photo_input
 
+    text = tmp_path / "notes.png"
+    text.write_text("hello")
     component = photo_input("Photo")
+    assert component.preprocess(ImageData(path=str(text), orig_name="notes.png")) == str(text)
+    assert component.preprocess(None) is None
     assert component.get_block_name() == "image" and component.api_info()["title"] == "ImageData"

@@ -87,20 +87,15 @@ def checkpoint_or_notice(pattern: str, train_command: str, description: str) -> 
 PHOTO_SOURCES = ["upload", "webcam", "clipboard"]
 
 
-class PhotoUpload(gr.Image):
-    """``gr.Image`` whose handler always gets the uploaded file itself (``type="filepath"``).
+def _uploaded_file(gradio_preprocess: Callable[[ImageData | None], object], payload: ImageData | None) -> object:
+    """The uploaded file's own path, where Gradio would first open it with Pillow.
 
-    Gradio's own preprocessing opens every upload with Pillow first, so an empty or non-image file
-    failed inside Gradio with no message; here the app's loader (``facegan.faces.load_image``) sees it
-    and says what is wrong. Same frontend and API as ``gr.Image`` (``is_template``).
+    Gradio's preprocessing opens every upload, so an empty or non-image file failed inside Gradio with
+    no message; given the path, the app's loader (``facegan.faces.load_image``) says what is wrong.
     """
-
-    is_template = True
-
-    def preprocess(self, payload: ImageData | None) -> str | None:
-        if payload is not None and payload.path is not None:
-            return str(payload.path)
-        return super().preprocess(payload)
+    if payload is not None and payload.path is not None:
+        return str(payload.path)
+    return gradio_preprocess(payload)
 
 
 def photo_input(label: str, sources: list[str] | None = None, **kwargs: object) -> gr.Image:
@@ -109,5 +104,9 @@ def photo_input(label: str, sources: list[str] | None = None, **kwargs: object) 
     Gradio neither decodes nor converts the upload before the app sees it: the app's own loader
     (``facegan.faces.load_image``) then handles 16-bit, greyscale and EXIF-rotated files, names empty
     and non-image files, and refuses decompression bombs from the header instead of after a full decode.
+    The override is per instance: a ``gr.Image`` subclass would make Gradio write a ``.pyi`` stub next
+    to this module on every import.
     """
-    return PhotoUpload(label=label, type="filepath", image_mode=None, sources=sources or PHOTO_SOURCES, **kwargs)
+    component = gr.Image(label=label, type="filepath", image_mode=None, sources=sources or PHOTO_SOURCES, **kwargs)
+    component.preprocess = functools.partial(_uploaded_file, component.preprocess)  # type: ignore[method-assign]
+    return component
