@@ -29,6 +29,9 @@ from facegan.models.judge import AttributeJudge
 
 LEAK_THRESHOLD = 0.25
 """Change in the judge's probability that counts as a side effect (a quarter of the scale)."""
+WATCHED_ATTRIBUTES = ("Male", "Young", "Smiling", "Eyeglasses", "Bangs", "Blond_Hair", "Black_Hair", "Mustache")
+"""What a readout shows besides the edited attribute, for models without an attribute list of their own:
+the attributes people notice first when an edit changes more than it should."""
 HEAT_FULL_SCALE = 0.5
 """Mean absolute change per pixel, in [0, 1] units, that the heat map shows at full intensity."""
 
@@ -97,6 +100,11 @@ class EditReadout:
             mark = "asked for" if name in self.requested else ("**leak**" if name in leaks else "")
             rows.append(f"| {name.replace('_', ' ')} | {before:.0%} | {self.attributes_after[name]:.0%} | {mark} |")
         return identity + "\n\n" + "\n".join(rows)
+
+
+def watched_attributes(edited: str) -> tuple[str, ...]:
+    """The edited attribute first, then ``WATCHED_ATTRIBUTES`` without it."""
+    return (edited, *(name for name in WATCHED_ATTRIBUTES if name != edited))
 
 
 @lru_cache(maxsize=1)

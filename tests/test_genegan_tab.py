@@ -9,6 +9,7 @@ from PIL import Image
 
 from facegan.ui import genegan as tab
 from facegan.pipelines import GeneGAN
+from tests.faces_helpers import eval_tools_into
 from tests.test_genegan import tiny_checkpoint
 
 ASTRONAUT, HOPPER = tab.ASTRONAUT, tab.HOPPER
@@ -32,6 +33,21 @@ def test_swap_remove_and_transplant_paste_into_the_full_photos():
     assert tab.remove("Bangs", ASTRONAUT, HOPPER)[1].shape == (600, 512, 3)
     cleared, transplanted = tab.transplant("Smiling", ASTRONAUT, HOPPER, 0.5)
     assert cleared is None and transplanted.shape == (600, 512, 3)
+
+
+def test_each_result_gets_a_readout_after_it_is_shown(tmp_path):
+    eval_tools_into(tmp_path)  # the shipped judge beside the tiny generators
+    tab.attribute_judge.cache_clear()
+    *photos, last = tab.swap_shown("Smiling", ASTRONAUT, HOPPER)
+    assert [p.shape for p in photos] == [(512, 512, 3), (600, 512, 3)]
+    table_a, map_a, table_b, map_b = tab.show_readouts(last)
+    assert "| Smiling |" in table_a and "asked for" in table_b and map_a.shape == map_b.shape == (256, 256, 3)
+    cleared, transplanted, last = tab.transplant_shown("Bangs", ASTRONAUT, HOPPER, 1.0)
+    assert cleared is None and tab.show_readouts(last)[:2] == ("", None)  # no result for A: no readout
+    photo_a, photo_b, reports = tab.swap_with_readout("Smiling", ASTRONAUT, HOPPER)
+    assert set(reports) == {"a", "b"} and reports["b"]["attributes"]["Smiling"]["requested"]
+    assert "Male" in reports["a"]["attributes"] and reports["a"]["identity"]["distance"] >= 0
+    tab.attribute_judge.cache_clear()
 
 
 def test_grid_is_one_image_of_the_chosen_size():

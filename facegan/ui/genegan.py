@@ -10,8 +10,9 @@ import numpy as np
 from facegan.checkpoints import train_command
 from facegan.faces import PreparedFace
 from facegan.paths import UI_EXAMPLES_DIR
-from facegan.pipelines import GeneGAN, genegan_attributes, genegan_checkpoint_name
-from facegan.ui.common import checkpoint_or_notice, photo_input, user_errors
+from facegan.pipelines import GeneGAN, GeneGANEdit, attribute_judge, genegan_attributes, genegan_checkpoint_name
+from facegan.quality import EditReadout, edit_readout, identity_model, watched_attributes
+from facegan.ui.common import checkpoint_or_notice, for_display, photo_input, user_errors
 from facegan.validation import number, whole_number
 
 DESCRIPTION = (
@@ -44,21 +45,51 @@ def _model(attribute: str | None) -> GeneGAN:
     return pipeline(attribute)
 
 
+Child = tuple[PreparedFace, GeneGANEdit]
+"""A parent face and the child the tab shows for it."""
+
+
+def _swap(attribute: str | None, photo_a: str | None, photo_b: str | None) -> list[Child | None]:
+    model = _model(attribute)
+    a, b = _face(photo_a, "face A"), _face(photo_b, "face B")
+    a_child, b_child = model.swap(a, b)
+    return [(a, a_child), (b, b_child)]
+
+
+def _remove(attribute: str | None, photo_a: str | None, photo_b: str | None) -> list[Child | None]:
+    model = _model(attribute)
+    a = _face(photo_a, "face A")
+    b = _face(photo_b, "face B") if photo_b is not None else None
+    return [(a, model.remove(a)), (b, model.remove(b)) if b is not None else None]
+
+
+def _transplant(attribute: str | None, photo_a: str | None, photo_b: str | None, strength: float) -> list[Child | None]:
+    model = _model(attribute)
+    strength = number(strength, "strength", *GeneGAN.STRENGTH_RANGE)
+    b = _face(photo_b, "face B")
+    return [None, (b, model.transplant(_face(photo_a, "face A"), b, strength))]
+
+
+def _photos(children: list[Child | None]) -> tuple[np.ndarray | None, ...]:
+    return tuple(None if child is None else child[1].photo for child in children)
+
+
+def _shown(attribute: str | None, children: list[Child | None]) -> tuple:
+    """Both result photos, and what the readout needs (the aligned crops only: session state stays small)."""
+    crops = [None if child is None else (child[0].aligned.crop, child[1].output) for child in children]
+    return (*_photos(children), (attribute, crops))
+
+
 @user_errors
 def swap(attribute: str | None, photo_a: str | None, photo_b: str | None) -> tuple[np.ndarray, np.ndarray]:
     """Photo A with B's attribute and photo B with A's (also the ``genegan_swap`` API)."""
-    model = _model(attribute)
-    a_child, b_child = model.swap(_face(photo_a, "face A"), _face(photo_b, "face B"))
-    return a_child.photo, b_child.photo
+    return _photos(_swap(attribute, photo_a, photo_b))
 
 
 @user_errors
 def remove(attribute: str | None, photo_a: str | None, photo_b: str | None) -> tuple[np.ndarray, np.ndarray | None]:
     """Each uploaded photo with its attribute removed (face B is optional)."""
-    model = _model(attribute)
-    a_child = model.remove(_face(photo_a, "face A"))
-    b_child = model.remove(_face(photo_b, "face B")) if photo_b is not None else None
-    return a_child.photo, b_child.photo if b_child else None
+    return _photos(_remove(attribute, photo_a, photo_b))
 
 
 @user_errors
@@ -66,10 +97,52 @@ def transplant(
     attribute: str | None, photo_a: str | None, photo_b: str | None, strength: float
 ) -> tuple[None, np.ndarray]:
     """Photo B with A's attribute at ``strength`` (0 removes it, 1 copies it, more exaggerates)."""
-    model = _model(attribute)
-    strength = number(strength, "strength", *GeneGAN.STRENGTH_RANGE)
-    child = model.transplant(_face(photo_a, "face A"), _face(photo_b, "face B"), strength)
-    return None, child.photo
+    return _photos(_transplant(attribute, photo_a, photo_b, strength))
+
+
+@user_errors
+def swap_shown(attribute: str | None, photo_a: str | None, photo_b: str | None) -> tuple:
+    return _shown(attribute, _swap(attribute, photo_a, photo_b))
+
+
+@user_errors
+def remove_shown(attribute: str | None, photo_a: str | None, photo_b: str | None) -> tuple:
+    return _shown(attribute, _remove(attribute, photo_a, photo_b))
+
+
+@user_errors
+def transplant_shown(attribute: str | None, photo_a: str | None, photo_b: str | None, strength: float) -> tuple:
+    return _shown(attribute, _transplant(attribute, photo_a, photo_b, strength))
+
+
+def readout(attribute: str, before: np.ndarray, after: np.ndarray) -> EditReadout:
+    """The quality readout of one child against its parent's aligned crop (``facegan.quality``)."""
+    names = watched_attributes(attribute)
+    return edit_readout(before, after, attribute_judge(), names, [attribute], identity_model())
+
+
+@user_errors
+def show_readouts(last: tuple[str, list] | None) -> tuple:
+    """Each result's readout table and change map (empty where that side has no result)."""
+    if last is None:
+        return (gr.update(),) * 4
+    attribute, crops = last
+    shown: list = []
+    for pair in crops:
+        report = None if pair is None else readout(attribute, *pair)
+        shown += ["", None] if report is None else [report.markdown(), for_display(report.change_map)]
+    return tuple(shown)
+
+
+@user_errors
+def swap_with_readout(attribute: str | None, photo_a: str | None, photo_b: str | None) -> tuple:
+    """API: both swapped photos and, as JSON, each one's quality readout."""
+    children = _swap(attribute, photo_a, photo_b)
+    reports = {
+        side: readout(attribute, parent.aligned.crop, child.output).as_json()
+        for side, (parent, child) in zip(("a", "b"), children)
+    }
+    return (*_photos(children), reports)
 
 
 @user_errors
@@ -103,10 +176,27 @@ def build_tab() -> None:
     with gr.Row():
         result_a = gr.Image(label="Result for face A", interactive=False)
         result_b = gr.Image(label="Result for face B", interactive=False)
-    swap_button.click(swap, [attribute, photo_a, photo_b], [result_a, result_b], api_name="genegan_swap")
-    remove_button.click(remove, [attribute, photo_a, photo_b], [result_a, result_b], api_visibility="private")
-    transplant_button.click(
-        transplant, [attribute, photo_a, photo_b, strength], [result_a, result_b], api_visibility="private"
+    with gr.Row():
+        readout_a = gr.Markdown()
+        change_a = gr.Image(label="Where A changed", interactive=False, height=160)
+        readout_b = gr.Markdown()
+        change_b = gr.Image(label="Where B changed", interactive=False, height=160)
+    last = gr.State(None)
+    results, readouts = [result_a, result_b, last], [readout_a, change_a, readout_b, change_b]
+    for button, handler, inputs in (
+        (swap_button, swap_shown, [attribute, photo_a, photo_b]),
+        (remove_button, remove_shown, [attribute, photo_a, photo_b]),
+        (transplant_button, transplant_shown, [attribute, photo_a, photo_b, strength]),
+    ):
+        button.click(handler, inputs, results, api_visibility="private").success(
+            show_readouts, last, readouts, api_visibility="private"
+        )
+    # API (buttons no one sees): the swap's two photos, and with their readouts as JSON.
+    gr.Button(visible=False).click(swap, [attribute, photo_a, photo_b], [result_a, result_b], api_name="genegan_swap")
+    readout_json = gr.JSON(visible=False)
+    gr.Button(visible=False).click(
+        swap_with_readout, [attribute, photo_a, photo_b], [result_a, result_b, readout_json],
+        api_name="genegan_swap_readout",
     )
 
     gr.Markdown(
