@@ -23,9 +23,11 @@ import numpy as np
 import torch
 from matplotlib import colormaps
 
-from facegan.errors import ModelFileMissingError
+from facegan.errors import CheckpointMissingError, ModelFileMissingError
 from facegan.eval.identity import INSTALL_HINT, IdentityModel
+from facegan.models.judge import TRAIN_COMMAND as JUDGE_TRAIN_COMMAND
 from facegan.models.judge import AttributeJudge
+from facegan.pipelines import attribute_judge
 
 LEAK_THRESHOLD = 0.25
 """Change in the judge's probability that counts as a side effect (a quarter of the scale)."""
@@ -49,7 +51,8 @@ class EditReadout:
     """Attributes the edit was asked to change."""
     change_map: np.ndarray
     """HxWx3 uint8 heat map of the per-pixel change on the aligned crop."""
-    note: str = ""
+    notes: tuple[str, ...] = ()
+    """Why a part of the readout is missing (no dlib, no judge)."""
 
     @property
     def same_person(self) -> bool | None:
@@ -70,7 +73,6 @@ class EditReadout:
                 "threshold": self.identity_threshold,
                 "same_person": self.same_person,
                 "model": "dlib_face_recognition_resnet_model_v1",
-                "note": self.note,
             },
             "attributes": {
                 name: {
@@ -82,29 +84,42 @@ class EditReadout:
             },
             "leaks": self.leaks,
             "leak_threshold": LEAK_THRESHOLD,
+            "notes": list(self.notes),
         }
 
     def markdown(self) -> str:
-        """A short table: the identity verdict, then each attribute before → after, leaks marked."""
+        """The identity verdict, then each attribute before → after with leaks marked, then any notes."""
         if self.identity_distance is None:
-            identity = f"Identity check unavailable: {self.note}"
+            parts = ["Identity check unavailable."]
         else:
             verdict = "same person" if self.same_person else "**not the same person**"
-            identity = (
+            parts = [
                 f"Identity: {verdict} (dlib distance {self.identity_distance:.2f}, "
                 f"threshold {self.identity_threshold:g})"
-            )
-        rows = ["| attribute | before | after | |", "| --- | ---: | ---: | --- |"]
-        leaks = set(self.leaks)
-        for name, before in self.attributes_before.items():
-            mark = "asked for" if name in self.requested else ("**leak**" if name in leaks else "")
-            rows.append(f"| {name.replace('_', ' ')} | {before:.0%} | {self.attributes_after[name]:.0%} | {mark} |")
-        return identity + "\n\n" + "\n".join(rows)
+            ]
+        if self.attributes_before:
+            rows = ["| attribute | before | after | |", "| --- | ---: | ---: | --- |"]
+            leaks = set(self.leaks)
+            for name, before in self.attributes_before.items():
+                mark = "asked for" if name in self.requested else ("**leak**" if name in leaks else "")
+                after = self.attributes_after[name]
+                rows.append(f"| {name.replace('_', ' ')} | {before:.0%} | {after:.0%} | {mark} |")
+            parts.append("\n".join(rows))
+        parts += [f"*{note}*" for note in self.notes]
+        return "\n\n".join(parts)
 
 
 def watched_attributes(edited: str) -> tuple[str, ...]:
     """The edited attribute first, then ``WATCHED_ATTRIBUTES`` without it."""
     return (edited, *(name for name in WATCHED_ATTRIBUTES if name != edited))
+
+
+def judge_if_trained() -> AttributeJudge | None:
+    """The shipped attribute judge, or None where it is not trained (the readout then says so)."""
+    try:
+        return attribute_judge()
+    except CheckpointMissingError:
+        return None
 
 
 @lru_cache(maxsize=1)
@@ -131,28 +146,35 @@ def _crop_tensor(crop: np.ndarray) -> torch.Tensor:
 def edit_readout(
     before: np.ndarray,
     after: np.ndarray,
-    judge: AttributeJudge,
+    judge: AttributeJudge | None,
     attributes: Sequence[str],
     requested: Collection[str],
     identity: IdentityModel | None = None,
 ) -> EditReadout:
-    """The readout for one edit of an aligned crop (HxWx3 uint8, before and after at the same size)."""
+    """The readout for one edit of an aligned crop (HxWx3 uint8, before and after at the same size).
+
+    Without a judge or an identity model that part is left out and a note says how to get it.
+    """
     if before.shape != after.shape:
         raise ValueError(f"before and after crops differ in size: {before.shape} vs {after.shape}")
-    device = next(judge.parameters()).device
-    probabilities = judge.probabilities(torch.cat([_crop_tensor(before), _crop_tensor(after)]).to(device), attributes)
-    distance, note = None, ""
+    notes, distance, probabilities = [], None, {}
     if identity is None:
-        note = f"install dlib for it: `{INSTALL_HINT}`"
+        notes.append(f"The identity check needs dlib: `{INSTALL_HINT}`.")
     else:
         embedded = identity.embed([before, after])
         distance = float(identity.distance(embedded[0], embedded[1]))
+    if judge is None:
+        notes.append(f"The attribute judge is not trained: `{JUDGE_TRAIN_COMMAND}`.")
+    else:
+        device = next(judge.parameters()).device
+        batch = torch.cat([_crop_tensor(before), _crop_tensor(after)]).to(device)
+        probabilities = dict(zip(("before", "after"), judge.probabilities(batch, attributes).tolist()))
     return EditReadout(
         identity_distance=distance,
         identity_threshold=IdentityModel.THRESHOLD,
-        attributes_before={name: float(p) for name, p in zip(attributes, probabilities[0].tolist())},
-        attributes_after={name: float(p) for name, p in zip(attributes, probabilities[1].tolist())},
+        attributes_before=dict(zip(attributes, probabilities.get("before", []))),
+        attributes_after=dict(zip(attributes, probabilities.get("after", []))),
         requested=tuple(requested),
         change_map=change_heat_map(before, after),
-        note=note,
+        notes=tuple(notes),
     )

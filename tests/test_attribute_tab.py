@@ -6,6 +6,7 @@ import gradio as gr
 import numpy as np
 import pytest
 
+from facegan.pipelines import attribute_judge
 from facegan.paths import UI_EXAMPLES_DIR
 from facegan.ui import attribute_transfer as tab
 from tests.faces_helpers import eval_tools_into
@@ -49,7 +50,7 @@ def test_api_returns_the_full_photo():
 
 def test_the_readout_follows_the_edit_and_the_api_returns_it_as_json(tmp_path):
     eval_tools_into(tmp_path)  # the shipped judge beside the tiny generator
-    tab.attribute_judge.cache_clear()
+    attribute_judge.cache_clear()
     *_, last = tab.transfer(ASTRONAUT, 0, "Blond", ["Eyeglasses"])
     table, change_map, report = tab.show_readout(last)
     assert "Identity" in table and "| Eyeglasses |" in table and change_map.shape == (256, 256, 3)
@@ -59,7 +60,7 @@ def test_the_readout_follows_the_edit_and_the_api_returns_it_as_json(tmp_path):
     photo, api_report = tab.edit_photo_with_readout(ASTRONAUT, "Blond", ["Eyeglasses"], 0)
     assert photo.shape == (512, 512, 3) and api_report["attributes"].keys() == report["attributes"].keys()
     assert api_report["identity"]["threshold"] == 0.6 and api_report["identity"]["distance"] >= 0
-    tab.attribute_judge.cache_clear()
+    attribute_judge.cache_clear()
 
 
 def test_bad_inputs_are_messages_not_stack_traces(tmp_path):

@@ -60,6 +60,9 @@ def test_upload_sliders_presets_alpha_and_export(page: Page, tmp_path: Path) -> 
 
     page.locator("#au26 input[type=range]").fill("4.5")  # a user moving the jaw-drop slider
     images = wait_for_new_images(page, images)
+    page.locator("#au26 input[type=range]").dispatch_event("pointerup")  # ... and letting go of it
+    panel.get_by_text("Identity", exact=False).first.wait_for(timeout=30_000)  # the readout follows
+    images = wait_for_new_images(page, images)  # + its change map
     page.locator("#au_keep_detail input[type=checkbox]").uncheck()  # the generator's own face
     images = wait_for_new_images(page, images)
 

@@ -8,9 +8,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from facegan.pipelines import attribute_judge
 from facegan.faces import ACTION_UNITS, AU_NUMBERS
 from facegan.faces.aus import preset_aus
 from facegan.ui import au_editing as tab
+from tests.faces_helpers import eval_tools_into
 from tests.test_eggan import tiny_checkpoint
 
 ASTRONAUT, HOPPER = tab.EXAMPLES
@@ -49,6 +51,18 @@ def test_slider_moves_render_from_the_cached_encoding(loaded, monkeypatch):
         assert not np.array_equal(neutral_crop, open_crop)
     with pytest.raises(gr.Error, match="Upload a photo"):
         tab.render_sliders(None, True, *[0.0] * 17)
+
+
+def test_a_released_slider_gets_a_readout_in_both_modes(loaded, tmp_path):
+    eval_tools_into(tmp_path)  # the shipped judge beside the tiny generator
+    attribute_judge.cache_clear()
+    face = loaded[0]
+    for keep_detail in (True, False):
+        table, change_map = tab.show_readout(face, keep_detail, *[0.0] * 15, 5.0, 0.0)
+        assert "Identity" in table and "| Smiling |" in table and "asked for" in table
+        assert change_map.shape[2] == 3
+    assert tab.show_readout(None, True, *[0.0] * 17) == (gr.update(), gr.update())
+    attribute_judge.cache_clear()
 
 
 def test_alpha_interpolates_from_the_face_to_the_target(loaded):

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from facegan.pipelines import attribute_judge
 from facegan.ui import genegan as tab
 from facegan.pipelines import GeneGAN
 from tests.faces_helpers import eval_tools_into
@@ -37,7 +38,7 @@ def test_swap_remove_and_transplant_paste_into_the_full_photos():
 
 def test_each_result_gets_a_readout_after_it_is_shown(tmp_path):
     eval_tools_into(tmp_path)  # the shipped judge beside the tiny generators
-    tab.attribute_judge.cache_clear()
+    attribute_judge.cache_clear()
     *photos, last = tab.swap_shown("Smiling", ASTRONAUT, HOPPER)
     assert [p.shape for p in photos] == [(512, 512, 3), (600, 512, 3)]
     table_a, map_a, table_b, map_b = tab.show_readouts(last)
@@ -47,7 +48,7 @@ def test_each_result_gets_a_readout_after_it_is_shown(tmp_path):
     photo_a, photo_b, reports = tab.swap_with_readout("Smiling", ASTRONAUT, HOPPER)
     assert set(reports) == {"a", "b"} and reports["b"]["attributes"]["Smiling"]["requested"]
     assert "Male" in reports["a"]["attributes"] and reports["a"]["identity"]["distance"] >= 0
-    tab.attribute_judge.cache_clear()
+    attribute_judge.cache_clear()
 
 
 def test_grid_is_one_image_of_the_chosen_size():

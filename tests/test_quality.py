@@ -42,9 +42,11 @@ def test_readout_without_dlib_says_how_to_get_the_identity_check():
     judge = AttributeJudge(JudgeConfig(width=4, stages=2)).eval()
     crop = np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8)
     report = edit_readout(crop, crop, judge, ["Smiling", "Male"], ["Smiling"], identity=None)
-    assert report.identity_distance is None and report.same_person is None and "dlib" in report.note
+    assert report.identity_distance is None and report.same_person is None and "dlib" in report.notes[0]
     assert report.attributes_before == report.attributes_after and report.leaks == []
     assert "Identity check unavailable" in report.markdown()
+    no_judge = edit_readout(crop, crop, None, ["Smiling"], [], identity=None)
+    assert no_judge.attributes_before == {} and "judge is not trained" in no_judge.markdown()
     with pytest.raises(ValueError, match="differ in size"):
         edit_readout(crop, crop[:32], judge, ["Smiling"], [], identity=None)
 

@@ -11,8 +11,8 @@ from facegan.checkpoints import train_command
 from facegan.faces import PreparedFace, heatmap_to_image
 from facegan.models.attrgan import HAIR_COLOURS
 from facegan.paths import UI_EXAMPLES_DIR
-from facegan.pipelines import AttributeEdit, AttributeTransfer, attribute_judge
-from facegan.quality import EditReadout, edit_readout, identity_model
+from facegan.pipelines import AttributeEdit, AttributeTransfer
+from facegan.quality import EditReadout, edit_readout, identity_model, judge_if_trained
 from facegan.ui.common import checkpoint_or_notice, for_display, photo_input, user_errors
 from facegan.validation import face_number
 
@@ -81,7 +81,7 @@ def edit_face(prepared: PreparedFace, hair: str, checked: list[str]) -> tuple[At
 def readout(before: np.ndarray, after: np.ndarray, requested: list[str]) -> EditReadout:
     """The quality readout of one edit of the aligned crop (``facegan.quality``): identity, attribute
     changes, change map."""
-    return edit_readout(before, after, attribute_judge(), pipeline().attributes, requested, identity_model())
+    return edit_readout(before, after, judge_if_trained(), pipeline().attributes, requested, identity_model())
 
 
 @user_errors

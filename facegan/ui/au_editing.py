@@ -11,6 +11,7 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 
+import cv2
 import gradio as gr
 import imageio.v2 as imageio
 import numpy as np
@@ -20,7 +21,8 @@ from facegan.faces import ACTION_UNITS, prepare_face
 from facegan.faces.aus import AU_MAX, AU_NUMBERS, EXPRESSION_PRESETS, preset_aus
 from facegan.paths import UI_EXAMPLES_DIR
 from facegan.models.eggan import interpolate_aus
-from facegan.pipelines import AUEditor, EncodedFace
+from facegan.pipelines import AUEditor, EncodedFace, tensor_to_image
+from facegan.quality import edit_readout, identity_model, judge_if_trained, watched_attributes
 from facegan.ui.common import checkpoint_or_notice, for_display, photo_input, user_errors
 from facegan.validation import number, whole_number
 
@@ -81,6 +83,25 @@ def load_photo(photo: str | None, keep_detail: bool) -> tuple:
 def render_sliders(face: EncodedFace | None, keep_detail: bool, *aus: float) -> tuple[np.ndarray, np.ndarray]:
     """A slider (or the detail switch) moved: the face with exactly the slider values."""
     return _render(_require(face), np.asarray(aus, dtype=np.float32), keep_detail)
+
+
+EXPRESSION_ATTRIBUTES = ("Smiling", "Mouth_Slightly_Open")
+"""The judge's attributes an expression edit is meant to move; any other that moves is a leak."""
+
+
+@user_errors
+def show_readout(face: EncodedFace | None, keep_detail: bool, *aus: float) -> tuple:
+    """After a slider is released: identity, attributes before/after and the change map of the edit shown."""
+    if face is None:
+        return gr.update(), gr.update()
+    edit = pipeline().edit(face, np.asarray(aus, dtype=np.float32), keep_detail)
+    before = tensor_to_image(face.sharp_crop)
+    size = edit.output.shape[0]
+    if before.shape[0] != size:
+        before = cv2.resize(before, (size, size), interpolation=cv2.INTER_AREA)
+    names = (*EXPRESSION_ATTRIBUTES, *watched_attributes("Smiling")[1:])
+    report = edit_readout(before, edit.output, judge_if_trained(), names, EXPRESSION_ATTRIBUTES, identity_model())
+    return report.markdown(), for_display(report.change_map)
 
 
 @user_errors
@@ -181,6 +202,9 @@ def build_tab() -> None:
             frames = gr.Slider(*AUEditor.FRAMES_RANGE, value=8, step=1, label="Strip frames")
             fmt = gr.Radio(list(FORMATS), value="GIF", label="Animation format")
             export = gr.Button("Export interpolation strip", variant="primary")
+    with gr.Row():
+        report = gr.Markdown()
+        change_map = gr.Image(label="Where the pixels changed", interactive=False, height=192)
     strip = gr.Image(label="Interpolation strip (α = 0 → 1)", interactive=False)
     animation = gr.File(label="Animation")
 
@@ -189,6 +213,12 @@ def build_tab() -> None:
         control.input(
             render_sliders, [face, detail, *sliders], [result, crop], trigger_mode="always_last",
             show_progress="hidden", api_visibility="private",
+        )  # fmt: skip
+    # The readout waits for a released slider: a drag stays one generator pass per step.
+    for control in (*sliders, alpha):
+        control.release(
+            show_readout, [face, detail, *sliders], [report, change_map], show_progress="hidden",
+            api_visibility="private",
         )  # fmt: skip
     blended = [result, crop, *sliders]
     alpha_inputs = [face, target, alpha, detail]

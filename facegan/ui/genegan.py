@@ -10,8 +10,8 @@ import numpy as np
 from facegan.checkpoints import train_command
 from facegan.faces import PreparedFace
 from facegan.paths import UI_EXAMPLES_DIR
-from facegan.pipelines import GeneGAN, GeneGANEdit, attribute_judge, genegan_attributes, genegan_checkpoint_name
-from facegan.quality import EditReadout, edit_readout, identity_model, watched_attributes
+from facegan.pipelines import GeneGAN, GeneGANEdit, genegan_attributes, genegan_checkpoint_name
+from facegan.quality import EditReadout, edit_readout, identity_model, judge_if_trained, watched_attributes
 from facegan.ui.common import checkpoint_or_notice, for_display, photo_input, user_errors
 from facegan.validation import number, whole_number
 
@@ -118,7 +118,7 @@ def transplant_shown(attribute: str | None, photo_a: str | None, photo_b: str | 
 def readout(attribute: str, before: np.ndarray, after: np.ndarray) -> EditReadout:
     """The quality readout of one child against its parent's aligned crop (``facegan.quality``)."""
     names = watched_attributes(attribute)
-    return edit_readout(before, after, attribute_judge(), names, [attribute], identity_model())
+    return edit_readout(before, after, judge_if_trained(), names, [attribute], identity_model())
 
 
 @user_errors
