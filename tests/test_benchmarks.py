@@ -44,6 +44,7 @@ def test_attrgan_latency_benchmark(tmp_path, monkeypatch):
     monkeypatch.setenv("FACEGAN_CHECKPOINTS", str(tmp_path))
     result = attrgan_latency.main(["--runs", "2"])
     assert 0 < result["edit"]["p50_ms"] <= result["edit"]["p95_ms"]
+    assert 0 < result["readout_after_the_result"]["p50_ms"]
     assert result["resolution"] == 64 and (tmp_path / "attrgan_latency.json").is_file()
 
 
