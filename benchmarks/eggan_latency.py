@@ -23,7 +23,7 @@ import torch
 from common import percentiles, record_result, timed  # noqa: E402  (puts the repo on sys.path)
 
 from facegan.paths import UI_EXAMPLES_DIR  # noqa: E402
-from facegan.faces.aus import preset_aus  # noqa: E402
+from facegan.faces.aus import EDITABLE_AU_NUMBERS, preset_aus  # noqa: E402
 from facegan.ui import au_editing  # noqa: E402
 
 PHOTO = str(UI_EXAMPLES_DIR / "astronaut.jpg")
@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> dict:
     keep_detail = not args.generated_face
 
     def slider_move() -> None:
-        au_editing.render_sliders(face, keep_detail, *rng.uniform(0, 5, len(face.aus)).round(2))
+        au_editing.render_sliders(face, keep_detail, *rng.uniform(0, 5, len(EDITABLE_AU_NUMBERS)).round(2))
 
     def strip() -> None:
         editor.interpolate(face, preset_aus("happy"), args.frames, keep_detail)

@@ -23,7 +23,7 @@ from common import percentiles, record_result  # noqa: E402  (puts the repo on s
 
 from facegan.app_process import AppProcess  # noqa: E402
 from facegan.audio.examples import EXAMPLE_SOUNDS  # noqa: E402
-from facegan.faces import AU_NUMBERS  # noqa: E402
+from facegan.faces.aus import EDITABLE_AU_NUMBERS  # noqa: E402
 from facegan.paths import UI_EXAMPLES_DIR  # noqa: E402
 
 ASTRONAUT, HOPPER = str(UI_EXAMPLES_DIR / "astronaut.jpg"), str(UI_EXAMPLES_DIR / "grace_hopper.jpg")
@@ -33,7 +33,7 @@ def calls() -> list[tuple[str, tuple]]:
     """(endpoint, arguments) of one round through the five endpoints."""
     from gradio_client import handle_file
 
-    smile = [3.0 if number == 12 else 0.0 for number in AU_NUMBERS]  # AU12, lip corner puller
+    smile = [3.0 if number == 12 else 0.0 for number in EDITABLE_AU_NUMBERS]  # AU12, lip corner puller
     return [
         ("/attribute_transfer", (handle_file(ASTRONAUT), "Blond", ["Smiling"], 0)),
         ("/au_edit", (handle_file(HOPPER), True, *smile)),

@@ -93,7 +93,7 @@ def test_resolve_address_rejects_bad_env_port() -> None:
 
 
 def test_au_edit_api_names_its_parameters_after_the_aus() -> None:
-    from facegan.faces.aus import AU_NUMBERS
+    from facegan.faces.aus import EDITABLE_AU_NUMBERS
 
     info = build_app().get_api_info()["named_endpoints"]["/au_edit"]["parameters"]
-    assert [p["parameter_name"] for p in info] == ["photo", "keep_detail", *(f"au{n}" for n in AU_NUMBERS)]
+    assert [p["parameter_name"] for p in info] == ["photo", "keep_detail", *(f"au{n}" for n in EDITABLE_AU_NUMBERS)]

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from facegan.faces import AU_NUMBERS
+from facegan.faces.aus import EDITABLE_AU_NUMBERS
 from facegan.ui.au_editing import EXAMPLES
 from tests.conftest import serve_app
 from tests.test_eggan import tiny_checkpoint
@@ -85,7 +85,7 @@ def test_api_endpoint_edits_a_photo(tiny_server: str) -> None:
     from PIL import Image
 
     client = Client(tiny_server, verbose=False)
-    intensities = [4.0 if n in (6, 12) else 0.0 for n in AU_NUMBERS]
+    intensities = [4.0 if n in (6, 12) else 0.0 for n in EDITABLE_AU_NUMBERS]
     edited = client.predict(handle_file(ASTRONAUT), True, *intensities, api_name="/au_edit")
     with Image.open(edited) as image:
         assert image.size == (512, 512)

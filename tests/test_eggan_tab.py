@@ -9,8 +9,7 @@ import pytest
 from PIL import Image
 
 from facegan.pipelines import attribute_judge
-from facegan.faces import ACTION_UNITS, AU_NUMBERS
-from facegan.faces.aus import preset_aus
+from facegan.faces.aus import EDITABLE_ACTION_UNITS, EDITABLE_AU_NUMBERS, editable_part, preset_aus
 from facegan.ui import au_editing as tab
 from tests.faces_helpers import eval_tools_into
 from tests.test_eggan import tiny_checkpoint
@@ -35,8 +34,8 @@ def loaded():
 def test_upload_sets_sliders_to_the_faces_own_aus(loaded):
     face, photo, crop, *sliders = loaded
     assert photo.shape == (512, 512, 3) and crop.shape == (256, 256, 3)
-    assert len(sliders) == 17 and sliders == [round(float(v), 2) for v in face.aus]
-    assert sliders[AU_NUMBERS.index(12)] > 2  # the astronaut smiles: lip corner puller is up
+    assert len(sliders) == 16 and sliders == [round(float(v), 2) for v in editable_part(face.aus)]
+    assert sliders[EDITABLE_AU_NUMBERS.index(12)] > 2  # the astronaut smiles: lip corner puller is up
     cleared = tab.load_photo(None, True)
     assert cleared[:3] == (None, None, None)
 
@@ -45,12 +44,12 @@ def test_slider_moves_render_from_the_cached_encoding(loaded, monkeypatch):
     face = loaded[0]
     monkeypatch.setattr(tab.pipeline(), "encode", lambda *_: pytest.fail("a slider move must not re-encode"))
     for keep_detail in (True, False):
-        neutral_photo, neutral_crop = tab.render_sliders(face, keep_detail, *[0.0] * 17)
-        open_photo, open_crop = tab.render_sliders(face, keep_detail, *[0.0] * 15, 5.0, 0.0)  # AU26 jaw drop
+        neutral_photo, neutral_crop = tab.render_sliders(face, keep_detail, *[0.0] * 16)
+        open_photo, open_crop = tab.render_sliders(face, keep_detail, *[0.0] * 14, 5.0, 0.0)  # AU26 jaw drop
         assert neutral_photo.shape == open_photo.shape == (512, 512, 3)
         assert not np.array_equal(neutral_crop, open_crop)
     with pytest.raises(gr.Error, match="Upload a photo"):
-        tab.render_sliders(None, True, *[0.0] * 17)
+        tab.render_sliders(None, True, *[0.0] * 16)
 
 
 def test_a_released_slider_gets_a_readout_in_both_modes(loaded, tmp_path):
@@ -58,10 +57,10 @@ def test_a_released_slider_gets_a_readout_in_both_modes(loaded, tmp_path):
     attribute_judge.cache_clear()
     face = loaded[0]
     for keep_detail in (True, False):
-        table, change_map = tab.show_readout(face, keep_detail, *[0.0] * 15, 5.0, 0.0)
+        table, change_map = tab.show_readout(face, keep_detail, *[0.0] * 14, 5.0, 0.0)
         assert "Identity" in table and "| Smiling |" in table and "asked for" in table
         assert change_map.shape[2] == 3
-    assert tab.show_readout(None, True, *[0.0] * 17) == (gr.update(), gr.update())
+    assert tab.show_readout(None, True, *[0.0] * 16) == (gr.update(), gr.update())
     attribute_judge.cache_clear()
 
 
@@ -72,8 +71,8 @@ def test_alpha_interpolates_from_the_face_to_the_target(loaded):
     start = tab.apply_alpha(face, target, 0.0, True)[2:]
     half = tab.apply_alpha(face, target, 0.5, True)[2:]
     end = tab.apply_alpha(face, target, 1.0, False)[2:]
-    assert start == pytest.approx(np.round(face.aus, 2), abs=0.01)
-    assert end == pytest.approx(target, abs=0.01)
+    assert start == pytest.approx(np.round(editable_part(face.aus), 2), abs=0.01)
+    assert end == pytest.approx(editable_part(target), abs=0.01)
     assert half == pytest.approx((np.asarray(start) + np.asarray(end)) / 2, abs=0.02)
     assert tab.apply_alpha(face, None, 0.7, True)[2:] == pytest.approx(start, abs=0.01)  # no target: own AUs
     photo_target = tab.target_from_photo(HOPPER)
@@ -106,12 +105,12 @@ def test_bad_inputs_are_messages_not_stack_traces(loaded, tmp_path):
     with pytest.raises(gr.Error, match="frames"):
         tab.export_strip(loaded[0], preset_aus("sad"), 64, "GIF", True)
     with pytest.raises(gr.Error, match="No photo"):
-        tab.api_edit(None, True, *[0.0] * 17)
+        tab.api_edit(None, True, *[0.0] * 16)
 
 
 def test_api_edit_returns_the_full_photo():
     for keep_detail in (True, False):
-        assert tab.api_edit(HOPPER, keep_detail, *preset_aus("happy")).shape == (600, 512, 3)
+        assert tab.api_edit(HOPPER, keep_detail, *editable_part(preset_aus("happy"))).shape == (600, 512, 3)
 
 
 def test_tab_has_a_labelled_slider_per_au_presets_and_the_api_endpoint():
@@ -119,8 +118,9 @@ def test_tab_has_a_labelled_slider_per_au_presets_and_the_api_endpoint():
         tab.build_tab()
     blocks = list(demo.blocks.values())
     labels = [b.label for b in blocks if isinstance(b, gr.Slider)]
-    assert [tab.slider_label(au.number, au.name) for au in ACTION_UNITS] == labels[:17]
+    assert [tab.slider_label(au.number, au.name) for au in EDITABLE_ACTION_UNITS] == labels[:16]
     assert "AU12 · Lip corner puller" in labels and any(label.startswith("α") for label in labels)
+    assert not any(label.startswith("AU9 ") for label in labels)  # unmeasured: no slider that does nothing
     dropdown = next(b for b in blocks if isinstance(b, gr.Dropdown))
     assert [choice[0] for choice in dropdown.choices] == list(tab.EXPRESSION_PRESETS)
     assert "au_edit" in {dep.api_name for dep in demo.fns.values()}
@@ -134,11 +134,22 @@ def test_missing_checkpoint_shows_the_training_command(tmp_path, monkeypatch):
     assert "Not available yet" in text and "python -m facegan.train eggan" in text
 
 
+def test_au9_keeps_the_faces_own_value_and_the_rest_follow_the_sliders(loaded):
+    from facegan.faces.aus import AU_NUMBERS, with_editable_aus
+
+    face = loaded[0]
+    full = with_editable_aus(face.aus, [1.0] * 16)
+    assert full[AU_NUMBERS.index(9)] == face.aus[AU_NUMBERS.index(9)] and full[AU_NUMBERS.index(12)] == 1.0
+    assert "9" not in {str(n) for n in EDITABLE_AU_NUMBERS} and len(EDITABLE_AU_NUMBERS) == 16
+
+
 def test_nan_or_miscounted_aus_are_messages_not_black_faces(loaded):
     face = loaded[0]
     with pytest.raises(gr.Error, match="AU intensities #1 must be a finite number"):
-        tab.render_sliders(face, True, float("nan"), *[0.0] * 16)
-    with pytest.raises(gr.Error, match="expected 17 AU intensities, got 16"):
-        tab.api_edit(ASTRONAUT, True, *[0.0] * 16)
+        tab.render_sliders(face, True, float("nan"), *[0.0] * 15)
+    with pytest.raises(gr.Error, match="expected 16 AU intensities, got 15"):
+        tab.api_edit(ASTRONAUT, True, *[0.0] * 15)
+    with pytest.raises(gr.Error, match="expected 16 AU intensities, got 17"):
+        tab.api_edit(ASTRONAUT, True, *[0.0] * 17)
     with pytest.raises(gr.Error, match="α must be a finite number"):
         tab.apply_alpha(face, preset_aus("happy"), float("nan"), True)

@@ -49,7 +49,7 @@ def test_empty_and_non_image_uploads_get_a_sentence_through_the_api(app_server: 
     client = Client(app_server, verbose=False)
     for upload, message in ((empty, "is empty (0 bytes)"), (text, "could not be read as an image")):
         with pytest.raises(Exception, match=message.replace("(", r"\(").replace(")", r"\)")):
-            client.predict(handle_file(str(upload)), True, *[0.0] * 17, api_name="/au_edit")
+            client.predict(handle_file(str(upload)), True, *[0.0] * 16, api_name="/au_edit")
 
 
 def test_the_photo_component_hands_over_any_upload_unopened(tmp_path) -> None:

@@ -10,7 +10,10 @@ Two AUs need more than a lookup. AU25 (lips part) has no blendshape: its raw sco
 gap over the inter-ocular distance. MediaPipe's model never fires cheekSquint (AU6) on our data
 (99.9th percentile 0.000 on 17,928 CelebA faces), so AU6 is the geometric mean of eyeSquint and
 mouthSmile, the narrowing of the eyes that a cheek raise causes in a smile (the Duchenne pair AU6+12).
-noseSneer (AU9) is likewise always ~0 with this model, so AU9 stays near 0 on real photos.
+noseSneer (AU9) is likewise always ~0 with this model, so AU9 is never measured on real photos: the
+generator never saw it vary, and the app offers no control for it (``EDITABLE_AU_NUMBERS``). The
+geometric alternative, the nostril-to-inner-eye distance over the inter-ocular distance, mostly
+measures the shape of a person's nose rather than a wrinkle, so it was not adopted.
 """
 
 from __future__ import annotations
@@ -56,6 +59,25 @@ ACTION_UNITS: tuple[ActionUnit, ...] = (
     ActionUnit(45, "Blink", ("eyeBlinkLeft", "eyeBlinkRight")),
 )
 AU_NUMBERS: tuple[int, ...] = tuple(au.number for au in ACTION_UNITS)
+UNMEASURED_AU_NUMBERS: tuple[int, ...] = (9,)
+"""AUs the annotator cannot measure (see the module docstring): kept in the model's 17-vector, at the
+face's own value, but offered to no one as a control."""
+EDITABLE_ACTION_UNITS: tuple[ActionUnit, ...] = tuple(au for au in ACTION_UNITS if au.number not in UNMEASURED_AU_NUMBERS)
+EDITABLE_AU_NUMBERS: tuple[int, ...] = tuple(au.number for au in EDITABLE_ACTION_UNITS)
+
+
+def with_editable_aus(base: np.ndarray, editable: Sequence[float]) -> np.ndarray:
+    """The 17-vector ``base`` with the editable AUs replaced by ``editable`` (``EDITABLE_AU_NUMBERS`` order)."""
+    if len(editable) != len(EDITABLE_AU_NUMBERS):
+        raise ValueError(f"expected {len(EDITABLE_AU_NUMBERS)} AU intensities, got {len(editable)}")
+    full = np.array(base, dtype=np.float32, copy=True)
+    full[[AU_NUMBERS.index(n) for n in EDITABLE_AU_NUMBERS]] = np.asarray(editable, dtype=np.float32)
+    return full
+
+
+def editable_part(aus: np.ndarray) -> np.ndarray:
+    """The editable AUs of a 17-vector, in ``EDITABLE_AU_NUMBERS`` order."""
+    return np.asarray(aus)[[AU_NUMBERS.index(n) for n in EDITABLE_AU_NUMBERS]]
 
 
 def raw_au_scores(shapes: np.ndarray, shape_names: Sequence[str], points68: np.ndarray) -> np.ndarray:
@@ -111,12 +133,13 @@ EXPRESSION_PRESETS: dict[str, dict[int, float]] = {
     "sad": {1: 3.5, 4: 3.0, 15: 3.5, 17: 2.0},
     "surprise": {1: 4.0, 2: 4.0, 5: 3.5, 25: 3.0, 26: 4.0},
     "anger": {4: 4.0, 5: 2.5, 7: 3.5, 23: 3.5},
-    "disgust": {9: 4.0, 10: 3.5, 15: 2.5, 17: 2.5},
+    "disgust": {10: 3.5, 15: 2.5, 17: 2.5},
     "fear": {1: 3.5, 2: 3.0, 4: 3.0, 5: 3.5, 7: 2.0, 20: 3.5, 25: 2.5, 26: 2.0},
     "contempt": {12: 2.5, 14: 3.5},
 }
 """Prototypical FACS combinations of the seven basic emotions (Ekman, Friesen & Hager's EMFACS); every
-AU not listed is 0. Contempt is unilateral AU12+14 in FACS; our AUs average both sides."""
+AU not listed is 0. Contempt is unilateral AU12+14 in FACS; our AUs average both sides. Disgust's AU9
+is left out: it is unmeasured (see ``UNMEASURED_AU_NUMBERS``), and AU10 carries the expression."""
 
 
 def preset_aus(name: str) -> np.ndarray:

@@ -146,7 +146,7 @@ def build_tab() -> None:
                 side = gr.Image(label="Side output (heatmap)", interactive=False, height=192)
             result = gr.Image(label="Edited photo", interactive=False)
             with gr.Row():
-                report = gr.Markdown(label="Quality readout")
+                report = gr.Markdown("")
                 change_map = gr.Image(label="Where the pixels changed", interactive=False, height=192)
             report_json = gr.JSON(label="Quality readout (JSON)", visible=False)
     last_edit = gr.State(None)

@@ -17,14 +17,22 @@ import imageio.v2 as imageio
 import numpy as np
 
 from facegan.checkpoints import train_command
-from facegan.faces import ACTION_UNITS, prepare_face
-from facegan.faces.aus import AU_MAX, AU_NUMBERS, EXPRESSION_PRESETS, preset_aus
+from facegan.faces import prepare_face
+from facegan.faces.aus import (
+    AU_MAX,
+    EDITABLE_ACTION_UNITS,
+    EDITABLE_AU_NUMBERS,
+    EXPRESSION_PRESETS,
+    editable_part,
+    preset_aus,
+    with_editable_aus,
+)
 from facegan.paths import UI_EXAMPLES_DIR
 from facegan.models.eggan import interpolate_aus
 from facegan.pipelines import AUEditor, EncodedFace, tensor_to_image
 from facegan.quality import edit_readout, identity_model, judge_if_trained, watched_attributes
 from facegan.ui.common import checkpoint_or_notice, for_display, photo_input, user_errors
-from facegan.validation import number, whole_number
+from facegan.validation import number, numbers, whole_number
 
 DESCRIPTION = (
     "Edit a face's expression one facial Action Unit at a time. The photo's current AU intensities "
@@ -35,8 +43,9 @@ DESCRIPTION = (
 )
 TRAIN_COMMAND = train_command("eggan", "eggan")
 NOTE_AU9 = (
-    "AU9 (nose wrinkler) cannot be measured by our annotator (MediaPipe never fires noseSneer), so "
-    "the model never saw it vary and its slider has little effect; AU6 is derived from eye squint × smile."
+    "AU9 (nose wrinkler) has no slider: our annotator cannot measure it (MediaPipe never fires "
+    "noseSneer), so the model never saw it vary and a slider would do nothing. AU6 is derived from "
+    "eye squint × smile."
 )
 DETAIL_LABEL = "Keep the photo's detail"
 DETAIL_INFO = (
@@ -69,20 +78,30 @@ def _render(face: EncodedFace, aus: np.ndarray, keep_detail: bool) -> tuple[np.n
     return edit.photo, for_display(edit.output)
 
 
+def _slider_values(aus: np.ndarray) -> list[float]:
+    return [round(float(v), 2) for v in editable_part(aus)]
+
+
+def _from_sliders(face: EncodedFace, sliders: tuple[float, ...]) -> np.ndarray:
+    """The model's 17 AUs: the sliders' values, and the face's own where there is no slider (AU9)."""
+    return with_editable_aus(face.aus, numbers(sliders, "AU intensities", len(EDITABLE_AU_NUMBERS), 0, AU_MAX))
+
+
 @user_errors
 def load_photo(photo: str | None, keep_detail: bool) -> tuple:
     """On upload: encode the face once, set the sliders to its own AUs and show it at them."""
     if photo is None:
-        return (None, None, None, *[gr.update()] * len(ACTION_UNITS))
+        return (None, None, None, *[gr.update()] * len(EDITABLE_ACTION_UNITS))
     face = pipeline().encode(photo)
     result, crop = _render(face, face.aus, keep_detail)
-    return (face, result, crop, *[round(float(v), 2) for v in face.aus])
+    return (face, result, crop, *_slider_values(face.aus))
 
 
 @user_errors
 def render_sliders(face: EncodedFace | None, keep_detail: bool, *aus: float) -> tuple[np.ndarray, np.ndarray]:
     """A slider (or the detail switch) moved: the face with exactly the slider values."""
-    return _render(_require(face), np.asarray(aus, dtype=np.float32), keep_detail)
+    face = _require(face)
+    return _render(face, _from_sliders(face, aus), keep_detail)
 
 
 EXPRESSION_ATTRIBUTES = ("Smiling", "Mouth_Slightly_Open")
@@ -94,7 +113,7 @@ def show_readout(face: EncodedFace | None, keep_detail: bool, *aus: float) -> tu
     """After a slider is released: identity, attributes before/after and the change map of the edit shown."""
     if face is None:
         return gr.update(), gr.update()
-    edit = pipeline().edit(face, np.asarray(aus, dtype=np.float32), keep_detail)
+    edit = pipeline().edit(face, _from_sliders(face, aus), keep_detail)
     before = tensor_to_image(face.sharp_crop)
     size = edit.output.shape[0]
     if before.shape[0] != size:
@@ -126,9 +145,9 @@ def blend(face: EncodedFace, target: np.ndarray | None, alpha: float) -> np.ndar
 def apply_alpha(face: EncodedFace | None, target: np.ndarray | None, alpha: float, keep_detail: bool) -> tuple:
     """α or the target changed: move every slider to the interpolated AUs and render them."""
     if face is None:
-        return (None, None, *[gr.update()] * len(ACTION_UNITS))
+        return (None, None, *[gr.update()] * len(EDITABLE_ACTION_UNITS))
     aus = np.clip(blend(face, target, alpha), 0, AU_MAX)
-    return (*_render(face, aus, keep_detail), *[round(float(v), 2) for v in aus])
+    return (*_render(face, aus, keep_detail), *_slider_values(aus))
 
 
 def write_animation(frames: list[np.ndarray], fmt: str, fps: int = STRIP_FPS) -> Path:
@@ -159,18 +178,20 @@ def export_strip(
 
 @user_errors
 def api_edit(photo: str | None, keep_detail: bool, *aus: float) -> np.ndarray:
-    """API: the full photo with the face's AUs set to the 17 given intensities (AU1 ... AU45 order)."""
+    """API: the full photo with the face's AUs set to the 16 given intensities (AU1 ... AU45 order, no AU9)."""
     if photo is None:
         raise gr.Error("No photo was given.")
-    return pipeline().edit(pipeline().encode(photo), np.asarray(aus, dtype=np.float32), keep_detail).photo
+    face = pipeline().encode(photo)
+    return pipeline().edit(face, _from_sliders(face, aus), keep_detail).photo
 
 
-# API callers see one named parameter per AU (au1 ... au45) instead of Gradio's param_2 ... param_18:
+# API callers see one named parameter per AU (au1 ... au45) instead of Gradio's param_2 ... param_17:
 # Gradio names API parameters from the handler's signature.
 api_edit.__signature__ = inspect.Signature([  # type: ignore[attr-defined]
     inspect.Parameter("photo", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str | None),
     inspect.Parameter("keep_detail", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=bool),
-    *(inspect.Parameter(f"au{n}", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=float) for n in AU_NUMBERS),
+    *(inspect.Parameter(f"au{n}", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=float)
+      for n in EDITABLE_AU_NUMBERS),
 ])
 
 
@@ -187,9 +208,9 @@ def build_tab() -> None:
     detail = gr.Checkbox(value=True, label=DETAIL_LABEL, info=DETAIL_INFO, elem_id="au_keep_detail")
     gr.Markdown(NOTE_AU9)
     sliders = []
-    for row in range(0, len(ACTION_UNITS), SLIDERS_PER_ROW):
+    for row in range(0, len(EDITABLE_ACTION_UNITS), SLIDERS_PER_ROW):
         with gr.Row():
-            for au in ACTION_UNITS[row : row + SLIDERS_PER_ROW]:
+            for au in EDITABLE_ACTION_UNITS[row : row + SLIDERS_PER_ROW]:
                 label = slider_label(au.number, au.name)
                 sliders.append(gr.Slider(0, AU_MAX, value=0, step=0.05, label=label, elem_id=f"au{au.number}"))
     gr.Markdown("### Target expression and interpolation")
@@ -203,7 +224,7 @@ def build_tab() -> None:
             fmt = gr.Radio(list(FORMATS), value="GIF", label="Animation format")
             export = gr.Button("Export interpolation strip", variant="primary")
     with gr.Row():
-        report = gr.Markdown()
+        report = gr.Markdown("")
         change_map = gr.Image(label="Where the pixels changed", interactive=False, height=192)
     strip = gr.Image(label="Interpolation strip (α = 0 → 1)", interactive=False)
     animation = gr.File(label="Animation")
@@ -233,5 +254,5 @@ def build_tab() -> None:
         api_visibility="private",
     )  # fmt: skip
     export.click(export_strip, [face, target, frames, fmt, detail], [strip, animation], api_visibility="private")
-    # API: a photo, the detail switch and 17 intensities in, the edited photo out (via a hidden button).
+    # API: a photo, the detail switch and 16 intensities in, the edited photo out (via a hidden button).
     gr.Button(visible=False).click(api_edit, [photo, detail, *sliders], result, api_name="au_edit")

@@ -177,9 +177,9 @@ def build_tab() -> None:
         result_a = gr.Image(label="Result for face A", interactive=False)
         result_b = gr.Image(label="Result for face B", interactive=False)
     with gr.Row():
-        readout_a = gr.Markdown()
+        readout_a = gr.Markdown("")
         change_a = gr.Image(label="Where A changed", interactive=False, height=160)
-        readout_b = gr.Markdown()
+        readout_b = gr.Markdown("")
         change_b = gr.Image(label="Where B changed", interactive=False, height=160)
     last = gr.State(None)
     results, readouts = [result_a, result_b, last], [readout_a, change_a, readout_b, change_b]
