@@ -73,6 +73,13 @@ def test_upload_sliders_presets_alpha_and_export(page: Page, tmp_path: Path) -> 
     assert slider_value(page, 1) == 4.0 and slider_value(page, 12) == 0.0  # the FACS surprise combination
     images = wait_for_new_images(page, images)
 
+    panel.get_by_label("2D mode: a second target (preset)").click()  # surprise on α, happy on β
+    page.get_by_role("option", name="happy").click()
+    page.locator("#au_alpha input[type=range]").fill("0")
+    page.locator("#au_beta input[type=range]").fill("1")  # the β axis alone: all the way to happy
+    page.wait_for_function("() => Number(document.querySelector('#au12 input[type=number]').value) === 4")
+    assert slider_value(page, 1) == 0.0 and slider_value(page, 6) == 3.5
+
     panel.get_by_role("button", name="Export interpolation strip").click()
     panel.locator("a[href*='interpolation.gif']").first.wait_for(state="attached", timeout=30_000)
     wait_for_new_images(page, images)  # the strip

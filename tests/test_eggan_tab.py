@@ -79,6 +79,32 @@ def test_alpha_interpolates_from_the_face_to_the_target(loaded):
     assert photo_target.shape == (17,) and tab.target_from_photo(None) is None
 
 
+def test_2d_mode_blends_two_targets_bilinearly(loaded):
+    face = loaded[0]
+    happy, surprise = preset_aus("happy"), preset_aus("surprise")
+    corner = tab.apply_alpha(face, happy, 1.0, True, surprise, 1.0)[2:]
+    expected = np.clip(happy + surprise - face.aus, 0, 5)
+    assert corner == pytest.approx(editable_part(expected), abs=0.01)
+    only_beta = tab.apply_alpha(face, None, 0.8, True, surprise, 1.0)[2:]  # no first target: α does nothing
+    assert only_beta == pytest.approx(editable_part(surprise), abs=0.01)
+    quarter = tab.apply_alpha(face, happy, 0.5, True, surprise, 0.5)[2:]
+    own = editable_part(face.aus)
+    assert quarter == pytest.approx(
+        np.clip(own + 0.5 * (editable_part(happy) - own) + 0.5 * (editable_part(surprise) - own), 0, 5), abs=0.01
+    )
+    with pytest.raises(gr.Error, match="β must be a finite number"):
+        tab.apply_alpha(face, happy, 0.5, True, surprise, float("nan"))
+
+
+def test_2d_blend_is_eq8_on_each_axis():
+    from facegan.models.eggan import blend_aus_2d, interpolate_aus
+
+    source, first, second = np.zeros(3), np.array([1.0, 2.0, 0.0]), np.array([0.0, 1.0, 4.0])
+    assert np.allclose(blend_aus_2d(source, first, second, 0.3, 0.0), interpolate_aus(source, first, 0.3))
+    assert np.allclose(blend_aus_2d(source, first, second, 0.0, 0.6), interpolate_aus(source, second, 0.6))
+    assert np.allclose(blend_aus_2d(source, first, second, 1.0, 1.0), first + second - source)
+
+
 @pytest.mark.parametrize("fmt", tab.FORMATS)
 def test_export_writes_a_playable_animation_and_a_strip(loaded, fmt):
     strip, path = tab.export_strip(loaded[0], preset_aus("happy"), 5, fmt, True)

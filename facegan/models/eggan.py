@@ -167,3 +167,12 @@ class LatentDiscriminator(nn.Module):
 def interpolate_aus(source: AUs, target: AUs, alpha: float | AUs) -> AUs:
     """Eq. 8's condition: u_i + alpha (u_t - u_i), for tensors (training) and arrays (the app) alike."""
     return source + alpha * (target - source)
+
+
+def blend_aus_2d(source: AUs, first: AUs, second: AUs, alpha: float, beta: float) -> AUs:
+    """Eq. 8 on two axes: u_i + alpha (u_1 - u_i) + beta (u_2 - u_i).
+
+    This is the bilinear blend of the square whose corners are the source (0, 0), the two targets
+    (1, 0) and (0, 1), and both changes at once (1, 1); each axis alone is Eq. 8.
+    """
+    return interpolate_aus(source, first, alpha) + beta * (second - source)

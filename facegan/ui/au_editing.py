@@ -28,7 +28,7 @@ from facegan.faces.aus import (
     with_editable_aus,
 )
 from facegan.paths import UI_EXAMPLES_DIR
-from facegan.models.eggan import interpolate_aus
+from facegan.models.eggan import blend_aus_2d
 from facegan.pipelines import AUEditor, EncodedFace, tensor_to_image
 from facegan.quality import edit_readout, identity_model, judge_if_trained, watched_attributes
 from facegan.ui.common import checkpoint_or_notice, for_display, photo_input, user_errors
@@ -39,7 +39,8 @@ DESCRIPTION = (
     "are estimated and shown as continuous sliders (inner brow raiser AU1, lip corner puller AU12, "
     "jaw drop AU26, ...); moving a slider regenerates the face with that intensity, EGGAN-style, "
     "keeping the person's identity. Pick a target expression (a preset or a second photo) and move "
-    "α to interpolate from the face's own expression to it; export the interpolation as GIF or MP4."
+    "α to interpolate from the face's own expression to it; export the interpolation as GIF or MP4. "
+    "The 2D mode adds a second target on β: the two changes blend bilinearly."
 )
 TRAIN_COMMAND = train_command("eggan", "eggan")
 NOTE_AU9 = (
@@ -134,19 +135,29 @@ def target_from_preset(name: str | None) -> np.ndarray | None:
     return None if not name else preset_aus(name)
 
 
-def blend(face: EncodedFace, target: np.ndarray | None, alpha: float) -> np.ndarray:
-    """Eq. 8's condition u_i + alpha (u_t - u_i); the face's own AUs while no target is chosen."""
-    if target is None:
-        return face.aus
-    return interpolate_aus(face.aus, np.asarray(target, dtype=np.float32), number(alpha, "α", 0, 1))
+def blend(
+    face: EncodedFace, target: np.ndarray | None, alpha: float, second: np.ndarray | None = None, beta: float = 0.0
+) -> np.ndarray:
+    """Eq. 8's condition, on two axes in the 2D mode: u_i + α (u_1 - u_i) + β (u_2 - u_i). A target not
+    chosen is the face's own AUs (its axis does nothing)."""
+    first = face.aus if target is None else np.asarray(target, dtype=np.float32)
+    other = face.aus if second is None else np.asarray(second, dtype=np.float32)
+    return blend_aus_2d(face.aus, first, other, number(alpha, "α", 0, 1), number(beta, "β", 0, 1))
 
 
 @user_errors
-def apply_alpha(face: EncodedFace | None, target: np.ndarray | None, alpha: float, keep_detail: bool) -> tuple:
-    """α or the target changed: move every slider to the interpolated AUs and render them."""
+def apply_alpha(
+    face: EncodedFace | None,
+    target: np.ndarray | None,
+    alpha: float,
+    keep_detail: bool,
+    second: np.ndarray | None = None,
+    beta: float = 0.0,
+) -> tuple:
+    """α, β or a target changed: move every slider to the blended AUs and render them."""
     if face is None:
         return (None, None, *[gr.update()] * len(EDITABLE_ACTION_UNITS))
-    aus = np.clip(blend(face, target, alpha), 0, AU_MAX)
+    aus = np.clip(blend(face, target, alpha, second, beta), 0, AU_MAX)
     return (*_render(face, aus, keep_detail), *_slider_values(aus))
 
 
@@ -199,7 +210,7 @@ def build_tab() -> None:
     """Lay out the tab's contents; must be called inside a ``gr.Tab``."""
     if checkpoint_or_notice("eggan.safetensors", TRAIN_COMMAND, DESCRIPTION) is None:
         return
-    face, target = gr.State(), gr.State()
+    face, target, second = gr.State(), gr.State(), gr.State()
     with gr.Row():
         photo = photo_input("Photo")
         result = gr.Image(label="Edited photo", interactive=False)
@@ -220,6 +231,10 @@ def build_tab() -> None:
             target_photo = photo_input("…or a target photo", height=192)
         with gr.Column():
             alpha = gr.Slider(0, 1, value=0, step=0.05, label="α: source → target", elem_id="au_alpha")
+            second_preset = gr.Dropdown(
+                list(EXPRESSION_PRESETS), value=None, label="2D mode: a second target (preset)"
+            )
+            beta = gr.Slider(0, 1, value=0, step=0.05, label="β: source → second target", elem_id="au_beta")
             frames = gr.Slider(*AUEditor.FRAMES_RANGE, value=8, step=1, label="Strip frames")
             fmt = gr.Radio(list(FORMATS), value="GIF", label="Animation format")
             export = gr.Button("Export interpolation strip", variant="primary")
@@ -236,23 +251,27 @@ def build_tab() -> None:
             show_progress="hidden", api_visibility="private",
         )  # fmt: skip
     # The readout waits for a released slider: a drag stays one generator pass per step.
-    for control in (*sliders, alpha):
+    for control in (*sliders, alpha, beta):
         control.release(
             show_readout, [face, detail, *sliders], [report, change_map], show_progress="hidden",
             api_visibility="private",
         )  # fmt: skip
     blended = [result, crop, *sliders]
-    alpha_inputs = [face, target, alpha, detail]
+    alpha_inputs = [face, target, alpha, detail, second, beta]
     preset.change(target_from_preset, preset, target, api_visibility="private").then(
         apply_alpha, alpha_inputs, blended, api_visibility="private"
     )
     target_photo.change(target_from_photo, target_photo, target, api_visibility="private").then(
         apply_alpha, alpha_inputs, blended, api_visibility="private"
     )
-    alpha.input(
-        apply_alpha, alpha_inputs, blended, trigger_mode="always_last", show_progress="hidden",
-        api_visibility="private",
-    )  # fmt: skip
+    second_preset.change(target_from_preset, second_preset, second, api_visibility="private").then(
+        apply_alpha, alpha_inputs, blended, api_visibility="private"
+    )
+    for axis in (alpha, beta):
+        axis.input(
+            apply_alpha, alpha_inputs, blended, trigger_mode="always_last", show_progress="hidden",
+            api_visibility="private",
+        )  # fmt: skip
     export.click(export_strip, [face, target, frames, fmt, detail], [strip, animation], api_visibility="private")
     # API: a photo, the detail switch and 16 intensities in, the edited photo out (via a hidden button).
     gr.Button(visible=False).click(api_edit, [photo, detail, *sliders], result, api_name="au_edit")
