@@ -22,7 +22,11 @@ DEFAULT_PORT = 7860
 # for at most 1,000 sessions rather than Gradio's 10,000.
 SERVING_LIMITS = {"max_file_size": "20mb", "state_session_capacity": 1000}
 
-demo = build_app().queue()
+# At most 64 requests wait; beyond that a visitor is told the queue is full instead of waiting
+# minutes. Everyone in the queue sees their place in it ("queue: 3/12") on the output they wait for.
+QUEUE_LIMITS = {"max_size": 64}
+
+demo = build_app().queue(**QUEUE_LIMITS)
 
 
 def resolve_address(
