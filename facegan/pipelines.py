@@ -81,11 +81,14 @@ def change_at_crop_size(crops: torch.Tensor, small: torch.Tensor, edited_small: 
     return (crops + change).clamp(-1, 1)
 
 
-def photo_with_crop_change(prepared: PreparedFace, crop: torch.Tensor, edited: torch.Tensor) -> np.ndarray:
+def photo_with_crop_change(
+    prepared: PreparedFace, crop: torch.Tensor, edited: torch.Tensor, onto: np.ndarray | None = None
+) -> np.ndarray:
     """The photo with the change ``edited - crop`` (aligned crops [1, 3, S, S] in [-1, 1]) added at its own
-    resolution (``facegan.faces.add_change_back``)."""
+    resolution (``facegan.faces.add_change_back``). ``onto`` is the photo to add it to, by default the
+    face's own; a group edit passes the photo that already carries the other faces' changes."""
     change = (edited - crop)[0].permute(1, 2, 0).cpu().numpy() * 127.5
-    return add_change_back(prepared.photo, change, prepared.aligned)
+    return add_change_back(prepared.photo if onto is None else onto, change, prepared.aligned)
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,14 @@ class AttributeEdit:
     """Where the edit acts: the generator's attention, HxW uint8."""
     side_output: np.ndarray | None
     photo: np.ndarray
+    source: dict[str, bool]
+    """The attributes the edit started from (the face's own, as estimated, unless given)."""
+    targets: dict[str, bool]
+
+    @property
+    def requested(self) -> list[str]:
+        """The attributes this edit was asked to change."""
+        return [name for name, value in self.targets.items() if value != self.source[name]]
 
 
 class CropEdit(NamedTuple):
@@ -200,10 +211,15 @@ class AttributeTransfer:
         return CropEdit(change_at_crop_size(crops, small, out.image), mask, side)
 
     def edit(
-        self, prepared: PreparedFace, targets: Mapping[str, bool], source: Mapping[str, bool] | None = None
+        self,
+        prepared: PreparedFace,
+        targets: Mapping[str, bool],
+        source: Mapping[str, bool] | None = None,
+        onto: np.ndarray | None = None,
     ) -> AttributeEdit:
         """Give the face the attributes ``targets`` (from ``source``, by default the judge's estimate of
-        its own attributes): the aligned face and, at its own resolution, the photo."""
+        its own attributes): the aligned face and, at its own resolution, the photo (``onto``, by default
+        the face's own photo)."""
         crop = image_to_tensor(prepared.aligned.crop, prepared.aligned.size)
         heatmap = self.heatmap(prepared)
         own = self.estimate_attributes(prepared) if source is None else source
@@ -214,8 +230,18 @@ class AttributeTransfer:
             output=tensor_to_image(edited.images),
             mask=heatmap_to_image(edited.mask[0].cpu()),
             side_output=None if edited.side_heatmap is None else heatmap_to_image(edited.side_heatmap[0].cpu()),
-            photo=photo_with_crop_change(prepared, crop, edited.images),
+            photo=photo_with_crop_change(prepared, crop, edited.images, onto),
+            source={name: bool(own.get(name, False)) for name in self.attributes},
+            targets={name: bool(targets.get(name, False)) for name in self.attributes},
         )
+
+    def edit_all(self, faces: Sequence[PreparedFace], targets: Mapping[str, bool]) -> list[AttributeEdit]:
+        """Every face of one photo towards ``targets``, each from its own estimated attributes; each
+        edit's photo carries the changes of the faces before it, so the last one has them all."""
+        edits: list[AttributeEdit] = []
+        for face in faces:
+            edits.append(self.edit(face, targets, onto=edits[-1].photo if edits else None))
+        return edits
 
 
 def genegan_checkpoint_name(attribute: str) -> str:

@@ -26,19 +26,20 @@ def tiny_model(tmp_path, monkeypatch):
 
 
 def test_upload_then_transfer_gives_all_views():
-    aligned, heatmap, hair, checked = tab.analyse(ASTRONAUT, 0)
+    aligned, heatmap, hair, checked, thumbnails = tab.analyse(ASTRONAUT, 0)
     assert aligned.shape[:2] == (256, 256) and heatmap.shape == (256, 256)
     assert hair in tab.HAIR_CHOICES and set(checked) <= set(tab.other_attributes())
-    output, attention, side, photo, last = tab.transfer(ASTRONAUT, 0, "Blond", ["Smiling"])
+    assert [label for _, label in thumbnails] == ["0"]
+    output, attention, side, photo, last = tab.transfer(ASTRONAUT, 0, False, "Blond", ["Smiling"])
     assert output.shape == (256, 256, 3) and attention.shape == (256, 256) and side.shape == (256, 256)
     assert photo.shape == (512, 512, 3)
-    before, after, requested = last
+    ((before, after, requested),) = last
     assert before.shape == after.shape and "Blond_Hair" in requested
 
 
 def test_transfer_clicked_before_the_upload_analysis_still_edits_that_photo():
     """A fast click can overtake the upload handler; the edit must come from the photo on screen."""
-    output, _attention, _side, photo, _last = tab.transfer(ASTRONAUT, 0, "Black", [])
+    output, _attention, _side, photo, _last = tab.transfer(ASTRONAUT, 0, False, "Black", [])
     assert output.shape == (256, 256, 3) and photo.shape == (512, 512, 3)
     assert tab.prepared_face.cache_info().currsize == 1
 
@@ -51,16 +52,42 @@ def test_api_returns_the_full_photo():
 def test_the_readout_follows_the_edit_and_the_api_returns_it_as_json(tmp_path):
     eval_tools_into(tmp_path)  # the shipped judge beside the tiny generator
     attribute_judge.cache_clear()
-    *_, last = tab.transfer(ASTRONAUT, 0, "Blond", ["Eyeglasses"])
+    *_, last = tab.transfer(ASTRONAUT, 0, False, "Blond", ["Eyeglasses"])
     table, change_map, report = tab.show_readout(last)
     assert "Identity" in table and "| Eyeglasses |" in table and change_map.shape == (256, 256, 3)
     assert set(report["attributes"]) == set(tab.pipeline().attributes)
     assert report["attributes"]["Blond_Hair"]["requested"] and 0 <= report["attributes"]["Male"]["after"] <= 1
     assert tab.show_readout(None) == (gr.update(), gr.update(), gr.update())  # no edit yet: nothing to show
     photo, api_report = tab.edit_photo_with_readout(ASTRONAUT, "Blond", ["Eyeglasses"], 0)
-    assert photo.shape == (512, 512, 3) and api_report["attributes"].keys() == report["attributes"].keys()
-    assert api_report["identity"]["threshold"] == 0.6 and api_report["identity"]["distance"] >= 0
+    (face_report,) = api_report["faces"]
+    assert photo.shape == (512, 512, 3) and face_report["attributes"].keys() == report["attributes"].keys()
+    assert face_report["identity"]["threshold"] == 0.6 and face_report["identity"]["distance"] >= 0
     attribute_judge.cache_clear()
+
+
+def test_all_faces_of_the_group_photo_are_found_edited_and_pasted_back(tmp_path):
+    eval_tools_into(tmp_path)
+    attribute_judge.cache_clear()
+    group = tab.GROUP_PHOTO
+    *_, thumbnails = tab.analyse(group, 1)
+    assert [label for _, label in thumbnails] == ["0", "1"]  # the astronaut and Grace Hopper
+    one = tab.edit_photo(group, "Blond", ["Smiling"], 0)
+    both = tab.edit_photo(group, "Blond", ["Smiling"], 0, True)
+    faces = tab.all_faces(group)
+    second = faces[1].aligned
+    x, y = np.asarray(faces[1].face.points68).mean(axis=0).astype(int)
+    window = np.s_[y - 20 : y + 20, x - 20 : x + 20]
+    assert np.array_equal(one[window], faces[1].photo[window])  # one face edited: the other untouched
+    assert not np.array_equal(both[window], faces[1].photo[window]) and second.size > 0
+    *_, last = tab.transfer(group, 0, True, "Blond", ["Smiling"])
+    table, maps, report = tab.show_readout(last)
+    assert "**Face 0**" in table and "**Face 1**" in table and len(report["faces"]) == 2
+    assert maps.shape[1] == 2 * maps.shape[0]  # the two change maps side by side
+    attribute_judge.cache_clear()
+
+
+def test_a_click_on_a_thumbnail_picks_that_face():
+    assert tab.pick_face(gr.SelectData(None, {"index": 1, "value": None})) == 1
 
 
 def test_bad_inputs_are_messages_not_stack_traces(tmp_path):
@@ -73,7 +100,7 @@ def test_bad_inputs_are_messages_not_stack_traces(tmp_path):
     with pytest.raises(gr.Error, match="has 1 face"):
         tab.analyse(ASTRONAUT, 3)
     with pytest.raises(gr.Error, match="Upload a photo"):
-        tab.transfer(None, 0, "Blond", [])
+        tab.transfer(None, 0, False, "Blond", [])
     not_image = tmp_path / "notes.png"
     not_image.write_text("hello")
     with pytest.raises(gr.Error, match="could not be read"):

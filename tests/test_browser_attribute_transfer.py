@@ -63,4 +63,24 @@ def test_api_endpoint_returns_the_edited_photo(app_server: str) -> None:
     photo, report = client.predict(
         handle_file(str(ASTRONAUT)), "Blond", ["Smiling"], 0, api_name="/attribute_transfer_readout"
     )
-    assert report["attributes"]["Blond_Hair"]["requested"] and report["identity"]["same_person"] is not None
+    (face,) = report["faces"]
+    assert face["attributes"]["Blond_Hair"]["requested"] and face["identity"]["same_person"] is not None
+
+
+def test_group_photo_thumbnails_pick_a_face_and_all_faces_are_edited(browser_page: Page) -> None:
+    from facegan.ui.attribute_transfer import GROUP_PHOTO
+
+    page = browser_page
+    page.reload()
+    page.get_by_role("tab", name="Attribute transfer", exact=True).click()
+    panel = page.get_by_role("tabpanel").filter(visible=True)
+    panel.locator("input[type=file]").first.set_input_files(GROUP_PHOTO)
+    thumbnails = panel.locator(".thumbnail-item, button.thumbnail-item, .grid-container button")
+    thumbnails.nth(1).wait_for(timeout=30_000)  # the astronaut and Grace Hopper
+    thumbnails.nth(1).click()
+    face_index = panel.get_by_label("Face (0 = largest)")
+    page.wait_for_function("el => el.value === '1'", arg=face_index.element_handle(), timeout=30_000)
+    panel.get_by_label("All faces").check()
+    panel.get_by_role("button", name="Transfer", exact=True).click()
+    panel.get_by_text("Face 1", exact=True).wait_for(timeout=60_000)  # a readout for each face
+    assert panel.get_by_text("Face 0", exact=True).count() == 1 and not panel.get_by_text("Error").count()

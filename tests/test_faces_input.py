@@ -151,3 +151,26 @@ def test_a_decompression_bomb_is_refused_from_its_header(tmp_path):
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert elapsed < 0.5 and peak < 50_000_000
+
+
+def test_every_face_of_a_group_photo_is_found_and_numbered_as_face_index_counts():
+    from facegan.faces import prepare_all_faces, prepare_face
+    from facegan.paths import UI_EXAMPLES_DIR
+
+    group = UI_EXAMPLES_DIR / "group.jpg"
+    faces = prepare_all_faces(group)
+    assert len(faces) == 2 and faces[0].face.area >= faces[1].face.area
+    centres = [np.asarray(face.face.points68).mean(axis=0)[0] for face in faces]
+    assert sorted(c < 512 for c in centres) == [False, True]  # one face in each half
+    for index, face in enumerate(faces):  # the same face under the same number (landmarks within 5 px)
+        centre = np.asarray(prepare_face(group, index).face.points68).mean(axis=0)
+        assert np.linalg.norm(centre - np.asarray(face.face.points68).mean(axis=0)) < 5
+    with pytest.raises(FaceIndexError, match="has 2 faces"):
+        prepare_face(group, 2)
+
+
+def test_empty_file_names_the_problem(tmp_path):
+    empty = tmp_path / "empty.jpg"
+    empty.write_bytes(b"")
+    with pytest.raises(InvalidImageError, match="is empty"):
+        load_image(empty)

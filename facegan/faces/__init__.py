@@ -14,7 +14,7 @@ from facegan.faces.aus import ACTION_UNITS, AU_NUMBERS, estimate_aus
 from facegan.faces.heatmaps import heatmap_to_image, landmark_heatmaps
 from facegan.faces.image_io import MAX_SIDE, load_image
 from facegan.faces.landmarker import Face, detect_face, detect_faces
-from facegan.faces.pipeline import PreparedFace, prepare_face
+from facegan.faces.pipeline import PreparedFace, prepare_all_faces, prepare_face
 
 __all__ = [
     "ACTION_UNITS",
@@ -34,6 +34,7 @@ __all__ = [
     "landmark_heatmaps",
     "load_image",
     "paste_back",
+    "prepare_all_faces",
     "prepare_face",
     "template_points",
 ]

@@ -199,15 +199,20 @@ def get_backend(name: str = "mediapipe") -> LandmarkBackend:
         return _BACKENDS[name]
 
 
-def detect_faces(rgb: np.ndarray, backend: str = "mediapipe") -> list[Face]:
+def detect_faces(rgb: np.ndarray, backend: str = "mediapipe", every_face: bool = False) -> list[Face]:
     """All faces in the photo, largest first.
 
     MediaPipe's detector sees the whole photo at 128x128, so faces smaller than about a sixth of the
     photo are missed; when nothing is found we search overlapping tiles of 1/2, then 1/4 of the
     photo's size (at most 58 extra passes, and only for photos where the first pass found nothing).
+    ``every_face`` (group photos) always searches the half-size tiles too (9 more passes at most) and
+    merges what they find with the first pass: two people side by side are each too small for the
+    whole-photo pass. The largest face comes first either way.
     """
     model = get_backend(backend)
     faces = model.detect(rgb)
+    if every_face:
+        faces = _suppress_duplicates(faces + _detect_in_tiles(model, rgb, TILE_FRACTIONS[0]))
     for fraction in TILE_FRACTIONS:
         if faces:
             break
@@ -281,14 +286,21 @@ def _iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
     return inter / union if union > 0 else 0.0
 
 
+NO_FACE_MESSAGE = (
+    "No face was found in this photo. Use a photo where a face is clearly visible, roughly "
+    "frontal, and not too small (at least about 40 pixels across)."
+)
+
+
 def detect_face(rgb: np.ndarray, index: int = 0, backend: str = "mediapipe") -> Face:
-    """The face at ``index`` among faces sorted by size (0 = largest); typed errors otherwise."""
-    faces = detect_faces(rgb, backend)
+    """The face at ``index`` among faces sorted by size (0 = largest); typed errors otherwise.
+
+    Any face but the largest is looked for as in a group photo (``every_face``), so the numbers match
+    the faces ``prepare_all_faces`` finds.
+    """
+    faces = detect_faces(rgb, backend, every_face=index > 0)
     if not faces:
-        raise NoFaceError(
-            "No face was found in this photo. Use a photo where a face is clearly visible, roughly "
-            "frontal, and not too small (at least about 40 pixels across)."
-        )
+        raise NoFaceError(NO_FACE_MESSAGE)
     if not 0 <= index < len(faces):
         raise FaceIndexError(
             f"Face number {index} was asked for, but the photo has {len(faces)} "

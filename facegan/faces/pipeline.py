@@ -9,7 +9,8 @@ import numpy as np
 from facegan.faces.align import TEMPLATE_SIZE, AlignedFace, align_face, paste_back
 from facegan.faces.aus import estimate_aus
 from facegan.faces.image_io import ImageInput, load_image
-from facegan.faces.landmarker import Face, detect_face
+from facegan.errors import NoFaceError
+from facegan.faces.landmarker import NO_FACE_MESSAGE, Face, detect_face, detect_faces
 
 
 @dataclass(frozen=True)
@@ -36,3 +37,14 @@ def prepare_face(
     photo = load_image(image)
     face = detect_face(photo, face_index, backend)
     return PreparedFace(photo=photo, face=face, aligned=align_face(photo, face.points68, size))
+
+
+def prepare_all_faces(
+    image: ImageInput, size: int = TEMPLATE_SIZE, backend: str = "mediapipe"
+) -> list[PreparedFace]:
+    """Every face in the photo, largest first, each aligned (a group photo's edits start here)."""
+    photo = load_image(image)
+    faces = detect_faces(photo, backend, every_face=True)
+    if not faces:
+        raise NoFaceError(NO_FACE_MESSAGE)
+    return [PreparedFace(photo=photo, face=face, aligned=align_face(photo, face.points68, size)) for face in faces]
