@@ -6,7 +6,7 @@ Generates the demo study's stimuli with the shipped checkpoints in a temporary s
 then lets simulated raters take it: careful ones answer by a Davidson model (attrgan strength 0.6
 against 0.4, tie parameter ν = 0.5) and pass gold trials 97% of the time; careless ones answer at
 random. The exclusion rule should catch the careless raters. Writes the one-file HTML report, the
-charts, CSV and JSON to ``--out`` (the README shows the charts), and prints the planner's figures
+charts, CSV and JSON to ``--out`` (docs/user_studies.md shows the charts), and prints the planner's figures
 for the demo study. These are simulated answers, not a human study.
 """
 
