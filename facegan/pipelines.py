@@ -142,6 +142,8 @@ class AttributeTransfer:
         state, record = load_shipped(name, "attrgan", directory)
         self.config = config_from_record(AttrGANConfig, record["config"]["model"])
         self.record = record
+        self.weights_file = (directory or checkpoint_dir()) / f"{name}.safetensors"
+        """What an edit recipe names (by sha256) as the weights it was made with."""
         self.device = torch.device(device)
         self.generator = Generator(self.config)
         load_modules({"G": self.generator}, {"G": state.get(ema_key("G"), state["G"])})  # a run's EMA, if any
@@ -347,7 +349,8 @@ class GeneGAN:
     def remove(self, face: PreparedFace) -> GeneGANEdit:
         """The face decoded with the null object (u = 0): attribute removed."""
         (crop,), small = self._crops([face])
-        return self._child(face, crop, small, self.generator.decode(self.generator.encode(small).background, None, small))
+        removed = self.generator.decode(self.generator.encode(small).background, None, small)
+        return self._child(face, crop, small, removed)
 
     @torch.inference_mode()
     def transplant(self, donor: PreparedFace, target: PreparedFace, strength: float = 1.0) -> GeneGANEdit:
@@ -371,7 +374,8 @@ class GeneGAN:
         crops, small = self._crops([target, *references])
         background, obj = self.generator.encode(small)
         target_small = small[:1].expand(n * n, -1, -1, -1)
-        children = self.generator.decode(background[:1].expand(n * n, -1, -1, -1), bilinear_objects(obj[1:], n), target_small)
+        backgrounds = background[:1].expand(n * n, -1, -1, -1)
+        children = self.generator.decode(backgrounds, bilinear_objects(obj[1:], n), target_small)
         cell = self.GRID_CELL
         cells = change_at_crop_size(resize_square(crops[0], cell).expand(n * n, -1, -1, -1), target_small, children)
         tiles = cells.reshape(n, n, 3, cell, cell).permute(2, 0, 3, 1, 4).reshape(3, n * cell, n * cell)

@@ -90,6 +90,30 @@ def test_a_click_on_a_thumbnail_picks_that_face():
     assert tab.pick_face(gr.SelectData(None, {"index": 1, "value": None})) == 1
 
 
+def test_stacked_edits_undo_redo_and_a_recipe_that_reproduces_the_photo_exactly(tmp_path):
+    import shutil
+
+    photo = str(tmp_path / "hopper.jpg")
+    shutil.copy(UI_EXAMPLES_DIR / "grace_hopper.jpg", photo)
+    first, history, _ = tab.stack_edit(photo, None, 0, False, "Other", ["Smiling"])
+    second, history, _ = tab.stack_edit(photo, history, 0, False, "Other", ["Smiling", "Eyeglasses"])
+    final, history, note = tab.stack_edit(photo, history, 0, False, "Blond", ["Smiling", "Eyeglasses"])
+    assert history.applied == 3 and "3 stacked" in note and not np.array_equal(final, second)
+    undone, history, note = tab.undo(photo, history)
+    assert np.array_equal(undone, second) and "1 to redo" in note
+    redone, history, _ = tab.redo(photo, history)
+    assert np.array_equal(redone, final)
+    recipe = tab.save_recipe(photo, history)
+    replayed, loaded, _ = tab.load_recipe(photo, recipe)
+    assert np.array_equal(replayed, final) and loaded.active == history.active  # bit for bit
+    other = str(tmp_path / "astronaut.jpg")
+    shutil.copy(ASTRONAUT, other)
+    with pytest.raises(gr.Error, match="another photo"):
+        tab.load_recipe(other, recipe)
+    with pytest.raises(gr.Error, match="Stack edit first"):
+        tab.save_recipe(photo, None)
+
+
 def test_bad_inputs_are_messages_not_stack_traces(tmp_path):
     blank = tmp_path / "blank.png"
     from PIL import Image

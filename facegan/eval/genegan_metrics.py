@@ -90,7 +90,8 @@ def evaluate(
             if key in verified:
                 verified[key].append(identity.verify(emb[x], emb[y]))
         background_b = generator.encode(b).background
-        curves.append(torch.stack([probability(generator.decode(background_b, alpha * kids.u, b)) for alpha in ALPHAS], 1))
+        scaled = [generator.decode(background_b, alpha * kids.u, b) for alpha in ALPHAS]
+        curves.append(torch.stack([probability(child) for child in scaled], 1))
 
     def mean(key: str) -> float:
         return round(float(torch.cat(values[key]).float().mean()), 4)

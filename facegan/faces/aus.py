@@ -62,7 +62,9 @@ AU_NUMBERS: tuple[int, ...] = tuple(au.number for au in ACTION_UNITS)
 UNMEASURED_AU_NUMBERS: tuple[int, ...] = (9,)
 """AUs the annotator cannot measure (see the module docstring): kept in the model's 17-vector, at the
 face's own value, but offered to no one as a control."""
-EDITABLE_ACTION_UNITS: tuple[ActionUnit, ...] = tuple(au for au in ACTION_UNITS if au.number not in UNMEASURED_AU_NUMBERS)
+EDITABLE_ACTION_UNITS: tuple[ActionUnit, ...] = tuple(
+    au for au in ACTION_UNITS if au.number not in UNMEASURED_AU_NUMBERS
+)
 EDITABLE_AU_NUMBERS: tuple[int, ...] = tuple(au.number for au in EDITABLE_ACTION_UNITS)
 
 

@@ -61,7 +61,9 @@ def _open(source: ImageInput) -> Image.Image:
                 if not path.is_file():
                     raise InvalidImageError(f"The file {path.name!r} does not exist.")
                 if path.stat().st_size == 0:
-                    raise InvalidImageError(f"The file {path.name!r} is empty (0 bytes): please upload the photo again.")
+                    raise InvalidImageError(
+                        f"The file {path.name!r} is empty (0 bytes): please upload the photo again."
+                    )
                 image = Image.open(path)
             _refuse_bombs(image)
             image.load()

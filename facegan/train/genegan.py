@@ -13,8 +13,9 @@ and the generator (encoder + decoder) on Eq. 3:
 
 with every L1 a per-pixel (per-element) mean. The children are masks and colours applied to their
 parents (``facegan.models.genegan``); the attention terms (GANimation's L1 and total variation on the
-four masks) keep each change on the object region and smooth. Inference uses an EMA of G's weights. ``d``/``g`` come from ``facegan.losses.GAN_LOSSES``;
-the paper's objective is the (non-saturating) log loss. Horizontal flips on both parents.
+four masks) keep each change on the object region and smooth. Inference uses an EMA of G's weights.
+``d``/``g`` come from ``facegan.losses.GAN_LOSSES``; the paper's objective is the (non-saturating) log
+loss. Horizontal flips on both parents.
 
 Adam (2e-4, betas 0.5/0.999) replaces the paper's RMSProp 5e-5 by default because CPU runs get a few
 thousand steps: after 300 steps on Smiling (width 32, batch 16) reconstruction L1 was 0.39 with Adam

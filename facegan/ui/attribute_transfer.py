@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
+from pathlib import Path
 
 import gradio as gr
 import numpy as np
 
 from facegan.checkpoints import train_command
-from facegan.faces import PreparedFace, heatmap_to_image, prepare_all_faces
+from facegan.faces import PreparedFace, heatmap_to_image, load_image, prepare_all_faces
+from facegan.history import EditHistory, Recipe, file_sha256
 from facegan.models.attrgan import HAIR_COLOURS
 from facegan.paths import UI_EXAMPLES_DIR
 from facegan.pipelines import AttributeEdit, AttributeTransfer
@@ -89,7 +93,9 @@ def pick_face(selected: gr.SelectData) -> int:
     return int(selected.index)
 
 
-def edit_faces(photo: str, face_index: float | None, every_face: bool, hair: str, checked: list[str]) -> list[AttributeEdit]:
+def edit_faces(
+    photo: str, face_index: float | None, every_face: bool, hair: str, checked: list[str]
+) -> list[AttributeEdit]:
     """The chosen face's edit, or with ``every_face`` one edit per face, each from that face's own
     attributes (the last one's photo carries them all)."""
     targets = targets_from_controls(hair, checked)
@@ -134,6 +140,80 @@ def show_readout(last: list[tuple[np.ndarray, np.ndarray, list[str]]] | None) ->
     return tables, maps, {"faces": [report.as_json() for report in reports]}
 
 
+def step_settings(face_index: float | None, every_face: bool, hair: str, checked: list[str]) -> dict:
+    """One history step: the controls as they were when Transfer was pressed."""
+    return {
+        "face_index": face_number(face_index), "all_faces": bool(every_face), "hair": hair, "attributes": list(checked)
+    }
+
+
+def replay(photo: str, steps: Sequence[Mapping]) -> np.ndarray:
+    """The photo with ``steps`` applied one after the other, each to the previous result."""
+    image = load_image(photo)
+    for step in steps:
+        faces = prepare_all_faces(image) if step["all_faces"] else [pipeline().prepare(image, step["face_index"])]
+        targets = targets_from_controls(step["hair"], step["attributes"])
+        image = pipeline().edit_all(faces, targets)[-1].photo
+    return image
+
+
+def checkpoint_hashes() -> dict[str, str]:
+    return {pipeline().weights_file.stem: file_sha256(pipeline().weights_file)}
+
+
+@user_errors
+def stack_edit(
+    photo: str | None, history: EditHistory | None, face_index: float | None, every_face: bool, hair: str,
+    checked: list[str],
+) -> tuple:
+    """Transfer onto the result of the edits so far (smile, then glasses, then hair)."""
+    if photo is None:
+        raise gr.Error("Upload a photo with a face first.")
+    history = (history or EditHistory()).push(step_settings(face_index, every_face, hair, checked))
+    return replay(photo, history.active), history, history_note(history)
+
+
+@user_errors
+def undo(photo: str | None, history: EditHistory | None) -> tuple:
+    history = (history or EditHistory()).undo()
+    return (replay(photo, history.active) if photo else None), history, history_note(history)
+
+
+@user_errors
+def redo(photo: str | None, history: EditHistory | None) -> tuple:
+    history = (history or EditHistory()).redo()
+    return (replay(photo, history.active) if photo else None), history, history_note(history)
+
+
+def history_note(history: EditHistory) -> str:
+    redo = f", {len(history.steps) - history.applied} to redo" if history.can_redo else ""
+    return f"{history.applied} stacked edit(s) applied{redo}"
+
+
+@user_errors
+def save_recipe(photo: str | None, history: EditHistory | None) -> str:
+    """The recipe of the edits applied, as a JSON file to download."""
+    if photo is None or history is None or not history.applied:
+        raise gr.Error("Make an edit with Stack edit first: the recipe records the stacked edits.")
+    recipe = Recipe("attribute_transfer", checkpoint_hashes(), file_sha256(photo), history.active)
+    path = Path(tempfile.mkdtemp(prefix="facegan_recipe_")) / "recipe.json"
+    path.write_text(recipe.to_json(), encoding="utf-8")
+    return str(path)
+
+
+@user_errors
+def load_recipe(photo: str | None, recipe_file: str | None) -> tuple:
+    """Replay a recipe on the uploaded photo: the final photo exactly as it was when the recipe was saved."""
+    if photo is None:
+        raise gr.Error("Upload the photo the recipe was made from first.")
+    if recipe_file is None:
+        return gr.update(), gr.update(), gr.update()
+    recipe = Recipe.from_json(Path(recipe_file).read_text(encoding="utf-8"))
+    recipe.check("attribute_transfer", checkpoint_hashes(), file_sha256(photo))
+    history = EditHistory(tuple(recipe.steps), len(recipe.steps))
+    return replay(photo, history.active), history, history_note(history)
+
+
 @user_errors
 def edit_photo(
     photo: str | None, hair: str, attributes: list[str], face_index: float | None = 0, every_face: bool = False
@@ -173,7 +253,15 @@ def build_tab() -> None:
                 every_face = gr.Checkbox(label="All faces", value=False, info="edit every face in the photo")
             hair = gr.Radio(HAIR_CHOICES, value=OTHER_HAIR, label="Hair colour")
             checked = gr.CheckboxGroup(other_attributes(), label="Attributes")
-            run = gr.Button("Transfer", variant="primary")
+            with gr.Row():
+                run = gr.Button("Transfer", variant="primary")
+                stack = gr.Button("Stack edit")
+            with gr.Row():
+                undo_button = gr.Button("Undo", size="sm")
+                redo_button = gr.Button("Redo", size="sm")
+                recipe_button = gr.Button("Save recipe", size="sm")
+            history_text = gr.Markdown("")
+            recipe_file = gr.File(label="Recipe (JSON): save one, or drop one here to replay it", file_types=[".json"])
             examples = [[str(UI_EXAMPLES_DIR / name)] for name in ("grace_hopper.jpg", "astronaut.jpg", GROUP_PHOTO)]
             gr.Examples(examples, inputs=[photo])
         with gr.Column(scale=2):
@@ -188,7 +276,7 @@ def build_tab() -> None:
                 report = gr.Markdown("")
                 change_map = gr.Image(label="Where the pixels changed", interactive=False, height=192)
             report_json = gr.JSON(label="Quality readout (JSON)", visible=False)
-    last_edit = gr.State(None)
+    last_edit, history = gr.State(None), gr.State(None)
     analysed = [aligned, heatmap, hair, checked, faces]
     photo.change(analyse, [photo, face_index], analysed, api_visibility="private")
     face_index.change(analyse, [photo, face_index], analysed, api_visibility="private")
@@ -197,6 +285,15 @@ def build_tab() -> None:
         transfer, [photo, face_index, every_face, hair, checked], [output, attention, side, result, last_edit],
         api_visibility="private",
     ).success(show_readout, last_edit, [report, change_map, report_json], api_visibility="private")
+    stacked = [result, history, history_text]
+    stack.click(
+        stack_edit, [photo, history, face_index, every_face, hair, checked], stacked, api_visibility="private"
+    )
+    undo_button.click(undo, [photo, history], stacked, api_visibility="private")
+    redo_button.click(redo, [photo, history], stacked, api_visibility="private")
+    recipe_button.click(save_recipe, [photo, history], recipe_file, api_visibility="private")
+    recipe_file.upload(load_recipe, [photo, recipe_file], stacked, api_visibility="private")
+    photo.change(lambda: (None, ""), None, [history, history_text], api_visibility="private")  # new photo, new history
     # API: the same inputs, the full edited photo out, in one call (buttons no one sees trigger them).
     gr.Button(visible=False).click(
         edit_photo, [photo, hair, checked, face_index, every_face], result, api_name="attribute_transfer"

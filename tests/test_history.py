@@ -1,0 +1,37 @@
+"""Stacked edits, undo/redo and recipes (facegan/history.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from facegan.errors import UserError
+from facegan.history import EditHistory, Recipe
+
+
+def test_undo_redo_and_a_new_edit_dropping_the_redo_tail():
+    history = EditHistory().push({"a": 1}).push({"b": 2}).push({"c": 3})
+    assert history.applied == 3 and not history.can_redo
+    back = history.undo().undo()
+    assert back.active == ({"a": 1},) and back.can_redo and back.redo().active == ({"a": 1}, {"b": 2})
+    branched = back.push({"d": 4})
+    assert branched.active == ({"a": 1}, {"d": 4}) and not branched.can_redo
+    with pytest.raises(UserError, match="no edit to undo"):
+        EditHistory().undo()
+    with pytest.raises(UserError, match="no edit to redo"):
+        history.redo()
+
+
+def test_recipe_round_trips_and_refuses_other_tabs_weights_and_photos():
+    recipe = Recipe("attribute_transfer", {"attrgan": "ab" * 32}, "cd" * 32, ({"hair": "Blond"},))
+    loaded = Recipe.from_json(recipe.to_json())
+    assert loaded == recipe
+    loaded.check("attribute_transfer", {"attrgan": "ab" * 32}, "cd" * 32)
+    with pytest.raises(UserError, match="for the attribute_transfer tab"):
+        loaded.check("genegan", {"attrgan": "ab" * 32}, "cd" * 32)
+    with pytest.raises(UserError, match="other model weights"):
+        loaded.check("attribute_transfer", {"attrgan": "00" * 32}, "cd" * 32)
+    with pytest.raises(UserError, match="another photo"):
+        loaded.check("attribute_transfer", {"attrgan": "ab" * 32}, "ef" * 32)
+    for text in ("not json", '{"format": "other"}', '{"format": "facegan-studio-recipe/1"}'):
+        with pytest.raises(UserError):
+            Recipe.from_json(text)
