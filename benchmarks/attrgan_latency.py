@@ -20,7 +20,7 @@ from common import percentiles, record_result, timed  # noqa: E402  (puts the re
 
 from facegan.paths import UI_EXAMPLES_DIR  # noqa: E402
 from facegan.pipelines import AttributeTransfer  # noqa: E402
-from facegan.quality import edit_readout, identity_model, judge_if_trained  # noqa: E402
+from facegan.quality import readout  # noqa: E402
 
 TARGETS = {"Blond_Hair": True, "Smiling": True}
 
@@ -35,16 +35,15 @@ def main(argv: list[str] | None = None) -> dict:
     prepared = pipeline.prepare(photo)
     edit_ms = timed(lambda: pipeline.edit(prepared, TARGETS), args.runs, warmup=3)
     full_ms = timed(lambda: pipeline.edit(pipeline.prepare(photo), TARGETS), args.runs, warmup=3)
-    edit, judge, identity = pipeline.edit(prepared, TARGETS), judge_if_trained(), identity_model()
+    edit = pipeline.edit(prepared, TARGETS)
     readout_ms = timed(
-        lambda: edit_readout(edit.aligned, edit.output, judge, pipeline.attributes, list(TARGETS), identity),
-        args.runs, warmup=3,
+        lambda: readout(edit.aligned, edit.output, pipeline.attributes, edit.requested), args.runs, warmup=3
     )
     result = {
         "edit": percentiles(edit_ms),
         "photo_to_edit": percentiles(full_ms),
         "readout_after_the_result": percentiles(readout_ms),
-        "readout_parts": {"identity": identity is not None, "judge": judge is not None},
+        "readout_notes": list(readout(edit.aligned, edit.output, pipeline.attributes, edit.requested).notes),
         "checkpoint": args.checkpoint,
         "resolution": pipeline.config.resolution,
         "runs": args.runs,

@@ -43,7 +43,7 @@ from facegan.models.audiogan import Generator as AudioGANGenerator
 from facegan.models.eggan import EGGANConfig, interpolate_aus
 from facegan.models.eggan import Encoder as EGGANEncoder
 from facegan.models.eggan import Generator as EGGANGenerator
-from facegan.models.genegan import Features, GeneGANConfig, bilinear_objects
+from facegan.models.genegan import GeneGANConfig, bilinear_objects
 from facegan.models.genegan import Generator as GeneGANGenerator
 from facegan.paths import checkpoint_dir
 from facegan.checkpoints import config_from_record, ema_key, load_modules, load_shipped
@@ -74,8 +74,8 @@ def resize_square(images: torch.Tensor, size: int) -> torch.Tensor:
 def change_at_crop_size(crops: torch.Tensor, small: torch.Tensor, edited_small: torch.Tensor) -> torch.Tensor:
     """``crops`` plus the generator's change ``edited_small - small``, upsampled to the crops' size.
 
-    Generators that predict a change (mask and colour) run at 64 px; only their change is resampled,
-    so the crops keep the photo's own detail wherever the change is 0.
+    Generators that predict a change (mask and colour) run at their own, low resolution; only their
+    change is resampled, so the crops keep the photo's own detail wherever the change is 0.
     """
     change = F.interpolate(edited_small.float() - small, size=crops.shape[-2:], mode="bilinear", align_corners=False)
     return (crops + change).clamp(-1, 1)
@@ -239,7 +239,10 @@ class AttributeTransfer:
 
     def edit_all(self, faces: Sequence[PreparedFace], targets: Mapping[str, bool]) -> list[AttributeEdit]:
         """Every face of one photo towards ``targets``, each from its own estimated attributes; each
-        edit's photo carries the changes of the faces before it, so the last one has them all."""
+        edit's photo carries the changes of the faces before it, so the last one has them all.
+
+        Each change is predicted from the original pixels; where two faces' crops overlap, both changes
+        are added there (they fade out towards each crop's border)."""
         edits: list[AttributeEdit] = []
         for face in faces:
             edits.append(self.edit(face, targets, onto=edits[-1].photo if edits else None))
@@ -284,7 +287,7 @@ class GeneGAN:
 
     Faces are ``PreparedFace`` objects (``prepare`` them once, reuse them for every operation). The
     generator sees each aligned crop at 64 px and predicts a change there; the change is upsampled and
-    added to the crop and to the photo, so everything outside the object region keeps its own pixels.
+    added to the crop and to the photo, so what the mask leaves out keeps its own pixels.
     """
 
     GRID_SIZES = range(2, 9)

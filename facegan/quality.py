@@ -142,6 +142,13 @@ def _crop_tensor(crop: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(crop)).permute(2, 0, 1)[None].float() / 127.5 - 1
 
 
+def readout(
+    before: np.ndarray, after: np.ndarray, attributes: Sequence[str], requested: Collection[str]
+) -> EditReadout:
+    """``edit_readout`` with the app's models: the shipped judge and dlib, each where available."""
+    return edit_readout(before, after, judge_if_trained(), attributes, requested, identity_model())
+
+
 @torch.inference_mode()
 def edit_readout(
     before: np.ndarray,

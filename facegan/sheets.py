@@ -21,12 +21,14 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
+from facegan.checkpoints import train_command
+from facegan.data.attribute_pairs import val_pairs
 from facegan.data.celeba_landmarks import ANNOTATION_SIZE
+from facegan.errors import CheckpointMissingError
 from facegan.eval.attrgan_metrics import LandmarkFaces, edit_target
 from facegan.faces import PreparedFace
 from facegan.models.attrgan import HAIR_COLOURS
 from facegan.paths import REPO_ROOT, UI_EXAMPLES_DIR
-from facegan.data.attribute_pairs import val_pairs
 from facegan.pipelines import AttributeTransfer, GeneGAN, genegan_attributes, tensor_to_image
 
 PHOTO_CELL = 256
@@ -97,6 +99,7 @@ def attrgan_sheet(checkpoint: str = "attrgan", faces: int = 6, data: str | None 
     return sheet
 
 
+GENEGAN_TRAIN_COMMAND = train_command("genegan", "genegan_smiling", "--attribute", "Smiling")
 GENEGAN_LABELS = ("A", "B", "A removed", "B removed", "A with B's", "B with A's")
 VAL_CELL = 128
 
@@ -112,6 +115,8 @@ def genegan_photo_row(model: GeneGAN) -> list[np.ndarray]:
 def genegan_sheet(checkpoint: str = "genegan", faces: int = 6, data: str | None = None) -> Image.Image:
     """Per attribute: its name, the example photos' row, then ``faces`` val pairs at 128 px."""
     attributes = genegan_attributes() if checkpoint == "genegan" else [checkpoint]
+    if not attributes:
+        raise CheckpointMissingError(f"no GeneGAN checkpoint is shipped; train one with `{GENEGAN_TRAIN_COMMAND}`")
     blocks = []
     for attribute in attributes:
         model = GeneGAN(attribute)

@@ -6,8 +6,10 @@ start once.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +26,9 @@ os.environ.setdefault("FACEGAN_STUDIES", tempfile.mkdtemp(prefix="facegan-test-s
 # The demo study costs ~20 s of CPU to prepare; only the tests about it turn it on.
 os.environ.setdefault("FACEGAN_DEMO_STUDY", "0")
 # Tests never read the user's CelebA annotation cache: those that need one ask for ``celeba_annotations``.
-TEST_ANNOTATIONS = Path(tempfile.mkdtemp(prefix="facegan-test-annotations-")) / "celeba.npz"
+_ANNOTATIONS_DIR = tempfile.mkdtemp(prefix="facegan-test-annotations-")
+atexit.register(shutil.rmtree, _ANNOTATIONS_DIR, ignore_errors=True)
+TEST_ANNOTATIONS = Path(_ANNOTATIONS_DIR) / "celeba.npz"
 os.environ["FACEGAN_ANNOTATIONS"] = str(TEST_ANNOTATIONS)
 ANNOTATED_PER_SPLIT = 12
 
@@ -130,4 +134,3 @@ def browser_page(browser: Browser, app_server: str, offsite_requests: list[str])
     page.get_by_role("tablist").first.wait_for()  # the UI is rendered client-side after load
     yield page
     page.close()
-

@@ -7,9 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from facegan.pipelines import attribute_judge
+from facegan.pipelines import GeneGAN, attribute_judge
 from facegan.ui import genegan as tab
-from facegan.pipelines import GeneGAN
 from tests.faces_helpers import eval_tools_into
 from tests.test_genegan import tiny_checkpoint
 
@@ -29,10 +28,10 @@ def tiny_models(tmp_path, monkeypatch):
 def test_swap_remove_and_transplant_paste_into_the_full_photos():
     to_a, to_b = tab.swap("Smiling", ASTRONAUT, HOPPER)
     assert to_a.shape == (512, 512, 3) and to_b.shape == (600, 512, 3) and to_a.dtype == np.uint8
-    removed_a, removed_b = tab.remove("Bangs", ASTRONAUT, None)
+    removed_a, removed_b, _ = tab.remove("Bangs", ASTRONAUT, None)
     assert removed_a.shape == (512, 512, 3) and removed_b is None
     assert tab.remove("Bangs", ASTRONAUT, HOPPER)[1].shape == (600, 512, 3)
-    cleared, transplanted = tab.transplant("Smiling", ASTRONAUT, HOPPER, 0.5)
+    cleared, transplanted, _ = tab.transplant("Smiling", ASTRONAUT, HOPPER, 0.5)
     assert cleared is None and transplanted.shape == (600, 512, 3)
 
 
@@ -43,7 +42,7 @@ def test_each_result_gets_a_readout_after_it_is_shown(tmp_path):
     assert [p.shape for p in photos] == [(512, 512, 3), (600, 512, 3)]
     table_a, map_a, table_b, map_b = tab.show_readouts(last)
     assert "| Smiling |" in table_a and "asked for" in table_b and map_a.shape == map_b.shape == (256, 256, 3)
-    cleared, transplanted, last = tab.transplant_shown("Bangs", ASTRONAUT, HOPPER, 1.0)
+    cleared, transplanted, last = tab.transplant("Bangs", ASTRONAUT, HOPPER, 1.0)
     assert cleared is None and tab.show_readouts(last)[:2] == ("", None)  # no result for A: no readout
     photo_a, photo_b, reports = tab.swap_with_readout("Smiling", ASTRONAUT, HOPPER)
     assert set(reports) == {"a", "b"} and reports["b"]["attributes"]["Smiling"]["requested"]

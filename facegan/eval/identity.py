@@ -5,7 +5,8 @@ on ~3M faces; 99.38% on LFW), which maps a face to a 128-d vector where faces of
 within Euclidean distance ``THRESHOLD = 0.6`` (dlib's own same-person threshold). Faces are aligned
 for it with dlib's 5-point shape predictor ``shape_predictor_5_face_landmarks``. Both files ship in
 the PyPI package ``face_recognition_models``; dlib itself comes from ``dlib-bin`` (prebuilt wheels).
-These are evaluation tools only: the app does not need them (``requirements-dev.txt``).
+They come with ``requirements-dev.txt``: the evaluation needs them, and the app's quality readout
+(``facegan.quality``) uses them where they are installed and says how to get them where not.
 
 Inputs are aligned face crops (CelebA framing, as ``facegan.faces.align`` and every generator here
 produce), so no detector runs: the landmarks are found inside a fixed box, the median box dlib's

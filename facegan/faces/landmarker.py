@@ -213,7 +213,7 @@ def detect_faces(rgb: np.ndarray, backend: str = "mediapipe", every_face: bool =
     faces = model.detect(rgb)
     if every_face:
         faces = _suppress_duplicates(faces + _detect_in_tiles(model, rgb, TILE_FRACTIONS[0]))
-    for fraction in TILE_FRACTIONS:
+    for fraction in TILE_FRACTIONS[1:] if every_face else TILE_FRACTIONS:
         if faces:
             break
         faces = _detect_in_tiles(model, rgb, fraction)

@@ -11,8 +11,9 @@ one for the with-object set and one for the without-object set (Eq. 4's two term
 
 Unlike the paper, the decoder does not redraw the child: it predicts an attention mask and a colour
 map (``facegan.nn.AttentionColourHead``) that are applied to the parent whose background A it was
-given. Outside the object region a child is its parent, pixel for pixel, which is what keeps the
-person in a transplant and what lets the app apply the change to a photo at its own resolution.
+given. Where the mask is 0 a child is its parent exactly, and the sparsity term keeps the mask near 0
+outside the object region: that is what keeps the person in a transplant and what lets the app apply
+the change to a photo at its own resolution.
 """
 
 from __future__ import annotations

@@ -16,7 +16,9 @@ from facegan.history import EditHistory, Recipe, file_sha256
 from facegan.models.attrgan import HAIR_COLOURS
 from facegan.paths import UI_EXAMPLES_DIR
 from facegan.pipelines import AttributeEdit, AttributeTransfer
-from facegan.quality import EditReadout, edit_readout, identity_model, judge_if_trained
+from facegan import quality
+from facegan.errors import FaceIndexError
+from facegan.quality import EditReadout
 from facegan.ui.common import checkpoint_or_notice, for_display, photo_input, user_errors
 from facegan.validation import face_number
 
@@ -55,20 +57,30 @@ def estimate_controls(prepared: PreparedFace) -> tuple[str, list[str]]:
     return hair, [name for name in other_attributes() if present[name]]
 
 
-@lru_cache(maxsize=8)
-def prepared_face(photo: str, face_index: int) -> PreparedFace:
-    """Detection and alignment once per uploaded file (Gradio gives every upload its own path).
-
-    Transfer prepares from the photo itself rather than from state set by the upload handler, so a
-    click that overtakes the upload's analysis still edits the face on screen.
-    """
-    return pipeline().prepare(photo, face_index)
-
-
 @lru_cache(maxsize=4)
 def all_faces(photo: str) -> list[PreparedFace]:
-    """Every face of the photo, largest first, aligned once per upload."""
+    """Every face of the photo, largest first, detected and aligned once per upload (Gradio gives every
+    upload its own path).
+
+    Every edit takes its face from here, so the thumbnails' numbers, the face index and "All faces" all
+    mean the same faces; and a click that overtakes the upload's analysis still edits the face on screen.
+    """
     return prepare_all_faces(photo)
+
+
+def face_of(faces: Sequence[PreparedFace], face_index: float | None) -> PreparedFace:
+    """Face number ``face_index`` (0 = largest), or a sentence saying how many faces there are."""
+    index = face_number(face_index)
+    if index >= len(faces):
+        raise FaceIndexError(
+            f"Face number {index} was asked for, but the photo has {len(faces)} face{'s' * (len(faces) != 1)} "
+            f"(numbered 0 to {len(faces) - 1}, largest first)."
+        )
+    return faces[index]
+
+
+def prepared_face(photo: str, face_index: float | None) -> PreparedFace:
+    return face_of(all_faces(photo), face_index)
 
 
 def face_thumbnails(photo: str) -> list[tuple[np.ndarray, str]]:
@@ -82,7 +94,7 @@ def analyse(photo: str | None, face_index: float | None) -> tuple:
     chosen face's attributes."""
     if photo is None:
         return None, None, gr.update(), gr.update(), None
-    prepared = prepared_face(photo, face_number(face_index))
+    prepared = prepared_face(photo, face_index)
     hair, checked = estimate_controls(prepared)
     heatmap = heatmap_to_image(pipeline().heatmap(prepared)[0])
     return for_display(prepared.aligned.crop), for_display(heatmap), hair, checked, face_thumbnails(photo)
@@ -101,25 +113,23 @@ def edit_faces(
     targets = targets_from_controls(hair, checked)
     if every_face:
         return pipeline().edit_all(all_faces(photo), targets)
-    return [pipeline().edit(prepared_face(photo, face_number(face_index)), targets)]
+    return [pipeline().edit(prepared_face(photo, face_index), targets)]
 
 
-def readout(edit: AttributeEdit) -> EditReadout:
+def readout(before: np.ndarray, after: np.ndarray, requested: Sequence[str]) -> EditReadout:
     """The quality readout of one face's edit (``facegan.quality``): identity, attribute changes, change map."""
-    return edit_readout(
-        edit.aligned, edit.output, judge_if_trained(), pipeline().attributes, edit.requested, identity_model()
-    )
+    return quality.readout(before, after, pipeline().attributes, requested)
 
 
 @user_errors
 def transfer(photo: str | None, face_index: float | None, every_face: bool, hair: str, checked: list[str]) -> tuple:
     """The edit; its readout follows in a second event (``show_readout``) so it never delays the result.
-    With several faces edited, the views show the first (largest) one."""
+    With every face edited, the views show the chosen face (the one the aligned input shows)."""
     if photo is None:
         raise gr.Error("Upload a photo with a face first.")
     edits = edit_faces(photo, face_index, every_face, hair, checked)
-    first = edits[0]
-    shown = (for_display(first.output), for_display(first.mask), for_display(first.side_output), edits[-1].photo)
+    chosen = edits[min(face_number(face_index), len(edits) - 1)] if every_face else edits[0]
+    shown = (for_display(chosen.output), for_display(chosen.mask), for_display(chosen.side_output), edits[-1].photo)
     # The readout needs the crops only: session state stays small.
     return (*shown, [(edit.aligned, edit.output, edit.requested) for edit in edits])
 
@@ -129,10 +139,7 @@ def show_readout(last: list[tuple[np.ndarray, np.ndarray, list[str]]] | None) ->
     """The readout of every face just edited: tables, change maps side by side and the JSON."""
     if not last:
         return gr.update(), gr.update(), gr.update()
-    reports = [
-        edit_readout(before, after, judge_if_trained(), pipeline().attributes, requested, identity_model())
-        for before, after, requested in last
-    ]
+    reports = [readout(*face) for face in last]
     if len(reports) == 1:
         return reports[0].markdown(), for_display(reports[0].change_map), reports[0].as_json()
     tables = "\n\n".join(f"**Face {number}**\n\n{report.markdown()}" for number, report in enumerate(reports))
@@ -151,7 +158,8 @@ def replay(photo: str, steps: Sequence[Mapping]) -> np.ndarray:
     """The photo with ``steps`` applied one after the other, each to the previous result."""
     image = load_image(photo)
     for step in steps:
-        faces = prepare_all_faces(image) if step["all_faces"] else [pipeline().prepare(image, step["face_index"])]
+        found = prepare_all_faces(image)
+        faces = found if step["all_faces"] else [face_of(found, step["face_index"])]
         targets = targets_from_controls(step["hair"], step["attributes"])
         image = pipeline().edit_all(faces, targets)[-1].photo
     return image
@@ -233,7 +241,7 @@ def edit_photo_with_readout(
     if photo is None:
         raise gr.Error("No photo was given.")
     edits = edit_faces(photo, face_index, every_face, hair, attributes)
-    return edits[-1].photo, {"faces": [readout(edit).as_json() for edit in edits]}
+    return edits[-1].photo, {"faces": [readout(e.aligned, e.output, e.requested).as_json() for e in edits]}
 
 
 def build_tab() -> None:

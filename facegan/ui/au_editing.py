@@ -30,7 +30,7 @@ from facegan.faces.aus import (
 from facegan.paths import UI_EXAMPLES_DIR
 from facegan.models.eggan import blend_aus_2d
 from facegan.pipelines import AUEditor, EncodedFace, tensor_to_image
-from facegan.quality import edit_readout, identity_model, judge_if_trained, watched_attributes
+from facegan.quality import WATCHED_ATTRIBUTES, readout
 from facegan.ui.common import checkpoint_or_notice, for_display, photo_input, user_errors
 from facegan.validation import number, numbers, whole_number
 
@@ -83,6 +83,11 @@ def _slider_values(aus: np.ndarray) -> list[float]:
     return [round(float(v), 2) for v in editable_part(aus)]
 
 
+def _keep_unmeasured(face: EncodedFace, aus: np.ndarray) -> np.ndarray:
+    """``aus`` with the unmeasured AUs (AU9) set back to the face's own: no control moves them."""
+    return with_editable_aus(face.aus, editable_part(aus))
+
+
 def _from_sliders(face: EncodedFace, sliders: tuple[float, ...]) -> np.ndarray:
     """The model's 17 AUs: the sliders' values, and the face's own where there is no slider (AU9)."""
     return with_editable_aus(face.aus, numbers(sliders, "AU intensities", len(EDITABLE_AU_NUMBERS), 0, AU_MAX))
@@ -119,8 +124,8 @@ def show_readout(face: EncodedFace | None, keep_detail: bool, *aus: float) -> tu
     size = edit.output.shape[0]
     if before.shape[0] != size:
         before = cv2.resize(before, (size, size), interpolation=cv2.INTER_AREA)
-    names = (*EXPRESSION_ATTRIBUTES, *watched_attributes("Smiling")[1:])
-    report = edit_readout(before, edit.output, judge_if_trained(), names, EXPRESSION_ATTRIBUTES, identity_model())
+    names = (*EXPRESSION_ATTRIBUTES, *(name for name in WATCHED_ATTRIBUTES if name not in EXPRESSION_ATTRIBUTES))
+    report = readout(before, edit.output, names, EXPRESSION_ATTRIBUTES)
     return report.markdown(), for_display(report.change_map)
 
 
@@ -157,7 +162,7 @@ def apply_alpha(
     """α, β or a target changed: move every slider to the blended AUs and render them."""
     if face is None:
         return (None, None, *[gr.update()] * len(EDITABLE_ACTION_UNITS))
-    aus = np.clip(blend(face, target, alpha, second, beta), 0, AU_MAX)
+    aus = _keep_unmeasured(face, np.clip(blend(face, target, alpha, second, beta), 0, AU_MAX))
     return (*_render(face, aus, keep_detail), *_slider_values(aus))
 
 
@@ -182,7 +187,7 @@ def export_strip(
     if target is None:
         raise gr.Error("Choose a target expression first (a preset or a second photo).")
     frames = whole_number(frames, "frames", *AUEditor.FRAMES_RANGE)
-    strip = pipeline().interpolate(face, np.asarray(target), frames, keep_detail)
+    strip = pipeline().interpolate(face, _keep_unmeasured(face, np.asarray(target)), frames, keep_detail)
     crops = [for_display(crop) for crop in strip]
     return np.concatenate(crops, axis=1), str(write_animation(crops, fmt))
 
@@ -250,28 +255,29 @@ def build_tab() -> None:
             render_sliders, [face, detail, *sliders], [result, crop], trigger_mode="always_last",
             show_progress="hidden", api_visibility="private",
         )  # fmt: skip
-    # The readout waits for a released slider: a drag stays one generator pass per step.
-    for control in (*sliders, alpha, beta):
-        control.release(
-            show_readout, [face, detail, *sliders], [report, change_map], show_progress="hidden",
-            api_visibility="private",
-        )  # fmt: skip
+    # The readout follows a finished change (a released slider, a chosen target), never every drag step,
+    # and reads the sliders only after the blended values have landed in them.
+    readout_args = {"fn": show_readout, "inputs": [face, detail, *sliders], "outputs": [report, change_map],
+                    "show_progress": "hidden", "api_visibility": "private"}  # fmt: skip
+    for control in sliders:
+        control.release(**readout_args)
+    detail.input(**readout_args)
     blended = [result, crop, *sliders]
     alpha_inputs = [face, target, alpha, detail, second, beta]
-    preset.change(target_from_preset, preset, target, api_visibility="private").then(
-        apply_alpha, alpha_inputs, blended, api_visibility="private"
-    )
-    target_photo.change(target_from_photo, target_photo, target, api_visibility="private").then(
-        apply_alpha, alpha_inputs, blended, api_visibility="private"
-    )
-    second_preset.change(target_from_preset, second_preset, second, api_visibility="private").then(
-        apply_alpha, alpha_inputs, blended, api_visibility="private"
-    )
+    for chooser, choose, state in (
+        (preset, target_from_preset, target),
+        (target_photo, target_from_photo, target),
+        (second_preset, target_from_preset, second),
+    ):
+        chooser.change(choose, chooser, state, api_visibility="private").then(
+            apply_alpha, alpha_inputs, blended, api_visibility="private"
+        ).then(**readout_args)
     for axis in (alpha, beta):
         axis.input(
             apply_alpha, alpha_inputs, blended, trigger_mode="always_last", show_progress="hidden",
             api_visibility="private",
         )  # fmt: skip
+        axis.release(apply_alpha, alpha_inputs, blended, api_visibility="private").then(**readout_args)
     export.click(export_strip, [face, target, frames, fmt, detail], [strip, animation], api_visibility="private")
     # API: a photo, the detail switch and 16 intensities in, the edited photo out (via a hidden button).
     gr.Button(visible=False).click(api_edit, [photo, detail, *sliders], result, api_name="au_edit")

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 import gradio as gr
-from gradio.data_classes import ImageData
 import numpy as np
+from gradio.data_classes import ImageData
 from PIL import Image
 
 from facegan.errors import UserError

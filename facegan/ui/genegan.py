@@ -11,15 +11,16 @@ from facegan.checkpoints import train_command
 from facegan.faces import PreparedFace
 from facegan.paths import UI_EXAMPLES_DIR
 from facegan.pipelines import GeneGAN, GeneGANEdit, genegan_attributes, genegan_checkpoint_name
-from facegan.quality import EditReadout, edit_readout, identity_model, judge_if_trained, watched_attributes
+from facegan import quality
+from facegan.quality import EditReadout, watched_attributes
 from facegan.ui.common import checkpoint_or_notice, for_display, photo_input, user_errors
 from facegan.validation import number, whole_number
 
 DESCRIPTION = (
     "GeneGAN splits a face into an attribute code (e.g. the smile) and everything else. Give two "
     "faces to swap the attribute between them, one face to remove it, or four faces to see a "
-    "bilinear grid that blends their attribute codes. Only the attribute's region changes: the rest "
-    "of each photo keeps its own pixels. One checkpoint is trained per attribute, "
+    "bilinear grid that blends their attribute codes. The change is concentrated on the attribute's "
+    "region; the rest of each photo keeps its own pixels. One checkpoint is trained per attribute, "
     "named `genegan_<attribute>.safetensors` (e.g. `genegan_smiling.safetensors`)."
 )
 TRAIN_COMMAND = train_command("genegan", genegan_checkpoint_name("Smiling"), "--attribute", "Smiling")
@@ -87,38 +88,26 @@ def swap(attribute: str | None, photo_a: str | None, photo_b: str | None) -> tup
 
 
 @user_errors
-def remove(attribute: str | None, photo_a: str | None, photo_b: str | None) -> tuple[np.ndarray, np.ndarray | None]:
-    """Each uploaded photo with its attribute removed (face B is optional)."""
-    return _photos(_remove(attribute, photo_a, photo_b))
-
-
-@user_errors
-def transplant(
-    attribute: str | None, photo_a: str | None, photo_b: str | None, strength: float
-) -> tuple[None, np.ndarray]:
-    """Photo B with A's attribute at ``strength`` (0 removes it, 1 copies it, more exaggerates)."""
-    return _photos(_transplant(attribute, photo_a, photo_b, strength))
-
-
-@user_errors
 def swap_shown(attribute: str | None, photo_a: str | None, photo_b: str | None) -> tuple:
+    """Both swapped photos, for the tab (with what their readouts need)."""
     return _shown(attribute, _swap(attribute, photo_a, photo_b))
 
 
 @user_errors
-def remove_shown(attribute: str | None, photo_a: str | None, photo_b: str | None) -> tuple:
+def remove(attribute: str | None, photo_a: str | None, photo_b: str | None) -> tuple:
+    """Each uploaded photo with its attribute removed (face B is optional)."""
     return _shown(attribute, _remove(attribute, photo_a, photo_b))
 
 
 @user_errors
-def transplant_shown(attribute: str | None, photo_a: str | None, photo_b: str | None, strength: float) -> tuple:
+def transplant(attribute: str | None, photo_a: str | None, photo_b: str | None, strength: float) -> tuple:
+    """Photo B with A's attribute at ``strength`` (0 removes it, 1 copies it, more exaggerates)."""
     return _shown(attribute, _transplant(attribute, photo_a, photo_b, strength))
 
 
 def readout(attribute: str, before: np.ndarray, after: np.ndarray) -> EditReadout:
     """The quality readout of one child against its parent's aligned crop (``facegan.quality``)."""
-    names = watched_attributes(attribute)
-    return edit_readout(before, after, judge_if_trained(), names, [attribute], identity_model())
+    return quality.readout(before, after, watched_attributes(attribute), [attribute])
 
 
 @user_errors
@@ -185,8 +174,8 @@ def build_tab() -> None:
     results, readouts = [result_a, result_b, last], [readout_a, change_a, readout_b, change_b]
     for button, handler, inputs in (
         (swap_button, swap_shown, [attribute, photo_a, photo_b]),
-        (remove_button, remove_shown, [attribute, photo_a, photo_b]),
-        (transplant_button, transplant_shown, [attribute, photo_a, photo_b, strength]),
+        (remove_button, remove, [attribute, photo_a, photo_b]),
+        (transplant_button, transplant, [attribute, photo_a, photo_b, strength]),
     ):
         button.click(handler, inputs, results, api_visibility="private").success(
             show_readouts, last, readouts, api_visibility="private"
