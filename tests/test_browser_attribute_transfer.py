@@ -67,7 +67,7 @@ def test_api_endpoint_returns_the_edited_photo(app_server: str) -> None:
     assert face["attributes"]["Blond_Hair"]["requested"] and face["identity"]["same_person"] is not None
 
 
-def test_group_photo_thumbnails_pick_a_face_and_all_faces_are_edited(browser_page: Page) -> None:
+def test_group_photo_thumbnails_pick_a_face_and_all_faces_are_edited(browser_page: Page, tmp_path: Path) -> None:
     from facegan.ui.attribute_transfer import GROUP_PHOTO
 
     page = browser_page
@@ -83,4 +83,5 @@ def test_group_photo_thumbnails_pick_a_face_and_all_faces_are_edited(browser_pag
     panel.get_by_label("All faces").check()
     panel.get_by_role("button", name="Transfer", exact=True).click()
     panel.get_by_text("Face 1", exact=True).wait_for(timeout=60_000)  # a readout for each face
+    page.screenshot(path=tmp_path / "group.png", full_page=True)
     assert panel.get_by_text("Face 0", exact=True).count() == 1 and not panel.get_by_text("Error").count()
