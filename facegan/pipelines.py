@@ -7,11 +7,11 @@ in one place. A missing checkpoint raises ``CheckpointMissingError`` with the co
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 import cv2
 import numpy as np
@@ -89,6 +89,18 @@ def photo_with_crop_change(
     face's own; a group edit passes the photo that already carries the other faces' changes."""
     change = (edited - crop)[0].permute(1, 2, 0).cpu().numpy() * 127.5
     return add_change_back(prepared.photo if onto is None else onto, change, prepared.aligned)
+
+
+E = TypeVar("E", bound="AttributeEdit | GeneGANEdit")
+
+
+def edit_each_face(faces: Sequence[PreparedFace], edit: Callable[[PreparedFace, np.ndarray | None], E]) -> list[E]:
+    """``edit(face, onto)`` for every face of one photo, each onto the previous result: the last edit's
+    photo carries every face's change."""
+    edits: list[E] = []
+    for face in faces:
+        edits.append(edit(face, edits[-1].photo if edits else None))
+    return edits
 
 
 @dataclass(frozen=True)
@@ -243,10 +255,7 @@ class AttributeTransfer:
 
         Each change is predicted from the original pixels; where two faces' crops overlap, both changes
         are added there (they fade out towards each crop's border)."""
-        edits: list[AttributeEdit] = []
-        for face in faces:
-            edits.append(self.edit(face, targets, onto=edits[-1].photo if edits else None))
-        return edits
+        return edit_each_face(faces, lambda face, onto: self.edit(face, targets, onto=onto))
 
 
 def genegan_checkpoint_name(attribute: str) -> str:
@@ -320,9 +329,12 @@ class GeneGAN:
         crops = [image_to_tensor(face.aligned.crop, face.aligned.size).to(self.device) for face in faces]
         return crops, torch.cat([resize_square(crop, self.config.resolution) for crop in crops])
 
-    def _child(self, face: PreparedFace, crop: torch.Tensor, small: torch.Tensor, child: torch.Tensor) -> GeneGANEdit:
+    def _child(
+        self, face: PreparedFace, crop: torch.Tensor, small: torch.Tensor, child: torch.Tensor,
+        onto: np.ndarray | None = None,
+    ) -> GeneGANEdit:
         edited = change_at_crop_size(crop, small, child)
-        return GeneGANEdit(output=tensor_to_image(edited), photo=photo_with_crop_change(face, crop, edited))
+        return GeneGANEdit(output=tensor_to_image(edited), photo=photo_with_crop_change(face, crop, edited, onto))
 
     @torch.inference_mode()
     def crossbreed_crops(self, a: torch.Tensor, b: torch.Tensor) -> Crossbreeds:
@@ -349,14 +361,17 @@ class GeneGAN:
         )
 
     @torch.inference_mode()
-    def remove(self, face: PreparedFace) -> GeneGANEdit:
-        """The face decoded with the null object (u = 0): attribute removed."""
+    def remove(self, face: PreparedFace, onto: np.ndarray | None = None) -> GeneGANEdit:
+        """The face decoded with the null object (u = 0): attribute removed. ``onto``: the photo to add
+        the change to (default the face's own), as in ``AttributeTransfer.edit``."""
         (crop,), small = self._crops([face])
         removed = self.generator.decode(self.generator.encode(small).background, None, small)
-        return self._child(face, crop, small, removed)
+        return self._child(face, crop, small, removed, onto)
 
     @torch.inference_mode()
-    def transplant(self, donor: PreparedFace, target: PreparedFace, strength: float = 1.0) -> GeneGANEdit:
+    def transplant(
+        self, donor: PreparedFace, target: PreparedFace, strength: float = 1.0, onto: np.ndarray | None = None
+    ) -> GeneGANEdit:
         """``target`` with the donor's object scaled by ``strength`` (0 removes, 1 copies, >1 exaggerates)."""
         low, high = self.STRENGTH_RANGE
         if not low <= strength <= high:
@@ -364,7 +379,7 @@ class GeneGAN:
         (crop, _), small = self._crops([target, donor])
         background, obj = self.generator.encode(small)
         child = self.generator.decode(background[:1], strength * obj[1:], small[:1])
-        return self._child(target, crop, small[:1], child)
+        return self._child(target, crop, small[:1], child, onto)
 
     @torch.inference_mode()
     def grid(self, target: PreparedFace, references: Sequence[PreparedFace], n: int = 5) -> np.ndarray:

@@ -50,6 +50,22 @@ def test_each_result_gets_a_readout_after_it_is_shown(tmp_path):
     attribute_judge.cache_clear()
 
 
+def test_all_faces_removes_from_and_transplants_to_every_face_of_a_group_photo():
+    from facegan.faces import prepare_all_faces
+    from facegan.ui.attribute_transfer import GROUP_PHOTO
+
+    faces = prepare_all_faces(GROUP_PHOTO)
+    x, y = np.asarray(faces[1].face.points68).mean(axis=0).astype(int)
+    second_face = np.s_[y - 20 : y + 20, x - 20 : x + 20]
+    original = faces[1].photo[second_face]
+    one, _, _ = tab.remove("Smiling", GROUP_PHOTO, None)
+    every, _, last = tab.remove("Smiling", GROUP_PHOTO, None, True)
+    assert np.array_equal(one[second_face], original) and not np.array_equal(every[second_face], original)
+    assert last[1][0][0].shape == faces[0].aligned.crop.shape  # the readout compares the first face
+    _, onto_all, _ = tab.transplant("Smiling", ASTRONAUT, GROUP_PHOTO, 1.0, True)
+    assert not np.array_equal(onto_all[second_face], original)
+
+
 def test_grid_is_one_image_of_the_chosen_size():
     grid = tab.grid("Smiling", HOPPER, ASTRONAUT, HOPPER, HOPPER, ASTRONAUT, 4)
     assert grid.shape == (4 * GeneGAN.GRID_CELL, 4 * GeneGAN.GRID_CELL, 3)

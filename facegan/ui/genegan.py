@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import NamedTuple
 
 import gradio as gr
 import numpy as np
 
 from facegan.checkpoints import train_command
-from facegan.faces import PreparedFace
+from facegan.faces import PreparedFace, prepare_all_faces
 from facegan.paths import UI_EXAMPLES_DIR
-from facegan.pipelines import GeneGAN, GeneGANEdit, genegan_attributes, genegan_checkpoint_name
+from facegan.pipelines import GeneGAN, GeneGANEdit, edit_each_face, genegan_attributes, genegan_checkpoint_name
 from facegan import quality
 from facegan.quality import EditReadout, watched_attributes
 from facegan.ui.common import checkpoint_or_notice, for_display, photo_input, user_errors
@@ -46,39 +47,66 @@ def _model(attribute: str | None) -> GeneGAN:
     return pipeline(attribute)
 
 
-Child = tuple[PreparedFace, GeneGANEdit]
-"""A parent face and the child the tab shows for it."""
+class Result(NamedTuple):
+    """What the tab shows for one side: the full photo, and the first edited face before and after
+    (what its readout compares)."""
+
+    photo: np.ndarray
+    parent: PreparedFace
+    child: GeneGANEdit
 
 
-def _swap(attribute: str | None, photo_a: str | None, photo_b: str | None) -> list[Child | None]:
+def _result(faces: list[PreparedFace], edits: list[GeneGANEdit]) -> Result:
+    return Result(edits[-1].photo, faces[0], edits[0])
+
+
+def _faces(photo: str | None, which: str, every_face: bool) -> list[PreparedFace]:
+    """The photo's largest face, or with ``every_face`` all its faces (largest first)."""
+    if every_face and photo is not None:
+        return prepare_all_faces(photo)
+    return [_face(photo, which)]
+
+
+def _swap(attribute: str | None, photo_a: str | None, photo_b: str | None) -> list[Result | None]:
     model = _model(attribute)
     a, b = _face(photo_a, "face A"), _face(photo_b, "face B")
     a_child, b_child = model.swap(a, b)
-    return [(a, a_child), (b, b_child)]
+    return [_result([a], [a_child]), _result([b], [b_child])]
 
 
-def _remove(attribute: str | None, photo_a: str | None, photo_b: str | None) -> list[Child | None]:
+def _remove(
+    attribute: str | None, photo_a: str | None, photo_b: str | None, every_face: bool = False
+) -> list[Result | None]:
     model = _model(attribute)
-    a = _face(photo_a, "face A")
-    b = _face(photo_b, "face B") if photo_b is not None else None
-    return [(a, model.remove(a)), (b, model.remove(b)) if b is not None else None]
+    results: list[Result | None] = []
+    for photo, which in ((photo_a, "face A"), (photo_b, "face B")):
+        if photo is None and which == "face B":
+            results.append(None)
+            continue
+        faces = _faces(photo, which, every_face)
+        results.append(_result(faces, edit_each_face(faces, lambda face, onto: model.remove(face, onto))))
+    return results
 
 
-def _transplant(attribute: str | None, photo_a: str | None, photo_b: str | None, strength: float) -> list[Child | None]:
+def _transplant(
+    attribute: str | None, photo_a: str | None, photo_b: str | None, strength: float, every_face: bool = False
+) -> list[Result | None]:
     model = _model(attribute)
     strength = number(strength, "strength", *GeneGAN.STRENGTH_RANGE)
-    b = _face(photo_b, "face B")
-    return [None, (b, model.transplant(_face(photo_a, "face A"), b, strength))]
+    donor = _face(photo_a, "face A")
+    faces = _faces(photo_b, "face B", every_face)
+    edits = edit_each_face(faces, lambda face, onto: model.transplant(donor, face, strength, onto))
+    return [None, _result(faces, edits)]
 
 
-def _photos(children: list[Child | None]) -> tuple[np.ndarray | None, ...]:
-    return tuple(None if child is None else child[1].photo for child in children)
+def _photos(results: list[Result | None]) -> tuple[np.ndarray | None, ...]:
+    return tuple(None if result is None else result.photo for result in results)
 
 
-def _shown(attribute: str | None, children: list[Child | None]) -> tuple:
+def _shown(attribute: str | None, results: list[Result | None]) -> tuple:
     """Both result photos, and what the readout needs (the aligned crops only: session state stays small)."""
-    crops = [None if child is None else (child[0].aligned.crop, child[1].output) for child in children]
-    return (*_photos(children), (attribute, crops))
+    crops = [None if r is None else (r.parent.aligned.crop, r.child.output) for r in results]
+    return (*_photos(results), (attribute, crops))
 
 
 @user_errors
@@ -94,15 +122,18 @@ def swap_shown(attribute: str | None, photo_a: str | None, photo_b: str | None) 
 
 
 @user_errors
-def remove(attribute: str | None, photo_a: str | None, photo_b: str | None) -> tuple:
-    """Each uploaded photo with its attribute removed (face B is optional)."""
-    return _shown(attribute, _remove(attribute, photo_a, photo_b))
+def remove(attribute: str | None, photo_a: str | None, photo_b: str | None, every_face: bool = False) -> tuple:
+    """Each uploaded photo with its attribute removed (face B is optional; ``every_face``: from every face)."""
+    return _shown(attribute, _remove(attribute, photo_a, photo_b, every_face))
 
 
 @user_errors
-def transplant(attribute: str | None, photo_a: str | None, photo_b: str | None, strength: float) -> tuple:
-    """Photo B with A's attribute at ``strength`` (0 removes it, 1 copies it, more exaggerates)."""
-    return _shown(attribute, _transplant(attribute, photo_a, photo_b, strength))
+def transplant(
+    attribute: str | None, photo_a: str | None, photo_b: str | None, strength: float, every_face: bool = False
+) -> tuple:
+    """Photo B with A's attribute at ``strength`` (0 removes it, 1 copies it, more exaggerates), on B's
+    largest face or, with ``every_face``, on every face of B."""
+    return _shown(attribute, _transplant(attribute, photo_a, photo_b, strength, every_face))
 
 
 def readout(attribute: str, before: np.ndarray, after: np.ndarray) -> EditReadout:
@@ -128,8 +159,8 @@ def swap_with_readout(attribute: str | None, photo_a: str | None, photo_b: str |
     """API: both swapped photos and, as JSON, each one's quality readout."""
     children = _swap(attribute, photo_a, photo_b)
     reports = {
-        side: readout(attribute, parent.aligned.crop, child.output).as_json()
-        for side, (parent, child) in zip(("a", "b"), children)
+        side: readout(attribute, result.parent.aligned.crop, result.child.output).as_json()
+        for side, result in zip(("a", "b"), children)
     }
     return (*_photos(children), reports)
 
@@ -162,6 +193,7 @@ def build_tab() -> None:
         remove_button = gr.Button("Remove")
         transplant_button = gr.Button("Transplant A → B")
         strength = gr.Slider(*GeneGAN.STRENGTH_RANGE, value=1.0, step=0.05, label="Transplant strength")
+        every_face = gr.Checkbox(label="All faces", value=False, info="remove from / transplant to every face")
     with gr.Row():
         result_a = gr.Image(label="Result for face A", interactive=False)
         result_b = gr.Image(label="Result for face B", interactive=False)
@@ -174,8 +206,8 @@ def build_tab() -> None:
     results, readouts = [result_a, result_b, last], [readout_a, change_a, readout_b, change_b]
     for button, handler, inputs in (
         (swap_button, swap_shown, [attribute, photo_a, photo_b]),
-        (remove_button, remove, [attribute, photo_a, photo_b]),
-        (transplant_button, transplant, [attribute, photo_a, photo_b, strength]),
+        (remove_button, remove, [attribute, photo_a, photo_b, every_face]),
+        (transplant_button, transplant, [attribute, photo_a, photo_b, strength, every_face]),
     ):
         button.click(handler, inputs, results, api_visibility="private").success(
             show_readouts, last, readouts, api_visibility="private"
