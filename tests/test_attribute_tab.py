@@ -6,6 +6,7 @@ import gradio as gr
 import numpy as np
 import pytest
 
+from facegan.errors import UserError
 from facegan.paths import UI_EXAMPLES_DIR
 from facegan.pipelines import attribute_judge
 from facegan.ui import attribute_transfer as tab
@@ -111,6 +112,9 @@ def test_stacked_edits_undo_redo_and_a_recipe_that_reproduces_the_photo_exactly(
         tab.load_recipe(other, recipe)
     with pytest.raises(gr.Error, match="Stack edit first"):
         tab.save_recipe(photo, None)
+    for broken in ({"hair": "Blond"}, {"hair": "Purple", "attributes": [], "face_index": 0, "all_faces": False}):
+        with pytest.raises(UserError, match="recipe"):
+            tab.checked_step(broken)
 
 
 def test_bad_inputs_are_messages_not_stack_traces(tmp_path):

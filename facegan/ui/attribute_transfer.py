@@ -17,7 +17,7 @@ from facegan.models.attrgan import HAIR_COLOURS
 from facegan.paths import UI_EXAMPLES_DIR
 from facegan.pipelines import AttributeEdit, AttributeTransfer
 from facegan import quality
-from facegan.errors import FaceIndexError
+from facegan.errors import FaceIndexError, UserError
 from facegan.quality import EditReadout
 from facegan.ui.common import checkpoint_or_notice, for_display, photo_input, user_errors
 from facegan.validation import face_number
@@ -154,6 +154,19 @@ def step_settings(face_index: float | None, every_face: bool, hair: str, checked
     }
 
 
+def checked_step(step: Mapping) -> dict:
+    """A step read from a recipe file, in the form ``step_settings`` writes, or a sentence saying what is wrong."""
+    try:
+        hair, attributes = str(step["hair"]), list(step["attributes"])
+        face_index, every_face = step["face_index"], bool(step["all_faces"])
+    except (KeyError, TypeError) as exc:
+        raise UserError(f"A step of the recipe lacks {exc}; was it edited by hand?") from exc
+    unknown = [name for name in attributes if name not in other_attributes()]
+    if hair not in HAIR_CHOICES or unknown:
+        raise UserError(f"The recipe asks for attributes this model does not have: {hair!r}, {unknown}.")
+    return step_settings(face_index, every_face, hair, attributes)
+
+
 def replay(photo: str, steps: Sequence[Mapping]) -> np.ndarray:
     """The photo with ``steps`` applied one after the other, each to the previous result."""
     image = load_image(photo)
@@ -218,7 +231,8 @@ def load_recipe(photo: str | None, recipe_file: str | None) -> tuple:
         return gr.update(), gr.update(), gr.update()
     recipe = Recipe.from_json(Path(recipe_file).read_text(encoding="utf-8"))
     recipe.check("attribute_transfer", checkpoint_hashes(), file_sha256(photo))
-    history = EditHistory(tuple(recipe.steps), len(recipe.steps))
+    steps = tuple(checked_step(step) for step in recipe.steps)
+    history = EditHistory(steps, len(steps))
     return replay(photo, history.active), history, history_note(history)
 
 
