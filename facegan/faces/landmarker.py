@@ -13,7 +13,8 @@ import threading
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from collections.abc import Sequence
+from typing import Protocol, TypeVar
 
 import numpy as np
 
@@ -301,6 +302,14 @@ def detect_face(rgb: np.ndarray, index: int = 0, backend: str = "mediapipe") -> 
     faces = detect_faces(rgb, backend, every_face=index > 0)
     if not faces:
         raise NoFaceError(NO_FACE_MESSAGE)
+    return numbered_face(faces, index)
+
+
+FaceT = TypeVar("FaceT")
+
+
+def numbered_face(faces: Sequence[FaceT], index: int) -> FaceT:
+    """``faces[index]`` of faces sorted largest first, or a sentence saying how many there are."""
     if not 0 <= index < len(faces):
         raise FaceIndexError(
             f"Face number {index} was asked for, but the photo has {len(faces)} "

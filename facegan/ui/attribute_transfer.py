@@ -12,12 +12,13 @@ import numpy as np
 
 from facegan.checkpoints import train_command
 from facegan.faces import PreparedFace, heatmap_to_image, load_image, prepare_all_faces
+from facegan.faces.landmarker import numbered_face
 from facegan.history import EditHistory, Recipe, file_sha256
 from facegan.models.attrgan import HAIR_COLOURS
 from facegan.paths import UI_EXAMPLES_DIR
 from facegan.pipelines import AttributeEdit, AttributeTransfer
 from facegan import quality
-from facegan.errors import FaceIndexError, UserError
+from facegan.errors import UserError
 from facegan.quality import EditReadout
 from facegan.ui.common import checkpoint_or_notice, for_display, photo_input, user_errors
 from facegan.validation import face_number
@@ -70,13 +71,7 @@ def all_faces(photo: str) -> list[PreparedFace]:
 
 def face_of(faces: Sequence[PreparedFace], face_index: float | None) -> PreparedFace:
     """Face number ``face_index`` (0 = largest), or a sentence saying how many faces there are."""
-    index = face_number(face_index)
-    if index >= len(faces):
-        raise FaceIndexError(
-            f"Face number {index} was asked for, but the photo has {len(faces)} face{'s' * (len(faces) != 1)} "
-            f"(numbered 0 to {len(faces) - 1}, largest first)."
-        )
-    return faces[index]
+    return numbered_face(faces, face_number(face_index))
 
 
 def prepared_face(photo: str, face_index: float | None) -> PreparedFace:

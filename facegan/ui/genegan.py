@@ -78,14 +78,12 @@ def _remove(
     attribute: str | None, photo_a: str | None, photo_b: str | None, every_face: bool = False
 ) -> list[Result | None]:
     model = _model(attribute)
-    results: list[Result | None] = []
-    for photo, which in ((photo_a, "face A"), (photo_b, "face B")):
-        if photo is None and which == "face B":
-            results.append(None)
-            continue
-        faces = _faces(photo, which, every_face)
-        results.append(_result(faces, edit_each_face(faces, lambda face, onto: model.remove(face, onto))))
-    return results
+
+    def removed(faces: list[PreparedFace]) -> Result:
+        return _result(faces, edit_each_face(faces, lambda face, onto: model.remove(face, onto)))
+
+    a = removed(_faces(photo_a, "face A", every_face))
+    return [a, None if photo_b is None else removed(_faces(photo_b, "face B", every_face))]
 
 
 def _transplant(
