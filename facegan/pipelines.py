@@ -40,7 +40,7 @@ from facegan.faces.image_io import ImageInput
 from facegan.models.attrgan import HAIR_COLOURS, AttrGANConfig, Generator, heatmap_input
 from facegan.models.audiogan import AudioGANConfig
 from facegan.models.audiogan import Generator as AudioGANGenerator
-from facegan.models.eggan import EGGANConfig, interpolate_aus
+from facegan.models.eggan import EGGANConfig, Expression, apply_change, expression_change, interpolate_aus
 from facegan.models.eggan import Encoder as EGGANEncoder
 from facegan.models.eggan import Generator as EGGANGenerator
 from facegan.models.genegan import GeneGANConfig, bilinear_objects
@@ -432,22 +432,22 @@ def sharp_crop_size(aligned: AlignedFace) -> int:
 
 
 DETAIL_BLUR_SIGMA = 1.0
-"""Blur (in pixels at the model's resolution) of the generator's change before it is added to the photo."""
+"""Blur (in pixels at the model's resolution) of an ungated generator's change before it is added to the photo."""
 
 
-def keep_photo_detail(crop: torch.Tensor, edited: torch.Tensor, reconstruction: torch.Tensor) -> torch.Tensor:
-    """The photo's crop plus the generator's change, G(l, u) - G(l, u_x), all in [-1, 1].
+def keep_photo_detail(crop: torch.Tensor, edited: Expression, reconstruction: torch.Tensor) -> torch.Tensor:
+    """The photo's crop plus the generator's change (``facegan.models.eggan.expression_change``), in [-1, 1].
 
     The change carries the expression; the photo keeps the skin, eyes and identity that a generator
-    trained on CPU redraws only as a blur. At the face's own AUs the result is the photo itself. The
-    light blur takes the generator's stripe artefacts out of the change (measured in the eggan eval);
-    a ``crop`` larger than the generator's output gets the change upsampled, so the photo's own
-    resolution survives the edit.
+    trained on CPU redraws only as a blur. At the face's own AUs the result is the photo itself. A gated
+    generator's mask confines the change to where the AUs act; the paper's ungated G has no mask, so its
+    change is lightly blurred instead, which takes its stripe artefacts out (measured in the eggan eval).
+    A ``crop`` larger than the generator's output gets the change upsampled.
     """
-    change = gaussian_blur(edited - reconstruction, kernel_size=5, sigma=DETAIL_BLUR_SIGMA)
-    if change.shape[-2:] != crop.shape[-2:]:
-        change = F.interpolate(change, size=crop.shape[-2:], mode="bilinear", align_corners=False)
-    return (crop.to(change.device) + change).clamp(-1, 1)
+    change = expression_change(edited, reconstruction)
+    if edited.mask is None:
+        change = gaussian_blur(change, kernel_size=5, sigma=DETAIL_BLUR_SIGMA)
+    return apply_change(crop, change)
 
 
 @dataclass(frozen=True)
@@ -485,8 +485,8 @@ class AUEditor:
         return self.encoder(crops.to(self.device))
 
     @torch.inference_mode()
-    def render(self, latent: torch.Tensor, aus: np.ndarray | torch.Tensor) -> torch.Tensor:
-        """G(l, u) for codes [N, D] and AU rows [N, 17] (or one row for all), in [-1, 1]."""
+    def render(self, latent: torch.Tensor, aus: np.ndarray | torch.Tensor) -> Expression:
+        """G(l, u) for codes [N, D] and AU rows [N, 17] (or one row for all): faces in [-1, 1] and masks."""
         aus = torch.as_tensor(np.asarray(aus, dtype=np.float32)).reshape(-1, self.config.num_aus)
         return self.generator(latent, aus.to(self.device).clamp(0, AU_MAX).expand(latent.shape[0], -1))
 
@@ -499,13 +499,12 @@ class AUEditor:
         size = sharp_crop_size(aligned)
         sharp = aligned if size == aligned.size else align_face(prepared.photo, prepared.face.points68, size)
         mask = face_region_mask(sharp.points68, size)
-        reconstruction = self.render(latent, aus)
+        reconstruction = self.render(latent, aus).face
         return EncodedFace(prepared, latent, aus, reconstruction, image_to_tensor(sharp.crop, size), mask)
 
-    def _finish(self, face: EncodedFace, edited: torch.Tensor, keep_detail: bool) -> list[np.ndarray]:
-        if keep_detail:
-            edited = keep_photo_detail(face.sharp_crop, edited, face.reconstruction)
-        return [tensor_to_image(image) for image in edited]
+    def _finish(self, face: EncodedFace, edited: Expression, keep_detail: bool) -> list[np.ndarray]:
+        images = keep_photo_detail(face.sharp_crop, edited, face.reconstruction) if keep_detail else edited.face
+        return [tensor_to_image(image) for image in images]
 
     def edit(self, face: EncodedFace, aus: Sequence[float] | np.ndarray, keep_detail: bool = True) -> AUEdit:
         """The face with AU intensities ``aus`` (17 values, 0-5), and the photo with it pasted back."""

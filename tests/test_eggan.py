@@ -21,9 +21,12 @@ from facegan.models.eggan import (
     AUClassifier,
     EGGANConfig,
     Encoder,
+    Expression,
     Generator,
     ImageCritic,
     LatentDiscriminator,
+    apply_change,
+    expression_change,
     intensity_classes,
     interpolate_aus,
 )
@@ -31,7 +34,14 @@ from facegan.paths import REPO_ROOT
 from facegan.faces.aus import EXPRESSION_PRESETS, preset_aus
 from facegan.pipelines import DETAIL_BLUR_SIGMA, AUEditor, tensor_to_image
 from facegan.train.checkpoint import export_checkpoint, latest_checkpoint, load_checkpoint
-from facegan.train.eggan import IDENTITY_ATTRIBUTES, JudgeFeatures, au_loss, draw_targets, identity_loss
+from facegan.train.eggan import (
+    IDENTITY_ATTRIBUTES,
+    JudgeFeatures,
+    au_loss,
+    draw_targets,
+    identity_loss,
+    load_init,
+)
 from tests.faces_helpers import celeba_rgb
 
 TINY = EGGANConfig(
@@ -73,8 +83,10 @@ def test_paper_architecture_shapes_at_128():
     assert [m.out_channels for m in Encoder(config).convs.modules() if isinstance(m, torch.nn.Conv2d)] == [
         16, 32, 64, 128, 256,
     ]  # fmt: skip
-    out = Generator(config)(latent, torch.rand(2, 17) * 5)
+    out, mask = Generator(config)(latent, torch.rand(2, 17) * 5)
     assert out.shape == image.shape and out.abs().max() <= 1
+    assert mask.shape == (2, 1, 128, 128) and 0 <= mask.min() and mask.max() <= 1
+    assert Generator(dataclasses.replace(config, gated=False))(latent, torch.rand(2, 17)).mask is None
     assert len(Generator(config).blocks) == 6
     assert ImageCritic(config)(out).shape == (2,)
     assert AUClassifier(config)(out).shape == (2, 17, 6)
@@ -87,10 +99,35 @@ def test_paper_architecture_shapes_at_128():
 def test_generator_follows_the_au_condition():
     G = Generator(TINY).eval()
     latent = torch.randn(1, TINY.latent_dim)
-    neutral, smile = G(latent, torch.zeros(1, 17)), G(latent, torch.full((1, 17), 5.0))
+    neutral, smile = G(latent, torch.zeros(1, 17)).face, G(latent, torch.full((1, 17), 5.0)).face
     assert (neutral - smile).abs().mean() > 1e-4
     halfway = interpolate_aus(torch.zeros(1, 17), torch.full((1, 17), 4.0), 0.25)
     assert torch.allclose(halfway, torch.ones(1, 17))
+
+
+def test_the_masked_change_leaves_the_face_where_the_mask_is_zero():
+    face, rec = torch.full((1, 3, 4, 4), 0.5), torch.zeros(1, 3, 4, 4)
+    mask = torch.zeros(1, 1, 4, 4)
+    mask[..., :2, :] = 1
+    change = expression_change(Expression(face, mask), rec)
+    assert torch.equal(change[..., :2, :], torch.full((1, 3, 2, 4), 0.5)) and not change[..., 2:, :].any()
+    assert torch.equal(expression_change(Expression(face, None), rec), face)  # ungated: the whole change
+    photo = torch.full((1, 3, 8, 8), 0.8)
+    edited = apply_change(photo, change)  # upsampled to the photo; clamped to [-1, 1]
+    assert edited.shape == photo.shape and edited.max() == 1 and torch.equal(edited[..., 5:, :], photo[..., 5:, :])
+
+
+def test_a_gated_generator_starts_from_an_ungated_checkpoint():
+    plain = dataclasses.replace(TINY, gated=False)
+    torch.manual_seed(1)
+    E, G = Encoder(plain), Generator(plain)
+    state = {"E": E.state_dict(), "G": G.state_dict()}
+    gated_E, gated_G = Encoder(TINY), Generator(TINY)
+    load_init(gated_E, gated_G, state)
+    assert torch.equal(gated_G.to_rgb.conv.weight, G.to_rgb.conv.weight)
+    assert torch.equal(gated_E.fc.weight, E.fc.weight)
+    with pytest.raises(ValueError, match="does not fit G"):
+        load_init(Encoder(plain), Generator(plain), {"E": state["E"], "G": gated_G.state_dict()})
 
 
 def test_au_loss_is_eq3_cross_entropy_over_rounded_levels():
@@ -164,11 +201,29 @@ def test_recipe_trains_samples_and_exports(trainable, monkeypatch):
     assert record["config"]["w_au"] == 100 and record["config"]["w_id"] == 60 and record["config"]["w_gp"] == 20
     assert record["config"]["model"]["resolution"] == 64 and record["data"]["counts"]["images"] == 8
     metrics = record["metrics"]
-    assert {"d_adv", "gp", "dz", "c_au", "g_au", "g_id", "g_per", "rec_l1", "rec_msssim"} <= set(metrics)
+    assert {"d_adv", "gp", "dz", "c_au", "g_au", "g_id", "g_per", "rec_l1", "rec_msssim", "mask_mean"} <= set(metrics)
+    assert 0 < metrics["mask_mean"] < 1 and record["config"]["w_mask"] == 10
     assert all(math.isfinite(v) for v in metrics.values())
     shipped = json.loads((tmp_path / "ckpt" / "eggan.json").read_text())
     assert shipped["modules"] == ["E", "G"]
     assert AUEditor(directory=tmp_path / "ckpt").config.g_channels == (16, 8, 8, 8, 8)
+
+
+def test_a_gated_run_starts_from_an_exported_ungated_one(trainable, monkeypatch):
+    from facegan.train.__main__ import main
+
+    tmp_path = trainable
+    monkeypatch.setenv("FACEGAN_CHECKPOINTS", str(tmp_path / "ckpt"))
+    assert main(_train_args(tmp_path, tmp_path / "plain", 1, "--no-gate", "--export", "eggan_plain")) == 0
+    plain = json.loads((tmp_path / "ckpt" / "eggan_plain.json").read_text())
+    assert plain["config"]["model"]["gated"] is False
+    args = _train_args(tmp_path, tmp_path / "gated", 1, "--init", "eggan_plain", "--c-warmup", "1", "--export", "eggan")
+    assert main(args) == 0
+    gated = json.loads((tmp_path / "ckpt" / "eggan.json").read_text())
+    assert gated["config"]["model"]["gated"] is True and gated["config"]["init"] == "eggan_plain"
+    assert gated["metrics"].keys() == {"c_au"}  # the warm-up step trained C_exp alone
+    plain_g, gated_g = (AUEditor(name, tmp_path / "ckpt").generator for name in ("eggan_plain", "eggan"))
+    assert plain_g.to_mask is None and torch.equal(plain_g.to_rgb.conv.weight, gated_g.to_rgb.conv.weight)
 
 
 def test_resume_reproduces_uninterrupted_run(trainable):
@@ -182,7 +237,7 @@ def test_resume_reproduces_uninterrupted_run(trainable):
     assert main(_train_args(tmp_path, tmp_path / "split", 4, "--resume")) == 0
     straight = load_checkpoint(latest_checkpoint(tmp_path / "straight"))[0]
     resumed = load_checkpoint(latest_checkpoint(tmp_path / "split"))[0]
-    assert straight.keys() == resumed.keys() == {"E", "G", "D", "Dz", "C"}
+    assert straight.keys() == resumed.keys() == {"E", "G", "D", "Dz", "C", "E_ema", "G_ema"}
     for module, weights in straight.items():
         for key, value in weights.items():
             assert torch.equal(value, resumed[module][key]), f"{module}.{key} differs after resume"
@@ -224,9 +279,21 @@ def test_keeping_detail_adds_only_the_generators_change_to_the_photo(tmp_path, f
     np.testing.assert_array_equal(own, tensor_to_image(face.sharp_crop))
     assert not np.array_equal(own, editor.edit(face, face.aus, keep_detail=False).output)
     smile = preset_aus("happy")
-    change = editor.render(face.latent, smile) - face.reconstruction
-    change = gaussian_blur(change, kernel_size=5, sigma=DETAIL_BLUR_SIGMA)
+    edited = editor.render(face.latent, smile)
+    change = edited.mask * (edited.face - face.reconstruction)
     expected = tensor_to_image(face.sharp_crop + F.interpolate(change, size=own.shape[:2], mode="bilinear"))
+    assert np.abs(editor.edit(face, smile).output.astype(int) - expected).max() <= 1
+
+
+def test_an_ungated_generators_change_is_blurred_before_it_is_added(tmp_path, face_photo):
+    tiny_checkpoint(tmp_path, dataclasses.replace(TINY, gated=False))
+    editor = AUEditor(directory=tmp_path)
+    face = editor.encode(face_photo)
+    smile = preset_aus("happy")
+    change = editor.render(face.latent, smile).face - face.reconstruction
+    change = gaussian_blur(change, kernel_size=5, sigma=DETAIL_BLUR_SIGMA)
+    size = face.sharp_crop.shape[-2:]
+    expected = tensor_to_image(face.sharp_crop + F.interpolate(change, size=size, mode="bilinear"))
     assert np.abs(editor.edit(face, smile).output.astype(int) - expected).max() <= 1
 
 
@@ -279,7 +346,8 @@ def test_eval_command_prints_table1_with_the_baseline(trainable, monkeypatch, ca
     tiny_checkpoint(tmp_path)
     monkeypatch.setenv("FACEGAN_CHECKPOINTS", str(tmp_path))
     out = tmp_path / "eval.json"
-    main(["eggan", "--limit", "6", "--interp-limit", "3", "--batch-size", "4", "--out", str(out)])
+    judge = str(tmp_path / "judge" / "attr_judge.safetensors")
+    main(["eggan", "--limit", "6", "--interp-limit", "3", "--batch-size", "4", "--judge", judge, "--out", str(out)])
     printed = capsys.readouterr().out
     result = json.loads(out.read_text())
     modes = {"eggan", "eggan_detail"}
@@ -292,6 +360,27 @@ def test_eval_command_prints_table1_with_the_baseline(trainable, monkeypatch, ca
     for row in ("| MSE | output = input |", "| MSE | EGGAN, generated face |", "| PCC | EGGAN, photo detail kept |"):
         assert row in printed
     assert "monotonicity" in printed
+    assert all(result["chroma_change_outside_features"][mode] >= 0 for mode in modes)
+    assert set(result["frechet"]) == modes | {"real_floor"} and "| real vs real (floor) |" in printed
+
+
+def test_chroma_change_counts_only_colour_outside_the_features():
+    from facegan.eval.eggan_metrics import chroma_change_outside
+    from facegan.faces.align import feature_region_mask
+
+    points = np.array(json.loads((REPO_ROOT / "facegan/faces/celeba_template.json").read_text())["points68"])
+    regions = feature_region_mask(points, 128)[None]
+    assert regions[0, 64, 64] and not regions[0, 5, 5] and not regions[0, 120, 64]  # nose yes; corner, chin no
+    before = torch.zeros(1, 3, 128, 128)
+    brighter = before + 0.5  # grey to lighter grey: luma only
+    assert chroma_change_outside(before, brighter, regions)[0] == pytest.approx(0, abs=1e-4)
+    redder = before.clone()
+    redder[:, 0] += 2 * 10 / 255  # +10 of 255 in red everywhere
+    expected = (0.168736 + 0.5) * 10 / 2  # mean of |dCb| and |dCr|
+    assert chroma_change_outside(before, redder, regions)[0] == pytest.approx(expected, rel=1e-3)
+    inside_only = before.clone()
+    inside_only[:, 0][torch.from_numpy(regions)] += 0.5
+    assert chroma_change_outside(before, inside_only, regions)[0] == pytest.approx(0, abs=1e-4)
 
 
 def test_latency_benchmark_smoke(tmp_path, monkeypatch):

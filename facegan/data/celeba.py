@@ -22,6 +22,8 @@ from torch.utils.data import Dataset
 from facegan.paths import data_dir
 
 SPLITS = ("train", "val", "test")
+IMAGE_SIZE = 128
+"""Side of the shared aligned CelebA images, the frame their cached landmarks are in."""
 
 
 def celeba_root(data: str | os.PathLike | None = None) -> Path:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
 import torch
 from torch import Tensor
 
 from facegan.data.annotate import load_annotations
-from facegan.data.celeba import CelebADataset
+from facegan.data.celeba import IMAGE_SIZE, CelebADataset
 
 
 class CelebAAUDataset(CelebADataset):
@@ -37,6 +38,8 @@ class CelebAAUDataset(CelebADataset):
         self.files = keep
         self.labels = self.labels[: len(keep)]
         self.aus = torch.from_numpy(table.aus()[[rows[name] for name in keep]])
+        self.points68 = table.points68[[rows[name] for name in keep]] * (resolution / IMAGE_SIZE)
+        """The 68 landmarks of each face at ``resolution`` (cached in the shared images' frame)."""
 
     def __getitem__(self, index: int) -> tuple[Tensor, Tensor]:
         image, _ = super().__getitem__(index)
@@ -50,3 +53,10 @@ def val_faces(
     faces = CelebAAUDataset(data, "val", resolution, limit=count, annotations=annotations)
     images = torch.stack([faces[i][0] for i in range(len(faces))])
     return images, faces.aus.clone()
+
+
+def val_landmarks(
+    data: str | os.PathLike | None, resolution: int, count: int, annotations: str | os.PathLike | None = None
+) -> np.ndarray:
+    """The 68 landmarks [count, 68, 2] of the faces ``val_faces`` returns, in the same order."""
+    return CelebAAUDataset(data, "val", resolution, limit=count, annotations=annotations).points68

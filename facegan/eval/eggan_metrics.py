@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -40,9 +41,12 @@ from tqdm import tqdm
 from facegan.eval.identity import MODEL_DESCRIPTION, IdentityModel
 from facegan.faces import AU_NUMBERS, detect_faces, estimate_aus
 from facegan.losses import ms_ssim
-from facegan.models.eggan import interpolate_aus
+from facegan.models.eggan import Expression, interpolate_aus
 from facegan.pipelines import AUEditor, keep_photo_detail, tensor_to_image
-from facegan.data.celeba_aus import val_faces
+from facegan.data.celeba_aus import val_faces, val_landmarks
+from facegan.eval.attrgan_metrics import frechet_distance
+from facegan.faces.align import feature_region_mask
+from facegan.models.judge import AttributeJudge, load_judge
 
 ALPHAS = (0.0, 0.25, 0.5, 0.75, 1.0)
 MIN_CHANGE = 1.0
@@ -62,6 +66,21 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--batch-size", type=int, default=50)
     group.add_argument("--seed", type=int, default=0, help="seed of the source -> target assignment")
     group.add_argument("--annotations", help="annotation cache (default: the user cache)")
+    group.add_argument("--judge", help="face network of the realism figure (default: checkpoints/attr_judge)")
+
+
+@dataclass(frozen=True)
+class ValFaces:
+    """The eval's val faces: images in [-1, 1], cached AUs, and landmarks for the feature regions."""
+
+    images: Tensor
+    aus: Tensor
+    points68: np.ndarray
+
+    @classmethod
+    def load(cls, data: str | None, resolution: int, count: int, annotations: str | None) -> "ValFaces":
+        images, aus = val_faces(data, resolution, count, annotations)
+        return cls(images, aus, val_landmarks(data, resolution, count, annotations))
 
 
 def derangement(n: int, seed: int) -> np.ndarray:
@@ -134,18 +153,36 @@ def interpolation_scores(source: np.ndarray, target: np.ndarray, curves: np.ndar
     }
 
 
+YCBCR_CHROMA = torch.tensor([[-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]])
+"""RGB -> (Cb, Cr) rows of ITU-R BT.601 (the offsets cancel in a difference)."""
+
+
+def chroma_change_outside(before: Tensor, after: Tensor, features: np.ndarray) -> np.ndarray:
+    """Per face, the mean absolute change of Cb and Cr (0-255 units) over the pixels outside the facial-feature
+    regions ``features`` [N, H, W] (bool): colour that an expression edit has no reason to touch."""
+    change = torch.einsum("cr,nrhw->nchw", YCBCR_CHROMA, (after - before) * 127.5).abs().mean(dim=1).numpy()
+    outside = ~features
+    return (change * outside).sum(axis=(1, 2)) / outside.sum(axis=(1, 2)).clip(min=1)
+
+
 def psnr(a: Tensor, b: Tensor) -> Tensor:
     """Per-image PSNR in dB of [-1, 1] images (peak 1 in [0, 1] units)."""
     mse = ((a - b) / 2).pow(2).flatten(1).mean(dim=1)
     return 10 * torch.log10(1 / mse.clamp_min(1e-10))
 
 
+def on_cpu(expression: Expression) -> Expression:
+    return Expression(*(None if t is None else t.cpu() for t in expression))
+
+
 @torch.inference_mode()
 def evaluate(
-    model: AUEditor, identity: IdentityModel, images: Tensor, aus: Tensor, seed: int, batch_size: int,
+    model: AUEditor, identity: IdentityModel, judge: AttributeJudge, faces: ValFaces, seed: int, batch_size: int,
     interp_limit: int,
 ) -> dict[str, Any]:
-    """Every figure of the module docstring for val faces ``images`` with their cached ``aus``."""
+    """Every figure of the module docstring for ``faces`` (images, cached AUs and landmarks)."""
+    images, aus = faces.images, faces.aus
+    regions = np.stack([feature_region_mask(points, images.shape[-1]) for points in faces.points68])
     order = derangement(len(images), seed)
     targets = aus[torch.from_numpy(order)]
     outputs = (*MODES, "output_equals_input")
@@ -156,11 +193,17 @@ def evaluate(
     verified: dict[str, list[np.ndarray]] = {key: [] for key in compared}
     recon: dict[str, list[Tensor]] = {"l1": [], "psnr": [], "ms_ssim": []}
     curves: dict[str, list[np.ndarray]] = {key: [] for key in MODES}
+    chroma: dict[str, list[np.ndarray]] = {key: [] for key in MODES}
+    features: dict[str, list[np.ndarray]] = {key: [] for key in ("real", *MODES)}
     for start in tqdm(range(0, len(images), batch_size), desc="eggan", unit="batch"):
         x, u, u_t = (t[start : start + batch_size] for t in (images, aus, targets))
         latent = model.encode_crops(x)
-        edit, rec = model.render(latent, u_t).cpu(), model.render(latent, u).cpu()
-        batches = {"eggan": edit, "eggan_detail": keep_photo_detail(x, edit, rec), "output_equals_input": x}
+        edit, rec = on_cpu(model.render(latent, u_t)), model.render(latent, u).face.cpu()
+        batches = {"eggan": edit.face, "eggan_detail": keep_photo_detail(x, edit, rec), "output_equals_input": x}
+        features["real"].append(judge.embed(x).numpy())
+        for key in MODES:
+            chroma[key].append(chroma_change_outside(x, batches[key], regions[start : start + batch_size]))
+            features[key].append(judge.embed(batches[key]).numpy())
         for key, batch in batches.items():
             values, ok = measure_aus(batch)
             measured[key].append(values)
@@ -175,8 +218,11 @@ def evaluate(
             verified[key].append(identity.verify(emb["output_equals_input"], emb[key]))
         n = max(0, min(len(x), interp_limit - start))
         if n:
-            steps = [model.render(latent[:n], interpolate_aus(u[:n], u_t[:n], alpha)).cpu() for alpha in ALPHAS]
-            frames = {"eggan": steps, "eggan_detail": [keep_photo_detail(x[:n], s, rec[:n]) for s in steps]}
+            steps = [on_cpu(model.render(latent[:n], interpolate_aus(u[:n], u_t[:n], alpha))) for alpha in ALPHAS]
+            frames = {
+                "eggan": [s.face for s in steps],
+                "eggan_detail": [keep_photo_detail(x[:n], s, rec[:n]) for s in steps],
+            }
             for key, batches_per_alpha in frames.items():
                 curves[key].append(np.stack([measure_aus(b)[0] for b in batches_per_alpha], axis=1))
 
@@ -197,11 +243,23 @@ def evaluate(
         "identity_cosine": {key: round(float(np.concatenate(v).mean()), 4) for key, v in cosines.items()},
         "identity_verified": {key: round(float(np.concatenate(v).mean()), 4) for key, v in verified.items()},
         "reconstruction": {key: round(float(torch.cat(v).mean()), 4) for key, v in recon.items()},
+        "chroma_change_outside_features": {key: round(float(np.concatenate(v).mean()), 3) for key, v in chroma.items()},
+        "frechet": realism({key: np.concatenate(v) for key, v in features.items()}),
         "interpolation": {
             key: interpolation_scores(aus_np[:n_interp], targets_np[:n_interp], np.concatenate(c))
             for key, c in curves.items()
         },
     }
+
+
+def realism(features: dict[str, np.ndarray]) -> dict[str, float]:
+    """Fréchet distance of each mode's edits of the first half of the faces to the real second half, and
+    of the real halves to each other (the floor: what sampling alone gives)."""
+    half = len(features["real"]) // 2
+    real = features["real"][half:]
+    distances = {key: frechet_distance(values[:half], real) for key, values in features.items() if key != "real"}
+    return {key: round(value, 3) for key, value in {**distances, "real_floor": frechet_distance(
+        features["real"][:half], real)}.items()}
 
 
 def _cell(value: float | None, digits: int = 2) -> str:
@@ -231,6 +289,12 @@ def markdown(result: dict[str, Any]) -> str:
         f"Reconstruction: L1 {rec['l1']:.4f}, PSNR {rec['psnr']:.2f} dB, MS-SSIM {rec['ms_ssim']:.3f}. "
         f"Faces found by the annotator: {found}.",
         "",
+        "| Mode | chroma change outside the facial features (/255) | Fréchet distance to real val faces |",
+        "| --- | ---: | ---: |",
+        *(f"| EGGAN, {mode} | {result['chroma_change_outside_features'][key]:.2f} | {result['frechet'][key]:.2f} |"
+          for key, mode in MODES.items()),
+        f"| real vs real (floor) | | {result['frechet']['real_floor']:.2f} |",
+        "",
         f"| Interpolation (Eq. 8) | source-AU pairs changing by >= {MIN_CHANGE:g} | monotonicity (mean Spearman rho) "
         "| steps toward the target | mean abs(AU - target) at alpha " + ", ".join(f"{a:g}" for a in ALPHAS) + " |",
         "| --- | ---: | ---: | ---: | --- |",
@@ -247,8 +311,9 @@ def markdown(result: dict[str, Any]) -> str:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     model = AUEditor(args.checkpoint, device=args.device)
-    images, aus = val_faces(args.data, model.config.resolution, args.limit, args.annotations)
-    result = evaluate(model, IdentityModel(), images, aus, args.seed, args.batch_size, args.interp_limit)
+    faces = ValFaces.load(args.data, model.config.resolution, args.limit, args.annotations)
+    judge = load_judge(args.judge, args.device)
+    result = evaluate(model, IdentityModel(), judge, faces, args.seed, args.batch_size, args.interp_limit)
     print(markdown(result))
     return {
         "split": "val",

@@ -148,6 +148,17 @@ def face_region_mask(points68: np.ndarray, size: int, feather: float = 0.06) -> 
     return cv2.GaussianBlur(mask, (0, 0), sigma) * feathered_square_mask(size, feather / 2)
 
 
+def feature_region_mask(points68: np.ndarray, size: int, margin: float = 0.06) -> np.ndarray:
+    """Boolean map of the facial features and the cheeks between them: the hull of brows, eyes, nose and
+    mouth, grown by ``margin`` of the crop. An expression edit may change colour here and nowhere else."""
+    hull = cv2.convexHull(points68[17:68].astype(np.float32))
+    mask = np.zeros((size, size), np.uint8)
+    cv2.fillConvexPoly(mask, np.round(hull).astype(np.int32), 1)
+    radius = max(1, round(margin * size))
+    grown = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1)))
+    return grown.astype(bool)
+
+
 Warp = Callable[..., np.ndarray]
 
 

@@ -18,14 +18,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from facegan.faces.aus import AU_MAX, AU_NUMBERS
-from facegan.nn import ConvNormAct, UpResidualBlock
+from facegan.nn import ConvNormAct, UpResidualBlock, attention_mask_head
 
 INTENSITY_LEVELS = 6
 """C_exp's classes per AU: intensities rounded to 0, 1, ..., 5 (Eq. 3, m = 5)."""
@@ -49,6 +50,9 @@ class EGGANConfig:
     d_layers: int = 6
     c_channels: tuple[int, ...] = (16, 32, 64, 128, 256)
     latent_d_widths: tuple[int, ...] = (256, 128, 64, 32, 16)
+    gated: bool = True
+    """G also predicts a mask that confines the expression change to where the AUs act (see ``apply_change``);
+    False is the paper's G, which only draws the face."""
 
     def __post_init__(self) -> None:
         if self.resolution != 2 ** (len(self.g_channels) + 1):
@@ -108,8 +112,34 @@ class AUClassifier(ConvEncoder):
         return super().forward(image).view(-1, self.num_aus, INTENSITY_LEVELS)
 
 
+class Expression(NamedTuple):
+    """G's output: its own drawing of the face, and (gated G only) where the expression acts, [N, 1, H, W]."""
+
+    face: Tensor
+    mask: Tensor | None
+
+
+def expression_change(edited: Expression, reconstruction: Tensor) -> Tensor:
+    """What an edit adds to the input face: G's change from the face's own AUs, G(l, u) - G(l, u_x), let
+    through by the mask of the edited expression (the whole change for the paper's ungated G)."""
+    change = edited.face - reconstruction
+    return change if edited.mask is None else edited.mask * change
+
+
+def apply_change(image: Tensor, change: Tensor) -> Tensor:
+    """The face ``image`` (any size, [-1, 1]) plus an expression change, upsampled to the image's size.
+
+    Only the change is resampled: the photo's own pixels stay wherever the mask is 0, so a CPU-trained G's
+    blur never replaces skin, eyes or hair. Training applies it at G's resolution; the app at the photo's.
+    """
+    if change.shape[-2:] != image.shape[-2:]:
+        change = F.interpolate(change, size=image.shape[-2:], mode="bilinear", align_corners=False)
+    return (image.to(change.device) + change).clamp(-1, 1)
+
+
 class Generator(nn.Module):
-    """G(l, u): FC on [l, u/5] to a 2x2 map, up-sampling residual blocks, 3x3 conv + tanh."""
+    """G(l, u): FC on [l, u/5] to a 2x2 map, up-sampling residual blocks, 3x3 conv + tanh (the face) and,
+    when gated, 3x3 conv + sigmoid (the mask)."""
 
     def __init__(self, config: EGGANConfig) -> None:
         super().__init__()
@@ -122,12 +152,13 @@ class Generator(nn.Module):
             in_ch = out_ch
         self.blocks = nn.Sequential(*blocks)
         self.to_rgb = ConvNormAct(in_ch, 3, 3, act="tanh")
+        self.to_mask = attention_mask_head(in_ch) if config.gated else None
 
-    def forward(self, latent: Tensor, aus: Tensor) -> Tensor:
-        """Image in [-1, 1]; ``aus`` are intensities on the 0-5 scale, [N, d]."""
+    def forward(self, latent: Tensor, aus: Tensor) -> Expression:
+        """The face in [-1, 1] and its mask; ``aus`` are intensities on the 0-5 scale, [N, d]."""
         code = torch.cat([latent, scale_aus(aus).to(latent.dtype)], dim=1)
-        features = self.fc(code).view(-1, self.config.g_channels[0], 2, 2)
-        return self.to_rgb(self.blocks(features))
+        features = self.blocks(self.fc(code).view(-1, self.config.g_channels[0], 2, 2))
+        return Expression(self.to_rgb(features), None if self.to_mask is None else self.to_mask(features))
 
 
 class ImageCritic(nn.Module):

@@ -3,6 +3,7 @@ spectral norm, projection, the attention/colour head of edit generators."""
 
 from facegan.nn.blocks import (
     AttentionColourHead,
+    attention_mask_head,
     ConvNormAct,
     Projection,
     ResidualBlock,
@@ -15,6 +16,6 @@ from facegan.nn.blocks import (
 )
 
 __all__ = [
-    "AttentionColourHead", "ConvNormAct", "Projection", "ResidualBlock", "SubPixelUp", "UpResidualBlock", "compose",
+    "AttentionColourHead", "attention_mask_head", "ConvNormAct", "Projection", "ResidualBlock", "SubPixelUp", "UpResidualBlock", "compose",
     "make_act", "make_norm", "sn",
 ]

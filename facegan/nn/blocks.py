@@ -166,6 +166,11 @@ class Projection(nn.Module):
         return (self.embed(cond) * pooled).sum(dim=1, keepdim=True)
 
 
+def attention_mask_head(channels: int, kernel_size: int = 3) -> nn.Sequential:
+    """Features -> a one-channel mask in [0, 1]: where a generator's change is let through."""
+    return nn.Sequential(nn.Conv2d(channels, 1, kernel_size, 1, kernel_size // 2), nn.Sigmoid())
+
+
 class AttentionColourHead(nn.Module):
     """Predicts a change instead of a whole image: an attention mask A in [0, 1] and a colour map C in
     [-1, 1] (GANimation, Pumarola et al. 2018), composed as ``A * C + (1 - A) * x``.
@@ -176,7 +181,7 @@ class AttentionColourHead(nn.Module):
 
     def __init__(self, channels: int, kernel_size: int = 7) -> None:
         super().__init__()
-        self.mask = nn.Sequential(nn.Conv2d(channels, 1, kernel_size, 1, kernel_size // 2), nn.Sigmoid())
+        self.mask = attention_mask_head(channels, kernel_size)
         self.colour = ConvNormAct(channels, 3, kernel_size, act="tanh")
 
     def forward(self, features: Tensor) -> tuple[Tensor, Tensor]:

@@ -33,23 +33,36 @@ slider edits and Eq. 8's interpolation ask for.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from facegan.checkpoints import load_shipped
 from facegan.data.celeba_aus import CelebAAUDataset, val_faces
 from facegan.models.judge import ATTRIBUTE_NAMES, AttributeJudge, load_judge
-from facegan.losses import gradient_penalty, minimax_d_loss, ms_ssim, nonsaturating_g_loss, wgan_d_loss, wgan_g_loss
+from facegan.losses import (
+    attention_regularizer,
+    gradient_penalty,
+    minimax_d_loss,
+    ms_ssim,
+    nonsaturating_g_loss,
+    wgan_d_loss,
+    wgan_g_loss,
+)
 from facegan.models.eggan import (
     INTENSITY_LEVELS,
     AUClassifier,
     EGGANConfig,
     Encoder,
+    Expression,
     Generator,
     ImageCritic,
     LatentDiscriminator,
+    apply_change,
+    expression_change,
     intensity_classes,
     interpolate_aus,
 )
@@ -82,6 +95,24 @@ class EGGANTrainConfig:
     """Fraction of each batch whose target is a random point between its own and another face's AUs."""
     perceptual_network: str = "checkpoints/attr_judge.safetensors"
     """The frozen network behind phi_3 and L_id (``--judge``)."""
+    w_mask: float = 10.0
+    w_mask_tv: float = 10.0
+    """GANimation's mask terms for the gated G: L1 keeps the change on few pixels, TV keeps it smooth."""
+    ema_decay: float = 0.999
+    c_warmup: int = 0
+    """Steps that train C_exp alone first: a G started from ``init`` then gets AU gradients from a classifier
+    that can already read AUs, not from a random one (the ungated checkpoint ships without C_exp)."""
+    init: str | None = None
+    """A shipped checkpoint E and G start from (``--init``), e.g. the ungated ``eggan_plain``."""
+
+
+def load_init(encoder: Encoder, generator: Generator, state: Mapping[str, Mapping[str, Tensor]]) -> None:
+    """Start E and G from a checkpoint's weights. A gated G may start from an ungated one: its mask head,
+    the only part the checkpoint lacks, keeps its fresh initialisation."""
+    encoder.load_state_dict(state["E"])
+    missing, unexpected = generator.load_state_dict(state["G"], strict=False)
+    if unexpected or any(not key.startswith("to_mask.") for key in missing):
+        raise ValueError(f"init checkpoint does not fit G: missing {missing}, unexpected {unexpected}")
 
 
 class JudgeFeatures:
@@ -130,7 +161,12 @@ class EGGANRecipe(RecipeBase):
     exported = ("E", "G")
 
     def __init__(
-        self, config: EGGANTrainConfig, device: torch.device, judge: AttributeJudge, preview: tuple[Tensor, Tensor]
+        self,
+        config: EGGANTrainConfig,
+        device: torch.device,
+        judge: AttributeJudge,
+        preview: tuple[Tensor, Tensor],
+        init: Mapping[str, Mapping[str, Tensor]] | None = None,
     ) -> None:
         super().__init__()
         self.config = config
@@ -146,6 +182,9 @@ class EGGANRecipe(RecipeBase):
             "C": torch.optim.Adam(self.C.parameters(), config.lr_c, config.betas),
         }
         self.scheds = {name: linear_decay(opt, config.total_steps, 0.5) for name, opt in self.opts.items()}
+        if init is not None:
+            load_init(self.E, self.G, init)
+        self.E_ema, self.G_ema = self.add_ema("E"), self.add_ema("G")
         self.features = JudgeFeatures(judge.to(device))
         self.preview = tuple(t.to(device) for t in preview)
 
@@ -156,16 +195,29 @@ class EGGANRecipe(RecipeBase):
         n = real.shape[0]
         target = draw_targets(aus, cfg.interpolated_targets)
         E, G, D, Dz, C = (ctx.nets[k] for k in ("E", "G", "D", "Dz", "C"))
+        if step < cfg.c_warmup:
+            with ctx.autocast():
+                c_loss = au_loss(C(real), aus)
+            ctx.optimize("C", c_loss)
+            return {"c_au": c_loss.detach()}
 
         with ctx.autocast():
             latent = E(real)
-            fake, rec = G(torch.cat([latent, latent]), torch.cat([target, aus])).split(n)
-            real_score, fake_score = D(torch.cat([real, fake.detach()])).split(n)
+            out = G(torch.cat([latent, latent]), torch.cat([target, aus]))
+            fake, rec = out.face.split(n)
+            # The gated G is judged twice: its own face (the generated-face mode) and the input plus its
+            # masked change (the photo mode), so that both modes show the target expression.
+            if out.mask is None:
+                fakes = fake
+            else:
+                edit = apply_change(real, expression_change(Expression(fake, out.mask[:n]), rec))
+                fakes = torch.cat([fake, edit])
+            real_score, fake_score = D(torch.cat([real, fakes.detach()])).split([n, len(fakes)])
             prior = torch.randn_like(latent, dtype=torch.float32)
             z_real, z_fake = Dz(torch.cat([prior.to(latent.dtype), latent.detach()])).split(n)
             c_real = C(real)
         d_adv = wgan_d_loss(real_score, fake_score)
-        penalty = gradient_penalty(self.D, real, fake)
+        penalty = gradient_penalty(self.D, real.repeat(len(fakes) // n, 1, 1, 1), fakes)
         ctx.optimize("D", d_adv + cfg.w_gp * penalty)
         dz_loss = minimax_d_loss(z_real, z_fake)
         ctx.optimize("Dz", dz_loss)
@@ -176,35 +228,51 @@ class EGGANRecipe(RecipeBase):
         for net in frozen:
             net.requires_grad_(False)
         with ctx.autocast():
-            g_adv = wgan_g_loss(D(fake))
+            g_adv = wgan_g_loss(D(fakes))
             gz_adv = nonsaturating_g_loss(Dz(latent))
-            g_au = au_loss(C(fake), target)
-            phi, logits = self.features(torch.cat([real, fake, rec]))
-        phi_real, phi_fake, phi_rec = phi.split(n)
-        logits_real, logits_fake, _ = logits.split(n)
-        g_id = identity_loss(logits_fake, logits_real.detach())
-        g_per = F.mse_loss(phi_fake, phi_real.detach()) + F.mse_loss(phi_rec, phi_real.detach())
+            copies = len(fakes) // n
+            g_au = au_loss(C(fakes), target.repeat(copies, 1))
+            phi, logits = self.features(torch.cat([real, fakes, rec]))
+        phi_real, phi_fakes, phi_rec = phi.split([n, len(fakes), n])
+        logits_real, logits_fakes, _ = logits.split([n, len(fakes), n])
+        phi_real, logits_real = phi_real.detach(), logits_real.detach()
+        g_id = identity_loss(logits_fakes, logits_real.repeat(copies, 1))
+        g_per = F.mse_loss(phi_fakes, phi_real.repeat(copies, 1, 1, 1)) + F.mse_loss(phi_rec, phi_real)
         g_l1 = (rec.float() - real).abs().mean()
         g_ssim = 1 - ms_ssim(rec.float(), real)
+        g_mask = torch.zeros(()) if out.mask is None else attention_regularizer(out.mask[:n], cfg.w_mask, cfg.w_mask_tv)
         g_loss = (
             g_adv + gz_adv + cfg.w_au * g_au + cfg.w_id * g_id + cfg.w_per * g_per + cfg.w_rec * (g_l1 + g_ssim)
+            + g_mask
         )
         ctx.optimize("G", g_loss)
+        for key in ("E", "G"):
+            self.update_ema(key, step, cfg.ema_decay)
         for net in frozen:
             net.requires_grad_(True)
+        mask_mean = torch.zeros(()) if out.mask is None else out.mask[:n].float().mean()
         return {
             "d_adv": d_adv.detach(), "gp": penalty.detach(), "dz": dz_loss.detach(), "c_au": c_loss.detach(),
             "g_adv": g_adv.detach(), "gz_adv": gz_adv.detach(), "g_au": g_au.detach(), "g_id": g_id.detach(),
             "g_per": g_per.detach(), "rec_l1": g_l1.detach(), "rec_msssim": (1 - g_ssim).detach(),
+            "mask_mean": mask_mean.detach(),
         }  # fmt: skip
 
     def sample(self, n: int) -> Tensor:
-        """Rows of [input, reconstruction, edit towards the next face's AUs, that next face]."""
-        images, aus = (t[: max(2, n // 4)] for t in self.preview)
-        latent = self.E(images)
+        """Rows of [input, reconstruction, G's face for the next face's AUs, (gated G) the input with that
+        change, that next face], from the weight averages."""
+        images, aus = (t[: max(2, n // 5)] for t in self.preview)
+        latent = self.E_ema(images)
         other = images.roll(1, 0), aus.roll(1, 0)
-        rows = [images, self.G(latent, aus), self.G(latent, other[1]), other[0]]
-        return torch.stack(rows, dim=1).flatten(0, 1)
+        rec, edited = self.G_ema(latent, aus).face, self.G_ema(latent, other[1])
+        rows = [images, rec, edited.face]
+        if edited.mask is not None:
+            rows.append(apply_change(images, expression_change(edited, rec)))
+        return torch.stack([*rows, other[0]], dim=1).flatten(0, 1)
+
+
+WEIGHTS = ("w_au", "w_id", "w_per", "w_rec", "w_gp", "interpolated_targets", "w_mask", "w_mask_tv", "ema_decay")
+INTEGERS = ("c_warmup",)
 
 
 def add_args(parser: argparse.ArgumentParser) -> None:
@@ -218,8 +286,12 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--d-width", type=int, default=model.d_width)
     group.add_argument("--lr", type=float, default=defaults.lr, help="Adam LR of E, G, D_img, D_z")
     group.add_argument("--lr-c", type=float, default=defaults.lr_c, help="Adam LR of C_exp")
-    for weight in ("w_au", "w_id", "w_per", "w_rec", "w_gp", "interpolated_targets"):
+    group.add_argument("--no-gate", dest="gated", action="store_false", help="the paper's G: no mask, no change head")
+    group.add_argument("--init", help="shipped checkpoint to start E and G from (e.g. eggan_plain)")
+    for weight in WEIGHTS:
         group.add_argument(f"--{weight.replace('_', '-')}", type=float, default=getattr(defaults, weight))
+    for count in INTEGERS:
+        group.add_argument(f"--{count.replace('_', '-')}", type=int, default=getattr(defaults, count))
     group.add_argument("--decay-steps", type=int, help="LR decay horizon: the second half of N steps (default --steps)")
     group.add_argument("--judge", help="perceptual/identity network (default: checkpoints/attr_judge.safetensors)")
     group.add_argument("--limit", type=int, help="use only the first N training images")
@@ -232,11 +304,13 @@ def config_from_args(args: argparse.Namespace) -> EGGANTrainConfig:
     g_channels = tuple(args.g_channels) if args.g_channels else default.g_channels[len(default.g_channels) - blocks :]
     model = EGGANConfig(
         resolution=args.resolution, latent_dim=args.latent_dim, g_channels=g_channels, d_width=args.d_width,
-        d_layers=blocks,
+        d_layers=blocks, gated=args.gated,
     )
-    weights = {w: getattr(args, w) for w in ("w_au", "w_id", "w_per", "w_rec", "w_gp", "interpolated_targets")}
+    weights = {w: getattr(args, w) for w in (*WEIGHTS, *INTEGERS)}
     total = args.decay_steps or args.steps
-    config = replace(EGGANTrainConfig(), model=model, lr=args.lr, lr_c=args.lr_c, total_steps=total, **weights)
+    config = replace(
+        EGGANTrainConfig(), model=model, lr=args.lr, lr_c=args.lr_c, total_steps=total, init=args.init, **weights
+    )
     return replace(config, perceptual_network=args.judge) if args.judge else config
 
 
@@ -247,4 +321,5 @@ def build(args: argparse.Namespace, device: torch.device) -> tuple[EGGANRecipe, 
     dataset = CelebAAUDataset(args.data, "train", resolution, flip=True, limit=args.limit, annotations=args.annotations)
     preview = val_faces(args.data, resolution, 8, args.annotations)
     info = {"dir": str(dataset.root), "split": "train", "counts": {"images": len(dataset)}}
-    return EGGANRecipe(config, device, load_judge(args.judge), preview), TrainData(dataset, info)
+    init = load_shipped(args.init, NAME)[0] if args.init else None
+    return EGGANRecipe(config, device, load_judge(args.judge), preview, init), TrainData(dataset, info)
