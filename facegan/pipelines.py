@@ -30,6 +30,8 @@ from facegan.faces import (
     face_region_mask,
     heatmap_to_image,
     landmark_heatmaps,
+    paste_back,
+    prepare_all_faces,
     prepare_face,
 )
 from facegan.faces.align import TEMPLATE_SIZE
@@ -91,10 +93,11 @@ def photo_with_crop_change(
     return add_change_back(prepared.photo if onto is None else onto, change, prepared.aligned)
 
 
-E = TypeVar("E", bound="AttributeEdit | GeneGANEdit")
+E = TypeVar("E", bound="AttributeEdit | GeneGANEdit | AUEdit")
+FaceT = TypeVar("FaceT", bound="PreparedFace | EncodedFace")
 
 
-def edit_each_face(faces: Sequence[PreparedFace], edit: Callable[[PreparedFace, np.ndarray | None], E]) -> list[E]:
+def edit_each_face(faces: Sequence[FaceT], edit: Callable[[FaceT, np.ndarray | None], E]) -> list[E]:
     """``edit(face, onto)`` for every face of one photo, each onto the previous result: the last edit's
     photo carries every face's change."""
     edits: list[E] = []
@@ -492,7 +495,13 @@ class AUEditor:
 
     def encode(self, image: ImageInput, face_index: int = 0) -> EncodedFace:
         """Detect, align, measure the face's AUs and encode it: everything later edits reuse."""
-        prepared = prepare_face(image, face_index)
+        return self.encode_prepared(prepare_face(image, face_index))
+
+    def encode_all(self, image: ImageInput) -> list[EncodedFace]:
+        """``encode`` for every face of a group photo, largest first."""
+        return [self.encode_prepared(prepared) for prepared in prepare_all_faces(image)]
+
+    def encode_prepared(self, prepared: PreparedFace) -> EncodedFace:
         aligned = prepared.aligned
         latent = self.encode_crops(image_to_tensor(aligned.crop, self.config.resolution))
         aus = prepared.aus()
@@ -506,11 +515,27 @@ class AUEditor:
         images = keep_photo_detail(face.sharp_crop, edited, face.reconstruction) if keep_detail else edited.face
         return [tensor_to_image(image) for image in images]
 
+    def _edit_onto(
+        self, face: EncodedFace, aus: np.ndarray, keep_detail: bool, onto: np.ndarray | None = None
+    ) -> AUEdit:
+        (output,) = self._finish(face, self.render(face.latent, aus), keep_detail)
+        photo = face.prepared.photo if onto is None else onto
+        return AUEdit(output=output, photo=paste_back(photo, output, face.prepared.aligned, face.mask_at(len(output))))
+
     def edit(self, face: EncodedFace, aus: Sequence[float] | np.ndarray, keep_detail: bool = True) -> AUEdit:
         """The face with AU intensities ``aus`` (17 values, 0-5), and the photo with it pasted back."""
         values = numbers(np.ravel(aus), "AU intensities", self.config.num_aus, 0, AU_MAX)
-        (output,) = self._finish(face, self.render(face.latent, values), keep_detail)
-        return AUEdit(output=output, photo=face.prepared.paste(output, face.mask_at(output.shape[0])))
+        return self._edit_onto(face, values, keep_detail)
+
+    def edit_all(
+        self, faces: Sequence[EncodedFace], change: Sequence[float] | np.ndarray, keep_detail: bool = True
+    ) -> list[AUEdit]:
+        """Every face of one photo with the same AU ``change`` (17 values) added to its own AUs, so each
+        keeps the rest of its expression; the last edit's photo carries them all."""
+        delta = numbers(np.ravel(change), "AU changes", self.config.num_aus, -AU_MAX, AU_MAX)
+        return edit_each_face(
+            faces, lambda face, onto: self._edit_onto(face, np.clip(face.aus + delta, 0, AU_MAX), keep_detail, onto)
+        )
 
     def interpolate(
         self, face: EncodedFace, target: np.ndarray, frames: int = 8, keep_detail: bool = True

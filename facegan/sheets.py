@@ -1,10 +1,13 @@
-"""``python -m facegan.sheets {attrgan,genegan} [--out docs/<model>_sheet.jpg]``: the sample sheets a
+"""``python -m facegan.sheets {attrgan,eggan,genegan} [--out docs/<model>_sheet.jpg]``: the sample sheets a
 reader of the README looks at before trusting any number.
 
 attrgan: rows are faces; columns are the input and one edit per attribute, starting from the face's own
 attributes (the judge's estimate on photos, CelebA's labels on val faces): a hair colour is switched
 on, anything else toggled. The app's example photos come first, cut around the face from the
 full-resolution photo the app returns; then val faces at the 128 px of the CelebA crops.
+
+eggan: the 7 expression presets (columns) in both of the AU tab's modes, the example photos (cut from the
+photo the tab returns) and then val faces; a generated-face block starts from G's reconstruction.
 
 genegan: one block per shipped attribute; each row is a pair A, B (the example photos, then val faces
 with and without the attribute), both with the attribute removed and each with the other's.
@@ -29,7 +32,16 @@ from facegan.eval.attrgan_metrics import LandmarkFaces, edit_target
 from facegan.faces import PreparedFace
 from facegan.models.attrgan import HAIR_COLOURS
 from facegan.paths import REPO_ROOT, UI_EXAMPLES_DIR
-from facegan.pipelines import AttributeTransfer, GeneGAN, genegan_attributes, tensor_to_image
+from facegan.data.celeba_aus import val_faces
+from facegan.faces.aus import EXPRESSION_PRESETS, preset_aus
+from facegan.pipelines import (
+    AttributeTransfer,
+    AUEditor,
+    GeneGAN,
+    genegan_attributes,
+    keep_photo_detail,
+    tensor_to_image,
+)
 
 PHOTO_CELL = 256
 HEADER = 22
@@ -92,11 +104,7 @@ def attrgan_sheet(checkpoint: str = "attrgan", faces: int = 6, data: str | None 
     model = AttributeTransfer(checkpoint)
     labels = column_labels(model.attributes)
     top = grid(photo_rows(model, [UI_EXAMPLES_DIR / name for name in EXAMPLES]), labels)
-    bottom = grid(val_rows(model, faces, data), labels)
-    sheet = Image.new("RGB", (top.width, top.height + bottom.height), "white")
-    sheet.paste(top, (0, 0))
-    sheet.paste(bottom, (0, top.height))
-    return sheet
+    return stack([top, grid(val_rows(model, faces, data), labels)])
 
 
 GENEGAN_TRAIN_COMMAND = train_command("genegan", "genegan_smiling", "--attribute", "Smiling")
@@ -125,13 +133,57 @@ def genegan_sheet(checkpoint: str = "genegan", faces: int = 6, data: str | None 
         columns = (a, b, kids.a_removed, kids.b_removed, kids.a_with_b, kids.b_with_a)
         rows = [genegan_photo_row(model)] + [[tensor_to_image(c[i]) for c in columns] for i in range(len(a))]
         blocks.append(grid(rows, [f"{attribute}: {GENEGAN_LABELS[0]}", *GENEGAN_LABELS[1:]]))
-    sheet = Image.new("RGB", (blocks[0].width, sum(block.height for block in blocks)), "white")
+    return stack(blocks)
+
+
+EGGAN_MODES = {True: "photo detail kept", False: "generated face"}
+
+
+def eggan_photo_rows(model: AUEditor, keep_detail: bool) -> list[list[np.ndarray]]:
+    """Each example photo, then its 7 presets as the AU tab returns them, cut around the face."""
+    rows = []
+    for name in EXAMPLES:
+        face = model.encode(UI_EXAMPLES_DIR / name)
+        prepared = face.prepared
+        first = prepared.photo if keep_detail else model.edit(face, face.aus, keep_detail).photo
+        edits = [model.edit(face, preset_aus(preset), keep_detail).photo for preset in EXPRESSION_PRESETS]
+        rows.append([face_box(prepared, image, PHOTO_CELL) for image in (first, *edits)])
+    return rows
+
+
+def eggan_val_rows(model: AUEditor, faces: int, keep_detail: bool, data: str | None) -> list[list[np.ndarray]]:
+    """The first ``faces`` val faces and their 7 presets, at the model's resolution."""
+    images, aus = val_faces(data, model.config.resolution, faces)
+    latent = model.encode_crops(images)
+    reconstruction = model.render(latent, aus).face
+    columns = [images if keep_detail else reconstruction]
+    for preset in EXPRESSION_PRESETS:
+        edited = model.render(latent, preset_aus(preset))
+        columns.append(keep_photo_detail(images, edited, reconstruction) if keep_detail else edited.face)
+    return [[tensor_to_image(column[row]) for column in columns] for row in range(len(images))]
+
+
+def eggan_sheet(checkpoint: str = "eggan", faces: int = 6, data: str | None = None) -> Image.Image:
+    """Both modes: the example photos (256 px cells), then ``faces`` val faces (the model's resolution)."""
+    model = AUEditor(checkpoint)
+    blocks = []
+    for photos in (True, False):
+        for keep_detail, mode in EGGAN_MODES.items():
+            rows = eggan_photo_rows(model, keep_detail) if photos else eggan_val_rows(model, faces, keep_detail, data)
+            first = "input" if keep_detail else "G(l, own AUs)"
+            blocks.append(grid(rows, [f"{mode}: {first}", *EXPRESSION_PRESETS]))
+    return stack(blocks)
+
+
+def stack(blocks: Sequence[Image.Image]) -> Image.Image:
+    """Sheets one above the other, left-aligned."""
+    sheet = Image.new("RGB", (max(b.width for b in blocks), sum(b.height for b in blocks)), "white")
     for index, block in enumerate(blocks):
         sheet.paste(block, (0, sum(b.height for b in blocks[:index])))
     return sheet
 
 
-SHEETS = {"attrgan": attrgan_sheet, "genegan": genegan_sheet}
+SHEETS = {"attrgan": attrgan_sheet, "eggan": eggan_sheet, "genegan": genegan_sheet}
 
 
 def main(argv: list[str] | None = None) -> Path:

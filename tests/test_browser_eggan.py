@@ -96,3 +96,22 @@ def test_api_endpoint_edits_a_photo(tiny_server: str) -> None:
     edited = client.predict(handle_file(ASTRONAUT), True, *intensities, api_name="/au_edit")
     with Image.open(edited) as image:
         assert image.size == (512, 512)
+
+
+def test_group_photo_thumbnails_and_all_faces(page: Page) -> None:
+    from facegan.paths import GROUP_PHOTO
+
+    panel = page.get_by_role("tabpanel").filter(visible=True)
+    before = page.evaluate(PANEL_IMAGES)
+    panel.locator("input[type=file]").first.set_input_files(GROUP_PHOTO)
+    thumbnails = page.locator("#au_faces .thumbnail-item, #au_faces .grid-container button")
+    thumbnails.nth(1).wait_for(timeout=30_000)  # both faces found
+    images = wait_for_new_images(page, before)
+    thumbnails.nth(1).click()  # the second face becomes the one the sliders show
+    face_index = panel.get_by_label("Face (0 = largest)")
+    page.wait_for_function("el => el.value === '1'", arg=face_index.element_handle(), timeout=30_000)
+    images = wait_for_new_images(page, images)
+    page.locator("#au_every_face input[type=checkbox]").check()
+    page.locator("#au26 input[type=range]").fill("4.5")
+    wait_for_new_images(page, images)
+    assert not panel.get_by_text("Error").count()

@@ -383,6 +383,18 @@ def test_chroma_change_counts_only_colour_outside_the_features():
     assert chroma_change_outside(before, inside_only, regions)[0] == pytest.approx(0, abs=1e-4)
 
 
+def test_sample_sheet_shows_both_modes(tmp_path, monkeypatch, celeba_annotations):
+    from PIL import Image
+
+    from facegan.sheets import HEADER, PHOTO_CELL, main
+
+    tiny_checkpoint(tmp_path)
+    monkeypatch.setenv("FACEGAN_CHECKPOINTS", str(tmp_path))
+    out = main(["eggan", "--faces", "2", "--out", str(tmp_path / "sheet.jpg")])
+    with Image.open(out) as sheet:  # 2 photos and 2 val faces (64 px), each in both modes, 8 columns
+        assert sheet.size == (8 * PHOTO_CELL, 4 * HEADER + 2 * 2 * PHOTO_CELL + 2 * 2 * 64)
+
+
 def test_latency_benchmark_smoke(tmp_path, monkeypatch):
     sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
     import common

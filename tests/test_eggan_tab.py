@@ -32,24 +32,43 @@ def loaded():
 
 
 def test_upload_sets_sliders_to_the_faces_own_aus(loaded):
-    face, photo, crop, *sliders = loaded
+    face, group, thumbnails, index, photo, crop, *sliders = loaded
+    assert group == [face] and [label for _, label in thumbnails] == ["0"] and index == 0
     assert photo.shape == (512, 512, 3) and crop.shape == (256, 256, 3)
     assert len(sliders) == 16 and sliders == [round(float(v), 2) for v in editable_part(face.aus)]
     assert sliders[EDITABLE_AU_NUMBERS.index(12)] > 2  # the astronaut smiles: lip corner puller is up
     cleared = tab.load_photo(None, True)
-    assert cleared[:3] == (None, None, None)
+    assert cleared[:6] == (None, None, None, 0, None, None)
 
 
 def test_slider_moves_render_from_the_cached_encoding(loaded, monkeypatch):
     face = loaded[0]
     monkeypatch.setattr(tab.pipeline(), "encode", lambda *_: pytest.fail("a slider move must not re-encode"))
     for keep_detail in (True, False):
-        neutral_photo, neutral_crop = tab.render_sliders(face, keep_detail, *[0.0] * 16)
-        open_photo, open_crop = tab.render_sliders(face, keep_detail, *[0.0] * 14, 5.0, 0.0)  # AU26 jaw drop
+        neutral_photo, neutral_crop = tab.render_sliders(face, keep_detail, None, False, *[0.0] * 16)
+        open_photo, open_crop = tab.render_sliders(face, keep_detail, None, False, *[0.0] * 14, 5.0, 0.0)  # AU26 jaw drop
         assert neutral_photo.shape == open_photo.shape == (512, 512, 3)
         assert not np.array_equal(neutral_crop, open_crop)
     with pytest.raises(gr.Error, match="Upload a photo"):
-        tab.render_sliders(None, True, *[0.0] * 16)
+        tab.render_sliders(None, True, None, False, *[0.0] * 16)
+
+
+def test_all_faces_of_a_group_photo_get_the_chosen_faces_change():
+    face, group, thumbnails, *_ = tab.load_photo(tab.GROUP_PHOTO, True)
+    assert len(group) == 2 and [label for _, label in thumbnails] == ["0", "1"]
+    second, _, second_crop, *second_sliders = tab.choose_face(group, 1, True)
+    assert second is group[1] and second_sliders == [round(float(v), 2) for v in editable_part(group[1].aus)]
+    jaw_drop = [*editable_part(second.aus)[:14], 5.0, editable_part(second.aus)[15]]
+    alone, alone_crop = tab.render_sliders(second, True, group, False, *jaw_drop)
+    both, both_crop = tab.render_sliders(second, True, group, True, *jaw_drop)
+    np.testing.assert_array_equal(alone_crop, both_crop)  # the chosen face's edit is the same either way
+    left = group[0].prepared.face.box  # the other face: untouched alone, changed with All faces
+    x0, y0, x1, y1 = (int(v) for v in left)
+    region = (slice(y0, y1), slice(x0, x1))
+    photo = group[0].prepared.photo
+    assert np.array_equal(alone[region], photo[region]) and not np.array_equal(both[region], photo[region])
+    with pytest.raises(gr.Error, match="face"):
+        tab.choose_face(group, 5, True)
 
 
 def test_a_released_slider_gets_a_readout_in_both_modes(loaded, tmp_path):
@@ -172,7 +191,7 @@ def test_au9_keeps_the_faces_own_value_and_the_rest_follow_the_sliders(loaded):
 def test_nan_or_miscounted_aus_are_messages_not_black_faces(loaded):
     face = loaded[0]
     with pytest.raises(gr.Error, match="AU intensities #1 must be a finite number"):
-        tab.render_sliders(face, True, float("nan"), *[0.0] * 15)
+        tab.render_sliders(face, True, None, False, float("nan"), *[0.0] * 15)
     with pytest.raises(gr.Error, match="expected 16 AU intensities, got 15"):
         tab.api_edit(ASTRONAUT, True, *[0.0] * 15)
     with pytest.raises(gr.Error, match="expected 16 AU intensities, got 17"):

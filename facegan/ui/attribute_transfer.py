@@ -15,7 +15,7 @@ from facegan.faces import PreparedFace, heatmap_to_image, load_image, prepare_al
 from facegan.faces.landmarker import numbered_face
 from facegan.history import EditHistory, Recipe, file_sha256
 from facegan.models.attrgan import HAIR_COLOURS
-from facegan.paths import UI_EXAMPLES_DIR
+from facegan.paths import GROUP_PHOTO, UI_EXAMPLES_DIR
 from facegan.pipelines import AttributeEdit, AttributeTransfer
 from facegan import quality
 from facegan.errors import UserError
@@ -31,7 +31,6 @@ DESCRIPTION = (
     "does not touch stays exactly as it was."
 )
 OTHER_HAIR = "Other"
-GROUP_PHOTO = str(UI_EXAMPLES_DIR / "group.jpg")
 """Both public-domain example portraits side by side (``python benchmarks/group_photo.py``)."""
 HAIR_CHOICES = [name.removesuffix("_Hair") for name in HAIR_COLOURS] + [OTHER_HAIR]
 

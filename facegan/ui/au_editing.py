@@ -27,12 +27,13 @@ from facegan.faces.aus import (
     preset_aus,
     with_editable_aus,
 )
-from facegan.paths import UI_EXAMPLES_DIR
+from facegan.paths import GROUP_PHOTO, UI_EXAMPLES_DIR
 from facegan.models.eggan import blend_aus_2d
 from facegan.pipelines import AUEditor, EncodedFace, tensor_to_image
 from facegan.quality import WATCHED_ATTRIBUTES, readout
 from facegan.ui.common import checkpoint_or_notice, for_display, photo_input, user_errors
-from facegan.validation import number, numbers, whole_number
+from facegan.faces.landmarker import numbered_face
+from facegan.validation import face_number, number, numbers, whole_number
 
 DESCRIPTION = (
     "Edit a face's expression one facial Action Unit at a time. The photo's current AU intensities "
@@ -74,9 +75,21 @@ def _require(face: EncodedFace | None) -> EncodedFace:
     return face
 
 
-def _render(face: EncodedFace, aus: np.ndarray, keep_detail: bool) -> tuple[np.ndarray, np.ndarray]:
-    edit = pipeline().edit(face, aus, keep_detail)
-    return edit.photo, for_display(edit.output)
+def _render(
+    face: EncodedFace, aus: np.ndarray, keep_detail: bool, everyone: list[EncodedFace] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The photo and the chosen face's crop at ``aus``. With ``everyone`` (All faces), every face of the
+    photo gets the chosen face's change of AUs added to its own, so each keeps the rest of its expression."""
+    if not everyone or len(everyone) < 2:
+        edit = pipeline().edit(face, aus, keep_detail)
+        return edit.photo, for_display(edit.output)
+    edits = pipeline().edit_all(everyone, aus - face.aus, keep_detail)
+    chosen = next(i for i, other in enumerate(everyone) if other.prepared.face.box == face.prepared.face.box)
+    return edits[-1].photo, for_display(edits[chosen].output)
+
+
+def _everyone(group: list[EncodedFace] | None, every_face: bool) -> list[EncodedFace] | None:
+    return group if every_face else None
 
 
 def _slider_values(aus: np.ndarray) -> list[float]:
@@ -95,19 +108,38 @@ def _from_sliders(face: EncodedFace, sliders: tuple[float, ...]) -> np.ndarray:
 
 @user_errors
 def load_photo(photo: str | None, keep_detail: bool) -> tuple:
-    """On upload: encode the face once, set the sliders to its own AUs and show it at them."""
+    """On upload: encode every face once, pick the largest, set the sliders to its own AUs and show it at
+    them. Returns (face, all faces, thumbnails, face index, photo, crop, *sliders)."""
     if photo is None:
-        return (None, None, None, *[gr.update()] * len(EDITABLE_ACTION_UNITS))
-    face = pipeline().encode(photo)
+        return (None, None, None, 0, None, None, *[gr.update()] * len(EDITABLE_ACTION_UNITS))
+    group = pipeline().encode_all(photo)
+    face = group[0]
     result, crop = _render(face, face.aus, keep_detail)
-    return (face, result, crop, *_slider_values(face.aus))
+    thumbnails = [(f.prepared.aligned.crop, str(number)) for number, f in enumerate(group)]
+    return (face, group, thumbnails, 0, result, crop, *_slider_values(face.aus))
 
 
 @user_errors
-def render_sliders(face: EncodedFace | None, keep_detail: bool, *aus: float) -> tuple[np.ndarray, np.ndarray]:
-    """A slider (or the detail switch) moved: the face with exactly the slider values."""
+def choose_face(group: list[EncodedFace] | None, face_index: float | None, keep_detail: bool) -> tuple:
+    """A thumbnail click or a new face index: that face is the one the sliders show and edit."""
+    if not group:
+        return (None, gr.update(), gr.update(), *[gr.update()] * len(EDITABLE_ACTION_UNITS))
+    face = numbered_face(group, face_number(face_index))
+    return (face, *_render(face, face.aus, keep_detail), *_slider_values(face.aus))
+
+
+def pick_face(selected: gr.SelectData) -> int:
+    return int(selected.index)
+
+
+@user_errors
+def render_sliders(
+    face: EncodedFace | None, keep_detail: bool, group: list[EncodedFace] | None, every_face: bool, *aus: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """A slider (or the detail switch) moved: the face with exactly the slider values (and, with All faces,
+    every other face with the same change)."""
     face = _require(face)
-    return _render(face, _from_sliders(face, aus), keep_detail)
+    return _render(face, _from_sliders(face, aus), keep_detail, _everyone(group, every_face))
 
 
 EXPRESSION_ATTRIBUTES = ("Smiling", "Mouth_Slightly_Open")
@@ -158,12 +190,14 @@ def apply_alpha(
     keep_detail: bool,
     second: np.ndarray | None = None,
     beta: float = 0.0,
+    group: list[EncodedFace] | None = None,
+    every_face: bool = False,
 ) -> tuple:
     """α, β or a target changed: move every slider to the blended AUs and render them."""
     if face is None:
         return (None, None, *[gr.update()] * len(EDITABLE_ACTION_UNITS))
     aus = _keep_unmeasured(face, np.clip(blend(face, target, alpha, second, beta), 0, AU_MAX))
-    return (*_render(face, aus, keep_detail), *_slider_values(aus))
+    return (*_render(face, aus, keep_detail, _everyone(group, every_face)), *_slider_values(aus))
 
 
 def write_animation(frames: list[np.ndarray], fmt: str, fps: int = STRIP_FPS) -> Path:
@@ -215,12 +249,22 @@ def build_tab() -> None:
     """Lay out the tab's contents; must be called inside a ``gr.Tab``."""
     if checkpoint_or_notice("eggan.safetensors", TRAIN_COMMAND, DESCRIPTION) is None:
         return
-    face, target, second = gr.State(), gr.State(), gr.State()
+    face, group, target, second = gr.State(), gr.State(), gr.State(), gr.State()
     with gr.Row():
-        photo = photo_input("Photo")
+        with gr.Column():
+            photo = photo_input("Photo")
+            faces = gr.Gallery(
+                label="Faces found (click one to edit it)", columns=6, height=110, allow_preview=False,
+                interactive=False, elem_id="au_faces",
+            )
+            with gr.Row():
+                face_index = gr.Number(label="Face (0 = largest)", value=0, precision=0, minimum=0)
+                every_face = gr.Checkbox(
+                    label="All faces", value=False, info="every face gets the same change", elem_id="au_every_face"
+                )
         result = gr.Image(label="Edited photo", interactive=False)
         crop = gr.Image(label="Edited face", interactive=False, height=256)
-    gr.Examples([[path] for path in EXAMPLES], inputs=[photo])
+    gr.Examples([[path] for path in (*EXAMPLES, GROUP_PHOTO)], inputs=[photo])
     detail = gr.Checkbox(value=True, label=DETAIL_LABEL, info=DETAIL_INFO, elem_id="au_keep_detail")
     gr.Markdown(NOTE_AU9)
     sliders = []
@@ -249,10 +293,13 @@ def build_tab() -> None:
     strip = gr.Image(label="Interpolation strip (α = 0 → 1)", interactive=False)
     animation = gr.File(label="Animation")
 
-    photo.change(load_photo, [photo, detail], [face, result, crop, *sliders], api_visibility="private")
-    for control in (*sliders, detail):
+    loaded = [face, group, faces, face_index, result, crop, *sliders]
+    photo.change(load_photo, [photo, detail], loaded, api_visibility="private")
+    faces.select(pick_face, None, face_index, api_visibility="private")
+    face_index.change(choose_face, [group, face_index, detail], [face, result, crop, *sliders], api_visibility="private")
+    for control in (*sliders, detail, every_face):
         control.input(
-            render_sliders, [face, detail, *sliders], [result, crop], trigger_mode="always_last",
+            render_sliders, [face, detail, group, every_face, *sliders], [result, crop], trigger_mode="always_last",
             show_progress="hidden", api_visibility="private",
         )  # fmt: skip
     # The readout follows a finished change (a released slider, a chosen target), never every drag step,
@@ -263,7 +310,7 @@ def build_tab() -> None:
         control.release(**readout_args)
     detail.input(**readout_args)
     blended = [result, crop, *sliders]
-    alpha_inputs = [face, target, alpha, detail, second, beta]
+    alpha_inputs = [face, target, alpha, detail, second, beta, group, every_face]
     for chooser, choose, state in (
         (preset, target_from_preset, target),
         (target_photo, target_from_photo, target),
