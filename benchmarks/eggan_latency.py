@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> dict:
     keep_detail = not args.generated_face
 
     def slider_move() -> None:
-        au_editing.render_sliders(face, keep_detail, *rng.uniform(0, 5, len(EDITABLE_AU_NUMBERS)).round(2))
+        au_editing.render_sliders(face, keep_detail, None, False, *rng.uniform(0, 5, len(EDITABLE_AU_NUMBERS)).round(2))
 
     def strip() -> None:
         editor.interpolate(face, preset_aus("happy"), args.frames, keep_detail)

@@ -84,12 +84,19 @@ def change_at_crop_size(crops: torch.Tensor, small: torch.Tensor, edited_small: 
 
 
 def photo_with_crop_change(
-    prepared: PreparedFace, crop: torch.Tensor, edited: torch.Tensor, onto: np.ndarray | None = None
+    prepared: PreparedFace,
+    crop: torch.Tensor,
+    edited: torch.Tensor,
+    onto: np.ndarray | None = None,
+    region: np.ndarray | None = None,
 ) -> np.ndarray:
     """The photo with the change ``edited - crop`` (aligned crops [1, 3, S, S] in [-1, 1]) added at its own
     resolution (``facegan.faces.add_change_back``). ``onto`` is the photo to add it to, by default the
-    face's own; a group edit passes the photo that already carries the other faces' changes."""
+    face's own; a group edit passes the photo that already carries the other faces' changes. ``region``
+    (S x S weights) limits the change, e.g. to the face without hair and background."""
     change = (edited - crop)[0].permute(1, 2, 0).cpu().numpy() * 127.5
+    if region is not None:
+        change *= region[..., None]
     return add_change_back(prepared.photo if onto is None else onto, change, prepared.aligned)
 
 
@@ -502,30 +509,47 @@ class AUEditor:
         return [self.encode_prepared(prepared) for prepared in prepare_all_faces(image)]
 
     def encode_prepared(self, prepared: PreparedFace) -> EncodedFace:
+        latent, aus, sharp, mask = self._encode_parts(prepared)
+        return EncodedFace(prepared, latent, aus, self.render(latent, aus).face, sharp, mask)
+
+    def _encode_parts(self, prepared: PreparedFace) -> tuple[torch.Tensor, np.ndarray, torch.Tensor, np.ndarray]:
+        """E's code, the measured AUs, the crop at the photo's own resolution and its paste-back mask."""
         aligned = prepared.aligned
         latent = self.encode_crops(image_to_tensor(aligned.crop, self.config.resolution))
-        aus = prepared.aus()
         size = sharp_crop_size(aligned)
         sharp = aligned if size == aligned.size else align_face(prepared.photo, prepared.face.points68, size)
-        mask = face_region_mask(sharp.points68, size)
-        reconstruction = self.render(latent, aus).face
-        return EncodedFace(prepared, latent, aus, reconstruction, image_to_tensor(sharp.crop, size), mask)
+        return latent, prepared.aus(), image_to_tensor(sharp.crop, size), face_region_mask(sharp.points68, size)
+
+    def edit_prepared(self, prepared: PreparedFace, change: np.ndarray, keep_detail: bool = True) -> AUEdit:
+        """Encode a face and move its AUs by ``change`` with one generator call (its own AUs and the target
+        as a batch of two): the webcam mirror's per-frame path, where nothing is reused."""
+        latent, aus, sharp, mask = self._encode_parts(prepared)
+        both = self.render(latent.expand(2, -1), np.stack([aus, np.clip(aus + change, 0, AU_MAX)]))
+        face = EncodedFace(prepared, latent, aus, both.face[:1], sharp, mask)
+        return self._paste(face, Expression(*(None if t is None else t[1:] for t in both)), keep_detail)
 
     def _finish(self, face: EncodedFace, edited: Expression, keep_detail: bool) -> list[np.ndarray]:
         images = keep_photo_detail(face.sharp_crop, edited, face.reconstruction) if keep_detail else edited.face
         return [tensor_to_image(image) for image in images]
 
-    def _edit_onto(
-        self, face: EncodedFace, aus: np.ndarray, keep_detail: bool, onto: np.ndarray | None = None
+    def _paste(
+        self, face: EncodedFace, edited: Expression, keep_detail: bool, onto: np.ndarray | None = None
     ) -> AUEdit:
-        (output,) = self._finish(face, self.render(face.latent, aus), keep_detail)
+        """The edit of one face and the photo with it: in detail mode only the change is added to the photo
+        (every pixel it leaves alone stays the photo's own); otherwise G's face is pasted over the face."""
         photo = face.prepared.photo if onto is None else onto
+        if keep_detail:
+            shown = keep_photo_detail(face.sharp_crop, edited, face.reconstruction)
+            region = face.mask_at(shown.shape[-1])
+            photo = photo_with_crop_change(face.prepared, face.sharp_crop, shown, photo, region)
+            return AUEdit(output=tensor_to_image(shown[0]), photo=photo)
+        output = tensor_to_image(edited.face[0])
         return AUEdit(output=output, photo=paste_back(photo, output, face.prepared.aligned, face.mask_at(len(output))))
 
     def edit(self, face: EncodedFace, aus: Sequence[float] | np.ndarray, keep_detail: bool = True) -> AUEdit:
         """The face with AU intensities ``aus`` (17 values, 0-5), and the photo with it pasted back."""
         values = numbers(np.ravel(aus), "AU intensities", self.config.num_aus, 0, AU_MAX)
-        return self._edit_onto(face, values, keep_detail)
+        return self._paste(face, self.render(face.latent, values), keep_detail)
 
     def edit_all(
         self, faces: Sequence[EncodedFace], change: Sequence[float] | np.ndarray, keep_detail: bool = True
@@ -534,7 +558,10 @@ class AUEditor:
         keeps the rest of its expression; the last edit's photo carries them all."""
         delta = numbers(np.ravel(change), "AU changes", self.config.num_aus, -AU_MAX, AU_MAX)
         return edit_each_face(
-            faces, lambda face, onto: self._edit_onto(face, np.clip(face.aus + delta, 0, AU_MAX), keep_detail, onto)
+            faces,
+            lambda face, onto: self._paste(
+                face, self.render(face.latent, np.clip(face.aus + delta, 0, AU_MAX)), keep_detail, onto
+            ),
         )
 
     def interpolate(

@@ -109,13 +109,42 @@ def chromium() -> str:
     return CHROMIUM
 
 
+def write_y4m(frames: list, path: Path, fps: int = 15) -> Path:
+    """RGB frames as a YUV4MPEG2 (4:2:0) file: what Chromium's fake camera plays, in a loop."""
+    import cv2
+
+    height, width = frames[0].shape[:2]
+    with path.open("wb") as out:
+        out.write(f"YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
+        for frame in frames:
+            out.write(b"FRAME\n" + cv2.cvtColor(frame, cv2.COLOR_RGB2YUV_I420).tobytes())
+    return path
+
+
 @pytest.fixture(scope="session")
-def browser(chromium: str) -> Iterator[Browser]:
-    """One headless Chromium per session (Playwright's sync API allows one running instance)."""
+def fake_camera(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 1 s clip of an example face moving (``benchmarks/webcam_mirror.py``), for the browser's webcam."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from webcam_mirror import synthetic_clip
+
+    return write_y4m(synthetic_clip(15), tmp_path_factory.mktemp("camera") / "face.y4m")
+
+
+@pytest.fixture(scope="session")
+def browser(chromium: str, fake_camera: Path) -> Iterator[Browser]:
+    """One headless Chromium per session (Playwright's sync API allows one running instance). Its webcam
+    is a fake device playing ``fake_camera``, allowed without a prompt."""
     from playwright.sync_api import sync_playwright
 
+    camera = [
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={fake_camera}",
+    ]
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=chromium, args=[*CHROMIUM_ARGS, *camera])
         yield browser
         browser.close()
 

@@ -115,3 +115,17 @@ def test_group_photo_thumbnails_and_all_faces(page: Page) -> None:
     page.locator("#au26 input[type=range]").fill("4.5")
     wait_for_new_images(page, images)
     assert not panel.get_by_text("Error").count()
+
+
+def test_webcam_mirror_streams_edited_frames(page: Page, tmp_path: Path) -> None:
+    """The fake camera plays a moving face; the mirror must keep showing new edited frames."""
+    page.get_by_text("Live webcam mirror").click()
+    webcam = page.locator("#au_webcam")
+    webcam.get_by_text("Click to Access Webcam").click()  # the fake camera needs no permission prompt
+    webcam.get_by_role("button", name="capture photo").click(timeout=30_000)  # "Record": start streaming
+    mirror_src = "() => document.querySelector('#au_mirror img')?.src || ''"
+    page.wait_for_function(f"() => ({mirror_src})() !== ''", timeout=60_000)
+    first = page.evaluate(mirror_src)
+    page.wait_for_function(f"first => ({mirror_src})() !== first", arg=first, timeout=30_000)  # still streaming
+    page.screenshot(path=tmp_path / "mirror.png", full_page=True)
+    assert not page.get_by_role("tabpanel").filter(visible=True).get_by_text("Error").count()

@@ -251,15 +251,24 @@ def _side(face: Face) -> float:
 
 def _refine(model: LandmarkBackend, rgb: np.ndarray, face: Face) -> Face:
     """Re-detect in a window around the face, where it is whole and large for the detector."""
+    return _near(model, rgb, face) or face
+
+
+def follow_face(rgb: np.ndarray, face: Face, backend: str = "mediapipe") -> Face | None:
+    """The face in a new video frame near where ``face`` was in the last one (None when it is gone): the
+    detector sees only a window 3x the face's size around it, so the face is large for it and the search
+    is cheap; frame to frame, that is a tracker."""
+    return _near(get_backend(backend), rgb, face)
+
+
+def _near(model: LandmarkBackend, rgb: np.ndarray, face: Face) -> Face | None:
     x0, y0, x1, y1 = face.box
     half = REFINE_WINDOW / 2 * _side(face)
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     left, top = max(0, int(cx - half)), max(0, int(cy - half))
     right, bottom = min(rgb.shape[1], int(cx + half)), min(rgb.shape[0], int(cy + half))
     candidates = [f.shifted(left, top) for f in model.detect(np.ascontiguousarray(rgb[top:bottom, left:right]))]
-    if not candidates:
-        return face
-    return max(candidates, key=lambda f: _iou(f.box, face.box))
+    return max(candidates, key=lambda f: _iou(f.box, face.box), default=None)
 
 
 def _tile_starts(length: int, tile: int) -> list[int]:

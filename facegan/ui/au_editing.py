@@ -28,6 +28,7 @@ from facegan.faces.aus import (
     with_editable_aus,
 )
 from facegan.paths import GROUP_PHOTO, UI_EXAMPLES_DIR
+from facegan.mirror import MIRROR_OFFSETS, WebcamMirror, offset_vector, offsets_summary
 from facegan.models.eggan import blend_aus_2d
 from facegan.pipelines import AUEditor, EncodedFace, tensor_to_image
 from facegan.quality import WATCHED_ATTRIBUTES, readout
@@ -55,6 +56,13 @@ DETAIL_INFO = (
     "Off: the generator's own redrawn face (blurrier: it was trained on CPU)."
 )
 EXAMPLES = [str(UI_EXAMPLES_DIR / "astronaut.jpg"), str(UI_EXAMPLES_DIR / "grace_hopper.jpg")]
+MIRROR_NOTE = (
+    "Turn on your camera: every frame shows your face with the chosen expression added to your own "
+    "(" + offsets_summary() + "). Frames are processed as fast as this server can (dropped, never "
+    "queued, when it falls behind); a stream stops after 5 minutes."
+)
+MIRROR_FRAME_S = 1 / 15
+MIRROR_MAX_STRENGTH = 1.5
 FORMATS = ("GIF", "MP4")
 STRIP_FPS = 8
 SLIDERS_PER_ROW = 3
@@ -226,6 +234,22 @@ def export_strip(
     return np.concatenate(crops, axis=1), str(write_animation(crops, fmt))
 
 
+@lru_cache(maxsize=1)
+def mirror() -> WebcamMirror:
+    return WebcamMirror(pipeline())
+
+
+@user_errors
+def mirror_frame(
+    frame: np.ndarray | None, offset: str, strength: float, keep_detail: bool, request: gr.Request
+) -> np.ndarray | None:
+    """One webcam frame with the chosen expression offset (each visitor's stream tracked on its own)."""
+    if frame is None:
+        return None
+    change = offset_vector(offset, number(strength, "strength", 0, MIRROR_MAX_STRENGTH))
+    return mirror().frame(frame, change, request.session_hash or "default", keep_detail)
+
+
 @user_errors
 def api_edit(photo: str | None, keep_detail: bool, *aus: float) -> np.ndarray:
     """API: the full photo with the face's AUs set to the 16 given intensities (AU1 ... AU45 order, no AU9)."""
@@ -292,6 +316,14 @@ def build_tab() -> None:
         change_map = gr.Image(label="Where the pixels changed", interactive=False, height=192)
     strip = gr.Image(label="Interpolation strip (α = 0 → 1)", interactive=False)
     animation = gr.File(label="Animation")
+    with gr.Accordion("Live webcam mirror", open=False):
+        gr.Markdown(MIRROR_NOTE)
+        with gr.Row():
+            webcam = gr.Image(sources=["webcam"], streaming=True, label="Webcam", elem_id="au_webcam")
+            mirrored = gr.Image(label="Mirror", interactive=False, format="jpeg", elem_id="au_mirror")
+        with gr.Row():
+            offset = gr.Radio(list(MIRROR_OFFSETS), value="+smile", label="Expression offset")
+            strength = gr.Slider(0, MIRROR_MAX_STRENGTH, value=1, step=0.1, label="Strength")
 
     loaded = [face, group, faces, face_index, result, crop, *sliders]
     photo.change(load_photo, [photo, detail], loaded, api_visibility="private")
@@ -325,6 +357,12 @@ def build_tab() -> None:
             api_visibility="private",
         )  # fmt: skip
         axis.release(apply_alpha, alpha_inputs, blended, api_visibility="private").then(**readout_args)
+    # Gradio's webcam takes a frame every MIRROR_FRAME_S only while no frame of its own is pending, so a
+    # slow server sees fewer frames (they are dropped at the camera), never a queue of old ones.
+    webcam.stream(
+        mirror_frame, [webcam, offset, strength, detail], mirrored, stream_every=MIRROR_FRAME_S, time_limit=300,
+        concurrency_limit=2, show_progress="hidden", api_visibility="private",
+    )  # fmt: skip
     export.click(export_strip, [face, target, frames, fmt, detail], [strip, animation], api_visibility="private")
     # API: a photo, the detail switch and 16 intensities in, the edited photo out (via a hidden button).
     gr.Button(visible=False).click(api_edit, [photo, detail, *sliders], result, api_name="au_edit")

@@ -1,0 +1,107 @@
+"""Webcam mirror throughput: ``python benchmarks/webcam_mirror.py [--frames 90] [--camera-fps 30]``.
+
+Replays a generated 640x480 clip (an example photo moving and turning in front of a plain background,
+made here, so the repository holds no video) frame by frame through ``WebcamMirror`` with the "+smile"
+offset, in the app's own thread setting (PyTorch's default: all cores). Reports:
+
+- processing: ms per frame (p50, p95) and the frames per second that gives;
+- a live camera at ``--camera-fps``: frames are offered at that rate and the mirror takes only the newest
+  one whenever it is free (what the tab's ``always_last`` stream does), so the figures are the frames
+  shown per second, the share dropped, and the latency from a frame's arrival to its mirror (p50, max):
+  a latency that does not grow with time is one that never builds up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+from common import percentiles, record_result
+
+from facegan.faces import load_image
+from facegan.mirror import WebcamMirror, offset_vector
+from facegan.paths import UI_EXAMPLES_DIR
+from facegan.pipelines import AUEditor
+
+FRAME_SIZE = (640, 480)
+
+
+def synthetic_clip(frames: int, size: tuple[int, int] = FRAME_SIZE, photo: str = "astronaut.jpg") -> list[np.ndarray]:
+    """``frames`` RGB frames: the photo's face (a 300 px square) drifting and turning a few degrees."""
+    width, height = size
+    face = cv2.resize(load_image(UI_EXAMPLES_DIR / photo), (300, 300), interpolation=cv2.INTER_AREA)
+    clip = []
+    for index in range(frames):
+        phase = 2 * np.pi * index / max(frames, 1)
+        centre = (width / 2 + 40 * np.sin(phase), height / 2 + 15 * np.sin(2 * phase))
+        matrix = cv2.getRotationMatrix2D((150, 150), 6 * np.sin(phase), 1.0)
+        matrix[:, 2] += np.array(centre) - 150
+        clip.append(cv2.warpAffine(face, matrix, size, borderMode=cv2.BORDER_CONSTANT, borderValue=(70, 80, 90)))
+    return clip
+
+
+def live_camera(process_ms: list[float], camera_fps: float) -> dict[str, Any]:
+    """Frames arrive every 1/camera_fps s; whenever the mirror is free it takes the newest one (the rest are
+    dropped). ``process_ms`` are measured costs, used in turn. Latency: arrival of the frame shown -> shown."""
+    interval = 1000 / camera_fps
+    duration = len(process_ms) * max(np.mean(process_ms), interval)
+    clock, shown, latencies = 0.0, 0, []
+    while clock < duration:
+        newest = np.floor(clock / interval) * interval  # the frame the camera delivered last
+        clock += process_ms[shown % len(process_ms)]
+        latencies.append(clock - newest)
+        shown += 1
+    offered = int(duration // interval) + 1
+    return {
+        "camera_fps": camera_fps,
+        "seconds": round(duration / 1000, 2),
+        "frames_offered": offered,
+        "frames_shown": shown,
+        "shown_fps": round(shown / (duration / 1000), 1),
+        "dropped_share": round(1 - shown / offered, 3),
+        "latency_ms_p50": round(float(np.median(latencies)), 1),
+        "latency_ms_max": round(float(np.max(latencies)), 1),
+        "latency_ms_last_quarter_max": round(float(np.max(latencies[-max(1, len(latencies) // 4) :])), 1),
+    }
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--frames", type=int, default=90)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--camera-fps", type=float, default=30.0)
+    parser.add_argument("--checkpoint", default="eggan")
+    args = parser.parse_args(argv)
+
+    mirror = WebcamMirror(AUEditor(args.checkpoint))
+    change = offset_vector("+smile")
+    clip = synthetic_clip(args.frames + args.warmup)
+    times, faces = [], 0
+    for index, frame in enumerate(clip):
+        start = time.perf_counter()
+        out = mirror.frame(frame, change)
+        elapsed = (time.perf_counter() - start) * 1000
+        if index >= args.warmup:
+            times.append(elapsed)
+            faces += not np.array_equal(out, frame)
+    processing = percentiles(times)
+    result = {
+        "frame_size": list(FRAME_SIZE),
+        "torch_threads": torch.get_num_threads(),
+        "frames": args.frames,
+        "frames_with_the_face_edited": faces,
+        "processing_ms": processing,
+        "processing_fps": round(1000 / processing["p50_ms"], 1),
+        "live": live_camera(times, args.camera_fps),
+    }
+    record_result("webcam_mirror", result, argv if argv is not None else sys.argv[1:])
+    return result
+
+
+if __name__ == "__main__":
+    main()

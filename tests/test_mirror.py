@@ -1,0 +1,90 @@
+"""The webcam mirror: offsets, the bounded tracker pool, per-frame edits, the benchmark's camera model."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+from facegan.faces.aus import AU_NUMBERS
+from facegan.mirror import MIRROR_OFFSETS, TrackerPool, WebcamMirror, offset_vector, offsets_summary
+from facegan.paths import REPO_ROOT
+from facegan.pipelines import AUEditor
+from tests.test_eggan import tiny_checkpoint
+
+sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
+import webcam_mirror  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def clip() -> list[np.ndarray]:
+    return webcam_mirror.synthetic_clip(6)
+
+
+@pytest.fixture
+def mirror(tmp_path) -> WebcamMirror:
+    tiny_checkpoint(tmp_path)
+    return WebcamMirror(AUEditor(directory=tmp_path), TrackerPool(2))
+
+
+def test_offsets_are_au_changes_scaled_by_strength():
+    smile = offset_vector("+smile", 0.5)
+    assert smile.shape == (17,) and smile[AU_NUMBERS.index(12)] == 1.5 and smile[AU_NUMBERS.index(6)] == 1.0
+    assert np.count_nonzero(smile) == 2 and not offset_vector("+smile", 0).any()
+    assert "+smile: AU6 +2, AU12 +3" in offsets_summary() and len(MIRROR_OFFSETS) >= 4
+    with pytest.raises(ValueError, match="unknown mirror offset"):
+        offset_vector("+yawn")
+
+
+def test_the_pool_keeps_one_tracker_per_stream_and_closes_the_oldest():
+    pool = TrackerPool(2)
+    first = pool.get("a")
+    assert pool.get("a") is first and len(pool) == 1
+    pool.get("b")
+    pool.get("a")  # "a" is now the most recent: "b" goes first
+    pool.get("c")
+    assert len(pool) == 2 and pool.get("a") is first
+
+
+def test_each_frame_gets_the_offset_on_the_face_only(mirror, clip):
+    smile = offset_vector("+smile")
+    outputs = [mirror.frame(frame, smile) for frame in clip]
+    for frame, out in zip(clip, outputs, strict=True):
+        assert out.shape == frame.shape and not np.array_equal(out, frame)
+        np.testing.assert_array_equal(out[:40], frame[:40])  # the background above the face
+    same = mirror.frame(clip[0], np.zeros(17, np.float32))
+    assert np.abs(same.astype(int) - clip[0]).max() <= 2  # no offset: the frame itself (up to rounding)
+    blank = np.full((480, 640, 3), 128, np.uint8)
+    assert mirror.frame(blank, smile) is blank  # no face: shown as it came
+
+
+def test_the_per_frame_path_equals_encoding_then_editing(mirror, clip):
+    from facegan.faces import prepare_face
+
+    editor = mirror.editor
+    prepared = prepare_face(clip[0])
+    change = offset_vector("+surprise")
+    fast = editor.edit_prepared(prepared, change)
+    face = editor.encode_prepared(prepared)
+    slow = editor.edit(face, np.clip(face.aus + change, 0, 5))
+    assert np.abs(fast.photo.astype(int) - slow.photo).max() <= 1
+
+
+def test_a_live_camera_drops_frames_instead_of_falling_behind():
+    slow = webcam_mirror.live_camera([100.0] * 30, camera_fps=30)  # 10 fps processing, 30 fps camera
+    assert slow["shown_fps"] == pytest.approx(10, abs=0.5) and slow["dropped_share"] > 0.6
+    assert slow["latency_ms_max"] <= 100 + 1000 / 30  # one frame's processing plus one camera interval
+    fast = webcam_mirror.live_camera([10.0] * 30, camera_fps=30)
+    assert fast["shown_fps"] > 30 and fast["latency_ms_p50"] <= 10 + 1000 / 30
+
+
+def test_benchmark_smoke(tmp_path, monkeypatch):
+    import common
+
+    monkeypatch.setattr(common, "RESULTS_DIR", tmp_path / "results")
+    tiny_checkpoint(tmp_path)
+    monkeypatch.setenv("FACEGAN_CHECKPOINTS", str(tmp_path))
+    result = webcam_mirror.main(["--frames", "3", "--warmup", "1"])
+    assert result["frames_with_the_face_edited"] == 3 and result["processing_fps"] > 0
+    assert (tmp_path / "results" / "webcam_mirror.json").is_file()
