@@ -97,3 +97,14 @@ def test_au_edit_api_names_its_parameters_after_the_aus() -> None:
 
     info = build_app().get_api_info()["named_endpoints"]["/au_edit"]["parameters"]
     assert [p["parameter_name"] for p in info] == ["photo", "keep_detail", *(f"au{n}" for n in EDITABLE_AU_NUMBERS)]
+
+
+def test_per_visitor_images_and_histories_expire() -> None:
+    """States that hold photos, encodings or histories are dropped after a while without a change; only
+    small ones (chosen AU targets, the study trial on screen) live as long as the session."""
+    from facegan.ui.common import EDIT_STATE_TTL_S
+
+    states = [block for block in app.demo.blocks.values() if isinstance(block, gr.State)]
+    expiring = [state for state in states if state.time_to_live == EDIT_STATE_TTL_S]
+    assert len(expiring) == 5  # attribute: last edit, history; AU: face, group; GeneGAN: last result
+    assert len(states) - len(expiring) == 3  # AU targets (two) and the study's trial on screen

@@ -132,8 +132,10 @@ def test_old_export_folders_are_removed(tmp_path: Path, monkeypatch: pytest.Monk
         folder.mkdir()
         (folder / "toy_votes.csv").write_text("x")
     os.utime(old, (0, 0))
-    study_admin._remove_old_exports(now=study_admin.EXPORT_TTL_S + 10)
-    assert not old.exists() and fresh.exists()
+    from facegan.ui.common import EXPORT_TTL_S, export_folder
+
+    new = export_folder(study_admin.EXPORT_PREFIX, now=EXPORT_TTL_S + 10)
+    assert not old.exists() and fresh.exists() and new.is_dir() and new.name.startswith("facegan-study-")
 
 
 def test_stimuli_are_sent_as_content_not_as_study_paths() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -20,7 +19,14 @@ from facegan.pipelines import AttributeEdit, AttributeTransfer
 from facegan import quality
 from facegan.errors import UserError
 from facegan.quality import EditReadout
-from facegan.ui.common import checkpoint_or_notice, for_display, photo_input, user_errors
+from facegan.ui.common import (
+    checkpoint_or_notice,
+    export_folder,
+    for_display,
+    photo_input,
+    session_state,
+    user_errors,
+)
 from facegan.validation import face_number
 
 DESCRIPTION = (
@@ -211,7 +217,7 @@ def save_recipe(photo: str | None, history: EditHistory | None) -> str:
     if photo is None or history is None or not history.applied:
         raise gr.Error("Make an edit with Stack edit first: the recipe records the stacked edits.")
     recipe = Recipe("attribute_transfer", checkpoint_hashes(), file_sha256(photo), history.active)
-    path = Path(tempfile.mkdtemp(prefix="facegan_recipe_")) / "recipe.json"
+    path = export_folder("facegan-recipe-") / "recipe.json"
     path.write_text(recipe.to_json(), encoding="utf-8")
     return str(path)
 
@@ -292,7 +298,7 @@ def build_tab() -> None:
                 report = gr.Markdown("")
                 change_map = gr.Image(label="Where the pixels changed", interactive=False, height=192)
             report_json = gr.JSON(label="Quality readout (JSON)", visible=False)
-    last_edit, history = gr.State(None), gr.State(None)
+    last_edit, history = session_state(), session_state()
     analysed = [aligned, heatmap, hair, checked, faces]
     photo.change(analyse, [photo, face_index], analysed, api_visibility="private")
     face_index.change(analyse, [photo, face_index], analysed, api_visibility="private")

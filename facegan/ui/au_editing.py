@@ -7,7 +7,6 @@ the session's state; a slider move then costs one generator pass and a paste-bac
 from __future__ import annotations
 
 import inspect
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 
@@ -32,7 +31,14 @@ from facegan.mirror import MIRROR_OFFSETS, WebcamMirror, offset_vector, offsets_
 from facegan.models.eggan import blend_aus_2d
 from facegan.pipelines import AUEditor, EncodedFace, tensor_to_image
 from facegan.quality import WATCHED_ATTRIBUTES, readout
-from facegan.ui.common import checkpoint_or_notice, for_display, photo_input, user_errors
+from facegan.ui.common import (
+    checkpoint_or_notice,
+    export_folder,
+    for_display,
+    photo_input,
+    session_state,
+    user_errors,
+)
 from facegan.faces.landmarker import numbered_face
 from facegan.validation import face_number, number, numbers, whole_number
 
@@ -212,7 +218,7 @@ def write_animation(frames: list[np.ndarray], fmt: str, fps: int = STRIP_FPS) ->
     """Frames (looping back and forth for the GIF) to a temporary .gif or H.264 .mp4 file."""
     if fmt not in FORMATS:
         raise ValueError(f"choose a format from {', '.join(FORMATS)}, not {fmt!r}")
-    path = Path(tempfile.mkdtemp(prefix="facegan_eggan_")) / f"interpolation.{fmt.lower()}"
+    path = export_folder("facegan-eggan-") / f"interpolation.{fmt.lower()}"
     if fmt == "GIF":
         imageio.mimsave(path, frames + frames[-2:0:-1], duration=1000 / fps, loop=0)
     else:
@@ -273,7 +279,7 @@ def build_tab() -> None:
     """Lay out the tab's contents; must be called inside a ``gr.Tab``."""
     if checkpoint_or_notice("eggan.safetensors", TRAIN_COMMAND, DESCRIPTION) is None:
         return
-    face, group, target, second = gr.State(), gr.State(), gr.State(), gr.State()
+    face, group, target, second = session_state(), session_state(), gr.State(), gr.State()
     with gr.Row():
         with gr.Column():
             photo = photo_input("Photo")

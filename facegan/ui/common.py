@@ -5,6 +5,9 @@ from __future__ import annotations
 import functools
 import html
 import re
+import shutil
+import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import ParamSpec, TypeVar
@@ -18,6 +21,26 @@ from facegan.errors import UserError
 from facegan.paths import REPO_ROOT, checkpoint_dir
 
 DISPLAY_SIZE = 256
+EDIT_STATE_TTL_S = 1800
+"""A visitor's encoded photos and edit history stay in memory this long after their last change."""
+EXPORT_TTL_S = 3600.0
+"""Files handed to a visitor (exports, recipes, animations) are temporary; older ones go on the next export."""
+
+
+def session_state(value: object = None) -> gr.State:
+    """Per-visitor state that holds images or tensors: dropped after ``EDIT_STATE_TTL_S`` without a change,
+    so a Space's memory follows its active visitors, not every visitor since it started."""
+    return gr.State(value, time_to_live=EDIT_STATE_TTL_S)
+
+
+def export_folder(prefix: str, now: float | None = None) -> Path:
+    """A new temporary folder for files handed to a visitor. Folders of the same ``prefix`` older than
+    ``EXPORT_TTL_S`` are deleted first: their files were downloaded by then, or never will be."""
+    now = time.time() if now is None else now
+    for folder in Path(tempfile.gettempdir()).glob(f"{prefix}*"):
+        if folder.is_dir() and now - folder.stat().st_mtime > EXPORT_TTL_S:
+            shutil.rmtree(folder, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=prefix))
 
 
 def for_display(image: np.ndarray | None, size: int = DISPLAY_SIZE) -> np.ndarray | None:

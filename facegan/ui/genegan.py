@@ -14,7 +14,7 @@ from facegan.paths import UI_EXAMPLES_DIR
 from facegan.pipelines import GeneGAN, GeneGANEdit, edit_each_face, genegan_attributes, genegan_checkpoint_name
 from facegan import quality
 from facegan.quality import EditReadout, watched_attributes
-from facegan.ui.common import checkpoint_or_notice, for_display, photo_input, user_errors
+from facegan.ui.common import checkpoint_or_notice, for_display, photo_input, session_state, user_errors
 from facegan.validation import number, whole_number
 
 DESCRIPTION = (
@@ -200,7 +200,7 @@ def build_tab() -> None:
         change_a = gr.Image(label="Where A changed", interactive=False, height=160)
         readout_b = gr.Markdown("")
         change_b = gr.Image(label="Where B changed", interactive=False, height=160)
-    last = gr.State(None)
+    last = session_state()
     results, readouts = [result_a, result_b, last], [readout_a, change_a, readout_b, change_b]
     for button, handler, inputs in (
         (swap_button, swap_shown, [attribute, photo_a, photo_b]),

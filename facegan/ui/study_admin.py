@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import hmac
 import os
-import shutil
-import tempfile
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,15 +33,13 @@ from facegan.studies.tables import (
     strength_table,
     test_table,
 )
-from facegan.ui.common import escape_markdown, user_errors
+from facegan.ui.common import escape_markdown, export_folder, user_errors
 from facegan.ui.rate_limit import FailureLimiter
 from facegan.validation import number, whole_number
 
 ADMIN_ENV = "FACEGAN_ADMIN_PASSWORD"
 ADMIN_GUESSES = FailureLimiter(max_failures=5, window_s=60.0)
-EXPORT_TTL_S = 3600.0
-"""Exported result files are temporary copies; older export folders are removed on the next export."""
-_EXPORT_PREFIX = "facegan-study-"
+EXPORT_PREFIX = "facegan-study-"
 
 def _check_admin(password: str) -> None:
     expected = os.environ.get(ADMIN_ENV)
@@ -187,14 +182,6 @@ def admin_plan(
 # Results -------------------------------------------------------------------------------------------
 
 
-def _remove_old_exports(now: float | None = None) -> None:
-    """Delete export folders older than EXPORT_TTL_S (their files were downloaded or never will be)."""
-    now = time.time() if now is None else now
-    for folder in Path(tempfile.gettempdir()).glob(f"{_EXPORT_PREFIX}*"):
-        if folder.is_dir() and now - folder.stat().st_mtime > EXPORT_TTL_S:
-            shutil.rmtree(folder, ignore_errors=True)
-
-
 def _frame(table: Table) -> pd.DataFrame:
     return pd.DataFrame(table.rows, columns=table.headers)
 
@@ -230,11 +217,9 @@ def admin_results(password: str, study_id: str) -> tuple:
     overall, all_overall = _frame(answers_table(kept)), _frame(answers_table(analysis.all))
     by_condition, strengths, tests = (_frame(build(kept)) for build in (condition_table, strength_table, test_table))
     raters = _frame(rater_table(analysis.raters))
-    _remove_old_exports()
     files = write_exports(
-        analysis, store.store.votes(study_id, include_undone=True), manifest.checkpoints,
-        Path(tempfile.mkdtemp(prefix=_EXPORT_PREFIX)),
-    )  # fmt: skip
+        analysis, store.store.votes(study_id, include_undone=True), manifest.checkpoints, export_folder(EXPORT_PREFIX)
+    )
     return (
         _summary(analysis, record.status), overall, all_overall, by_condition, strengths, tests, raters,
         pie_chart(kept), condition_bars(kept), strength_chart(kept), [str(f) for f in files],
