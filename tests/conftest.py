@@ -155,7 +155,8 @@ def browser_page(browser: Browser, app_server: str, offsite_requests: list[str])
     page = browser.new_page(viewport={"width": 1280, "height": 900})
 
     def record_offsite(request: Request) -> None:
-        if not request.url.startswith(app_server):
+        # blob: and data: URLs are the page's own memory (Gradio makes blob URLs of media it shows), never the network
+        if not request.url.startswith((app_server, "blob:", "data:")):
             offsite_requests.append(request.url)
 
     page.on("request", record_offsite)

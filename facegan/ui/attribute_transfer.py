@@ -24,6 +24,7 @@ from facegan.ui.common import (
     export_folder,
     for_display,
     photo_input,
+    result_image,
     session_state,
     user_errors,
 )
@@ -288,15 +289,15 @@ def build_tab() -> None:
             gr.Examples(examples, inputs=[photo])
         with gr.Column(scale=2):
             with gr.Row():
-                aligned = gr.Image(label="Aligned input", interactive=False, height=192)
-                heatmap = gr.Image(label="Landmark heatmap", interactive=False, height=192)
-                output = gr.Image(label="Edited face", interactive=False, height=192)
-                attention = gr.Image(label="Where the edit acts", interactive=False, height=192)
-                side = gr.Image(label="Side output (heatmap)", interactive=False, height=192)
-            result = gr.Image(label="Edited photo", interactive=False)
+                aligned = result_image("Aligned input", height=192)
+                heatmap = result_image("Landmark heatmap", height=192)
+                output = result_image("Edited face", height=192)
+                attention = result_image("Where the edit acts", height=192)
+                side = result_image("Side output (heatmap)", height=192)
+            result = result_image("Edited photo")
             with gr.Row():
                 report = gr.Markdown("")
-                change_map = gr.Image(label="Where the pixels changed", interactive=False, height=192)
+                change_map = result_image("Where the pixels changed", height=192)
             report_json = gr.JSON(label="Quality readout (JSON)", visible=False)
     last_edit, history = session_state(), session_state()
     analysed = [aligned, heatmap, hair, checked, faces]

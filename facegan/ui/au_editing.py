@@ -36,6 +36,7 @@ from facegan.ui.common import (
     export_folder,
     for_display,
     photo_input,
+    result_image,
     session_state,
     user_errors,
 )
@@ -292,8 +293,8 @@ def build_tab() -> None:
                 every_face = gr.Checkbox(
                     label="All faces", value=False, info="every face gets the same change", elem_id="au_every_face"
                 )
-        result = gr.Image(label="Edited photo", interactive=False)
-        crop = gr.Image(label="Edited face", interactive=False, height=256)
+        result = result_image("Edited photo")
+        crop = result_image("Edited face", height=256)
     gr.Examples([[path] for path in (*EXAMPLES, GROUP_PHOTO)], inputs=[photo])
     detail = gr.Checkbox(value=True, label=DETAIL_LABEL, info=DETAIL_INFO, elem_id="au_keep_detail")
     gr.Markdown(NOTE_AU9)
@@ -319,14 +320,14 @@ def build_tab() -> None:
             export = gr.Button("Export interpolation strip", variant="primary")
     with gr.Row():
         report = gr.Markdown("")
-        change_map = gr.Image(label="Where the pixels changed", interactive=False, height=192)
-    strip = gr.Image(label="Interpolation strip (α = 0 → 1)", interactive=False)
+        change_map = result_image("Where the pixels changed", height=192)
+    strip = result_image("Interpolation strip (α = 0 → 1)")
     animation = gr.File(label="Animation")
     with gr.Accordion("Live webcam mirror", open=False):
         gr.Markdown(MIRROR_NOTE)
         with gr.Row():
             webcam = gr.Image(sources=["webcam"], streaming=True, label="Webcam", elem_id="au_webcam")
-            mirrored = gr.Image(label="Mirror", interactive=False, format="jpeg", elem_id="au_mirror")
+            mirrored = result_image("Mirror", elem_id="au_mirror")
         with gr.Row():
             offset = gr.Radio(list(MIRROR_OFFSETS), value="+smile", label="Expression offset")
             strength = gr.Slider(0, MIRROR_MAX_STRENGTH, value=1, step=0.1, label="Strength")

@@ -27,6 +27,16 @@ EXPORT_TTL_S = 3600.0
 """Files handed to a visitor (exports, recipes, animations) are temporary; older ones go on the next export."""
 
 
+RESULT_FORMAT = "jpeg"
+"""How result images travel to the browser and API. Gradio's default, WebP, took a fifth of the server's CPU
+under load (70 ms for a 512x600 photo here, against 1.3 ms for JPEG): ``python benchmarks/serve_load.py``."""
+
+
+def result_image(label: str, **kwargs: object) -> gr.Image:
+    """An output image (not editable by the visitor) sent as JPEG."""
+    return gr.Image(label=label, interactive=False, format=RESULT_FORMAT, **kwargs)
+
+
 def session_state(value: object = None) -> gr.State:
     """Per-visitor state that holds images or tensors: dropped after ``EDIT_STATE_TTL_S`` without a change,
     so a Space's memory follows its active visitors, not every visitor since it started."""

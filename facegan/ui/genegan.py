@@ -14,7 +14,14 @@ from facegan.paths import UI_EXAMPLES_DIR
 from facegan.pipelines import GeneGAN, GeneGANEdit, edit_each_face, genegan_attributes, genegan_checkpoint_name
 from facegan import quality
 from facegan.quality import EditReadout, watched_attributes
-from facegan.ui.common import checkpoint_or_notice, for_display, photo_input, session_state, user_errors
+from facegan.ui.common import (
+    checkpoint_or_notice,
+    for_display,
+    photo_input,
+    result_image,
+    session_state,
+    user_errors,
+)
 from facegan.validation import number, whole_number
 
 DESCRIPTION = (
@@ -193,13 +200,13 @@ def build_tab() -> None:
         strength = gr.Slider(*GeneGAN.STRENGTH_RANGE, value=1.0, step=0.05, label="Transplant strength")
         every_face = gr.Checkbox(label="All faces", value=False, info="remove from / transplant to every face")
     with gr.Row():
-        result_a = gr.Image(label="Result for face A", interactive=False)
-        result_b = gr.Image(label="Result for face B", interactive=False)
+        result_a = result_image("Result for face A")
+        result_b = result_image("Result for face B")
     with gr.Row():
         readout_a = gr.Markdown("")
-        change_a = gr.Image(label="Where A changed", interactive=False, height=160)
+        change_a = result_image("Where A changed", height=160)
         readout_b = gr.Markdown("")
-        change_b = gr.Image(label="Where B changed", interactive=False, height=160)
+        change_b = result_image("Where B changed", height=160)
     last = session_state()
     results, readouts = [result_a, result_b, last], [readout_a, change_a, readout_b, change_b]
     for button, handler, inputs in (
@@ -230,5 +237,5 @@ def build_tab() -> None:
     with gr.Row():
         size = gr.Slider(GeneGAN.GRID_SIZES.start, GeneGAN.GRID_SIZES.stop - 1, value=5, step=1, label="Grid size")
         grid_button = gr.Button("Build grid", variant="primary")
-    grid_image = gr.Image(label="Attribute grid", interactive=False)
+    grid_image = result_image("Attribute grid")
     grid_button.click(grid, [attribute, target, *refs, size], grid_image, api_name="genegan_grid")

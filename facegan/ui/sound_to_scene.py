@@ -13,7 +13,7 @@ from facegan.audio.io import SAMPLE_RATE, to_pcm16
 from facegan.checkpoints import train_command
 from facegan.audio.synth import siren
 from facegan.pipelines import PreparedSound, SoundToScene
-from facegan.ui.common import checkpoint_or_notice, for_display, user_errors
+from facegan.ui.common import RESULT_FORMAT, checkpoint_or_notice, for_display, result_image, user_errors
 from facegan.validation import MAX_SEED, number, whole_number
 
 DESCRIPTION = (
@@ -86,13 +86,13 @@ def build_tab() -> None:
             gr.Markdown(CREDITS, elem_classes=["credits"])
         with gr.Column(scale=2):
             label = gr.Label(label="Predicted sound class → scene", num_top_classes=3)
-            gallery = gr.Gallery(label="Generated scenes", columns=4, height=300)
+            gallery = gr.Gallery(label="Generated scenes", columns=4, height=300, format=RESULT_FORMAT)
     gr.Markdown("### The same sound and seed at four volumes (the paper's Table 3)")
     row, players = [], []
     with gr.Row():
         for gain in SoundToScene.VOLUME_ROW:
             with gr.Column(min_width=160):
-                row.append(gr.Image(label=f"{gain:g}x", interactive=False, height=200))
+                row.append(result_image(f"{gain:g}x", height=200))
                 players.append(gr.Audio(label=f"Sound at {gain:g}x", interactive=False))
     outputs = [label, gallery, *row, *players]
     run.click(generate, [audio, volume, seed, count], outputs, api_visibility="private")
