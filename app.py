@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 # Must precede the first gradio import: gradio reads it at import and Blocks creation time.
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
+from facegan.memory import limit_malloc_arenas, start_memory_trimmer  # noqa: E402
 from facegan.ui import THEME, build_app  # noqa: E402
 
 DEFAULT_HOST = "127.0.0.1"
@@ -47,8 +48,10 @@ def resolve_address(
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Parse the address and serve until interrupted."""
+    """Parse the address and serve until interrupted, with the server's memory bounded (``facegan.memory``)."""
     host, port = resolve_address(argv)
+    limit_malloc_arenas()
+    start_memory_trimmer()
     demo.launch(server_name=host, server_port=port, share=False, theme=THEME, **SERVING_LIMITS)
 
 

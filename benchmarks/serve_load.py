@@ -6,7 +6,8 @@ Starts ``python app.py`` (one torch thread per request, the app's own queue sett
 ``--clients`` threads, each with its own ``gradio_client``, calling the endpoints in turn with the
 app's example photos and sounds: ``/attribute_transfer``, ``/au_edit``, ``/genegan_swap``,
 ``/genegan_grid`` (3x3) and ``/sound_to_scene``. Reports p50/p95 per endpoint, requests per second,
-errors, and the server's RSS after warm-up and at the end (``/proc``, Linux).
+errors, and the server's RSS after warm-up, at the end and after ``--idle`` seconds without requests
+(``/proc``, Linux).
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ def client_loop(url: str, stop: float, offset: int, latencies: dict, errors: lis
             latencies[endpoint].append(1000 * (time.perf_counter() - start))
 
 
-def run(url: str, pid: int, clients: int, seconds: float, warmup_rounds: int) -> dict:
+def run(url: str, pid: int, clients: int, seconds: float, warmup_rounds: int, idle_s: float = 0.0) -> dict:
     from gradio_client import Client
 
     warm = Client(url, verbose=False)
@@ -92,12 +93,15 @@ def run(url: str, pid: int, clients: int, seconds: float, warmup_rounds: int) ->
     wall = time.perf_counter() - started
     done = sum(len(v) for v in latencies.values())
     rss_end = rss_mb(pid)
+    time.sleep(idle_s)
+    rss_idle = rss_mb(pid)
     return {
         "clients": clients, "seconds": round(wall, 1), "requests": done, "errors": len(errors),
         "error_samples": errors[:5], "requests_per_s": round(done / wall, 2),
         "per_endpoint": {name: {"requests": len(v), **percentiles(v)} for name, v in sorted(latencies.items())},
         "rss_mb": {"after_warmup": rss_warm, "end": rss_end,
-                   "growth_per_1000_requests": round(1000 * (rss_end - rss_warm) / max(done, 1), 1)},
+                   "growth_per_1000_requests": round(1000 * (rss_end - rss_warm) / max(done, 1), 1),
+                   "idle_s": idle_s, "after_idle": rss_idle, "after_idle_above_warm": round(rss_idle - rss_warm, 1)},
     }  # fmt: skip
 
 
@@ -106,11 +110,12 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--warmup", type=int, default=2, help="rounds through every endpoint before measuring")
+    parser.add_argument("--idle", type=float, default=0.0, help="seconds to wait after the load before the last RSS")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="facegan-serve-load-"))
     env = {"FACEGAN_STUDIES": str(root), "FACEGAN_DEMO_STUDY": "0", "OMP_NUM_THREADS": "1"}
     with AppProcess(root / "app.log", env) as app:
-        figures = run(app.url, app.process.pid, args.clients, args.seconds, args.warmup)
+        figures = run(app.url, app.process.pid, args.clients, args.seconds, args.warmup, args.idle)
     record_result("serve_load", figures, sys.argv[1:])
 
 

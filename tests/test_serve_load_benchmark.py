@@ -13,7 +13,7 @@ def test_serve_load_reports_latency_throughput_and_memory(tmp_path) -> None:
     results = tmp_path / "results"
     code = (
         "import sys, common; common.RESULTS_DIR = __import__('pathlib').Path(sys.argv[1]); "
-        "sys.argv = ['serve_load.py', '--clients', '2', '--seconds', '4', '--warmup', '1']; "
+        "sys.argv = ['serve_load.py', '--clients', '2', '--seconds', '4', '--warmup', '1', '--idle', '1']; "
         "import serve_load; serve_load.main()"
     )
     subprocess.run([sys.executable, "-c", code, str(results)], cwd=REPO_ROOT / "benchmarks", check=True,
@@ -22,4 +22,5 @@ def test_serve_load_reports_latency_throughput_and_memory(tmp_path) -> None:
     assert figures["errors"] == 0 and figures["requests"] > 0 and figures["requests_per_s"] > 0
     assert set(figures["per_endpoint"]) <= {"/attribute_transfer", "/au_edit", "/genegan_swap", "/genegan_grid",
                                             "/sound_to_scene"}  # fmt: skip
-    assert figures["rss_mb"]["after_warmup"] > 100
+    memory = figures["rss_mb"]
+    assert memory["after_warmup"] > 100 and memory["idle_s"] == 1 and memory["after_idle"] > 100
