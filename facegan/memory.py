@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import threading
+from functools import lru_cache
 
 M_ARENA_MAX = -8
 """glibc's mallopt parameter number for the arena limit (malloc.h)."""
@@ -19,6 +20,7 @@ SERVER_ARENAS = 2
 TRIM_EVERY_S = 60.0
 
 
+@lru_cache(maxsize=1)
 def _libc() -> ctypes.CDLL | None:
     name = ctypes.util.find_library("c")
     try:
@@ -40,11 +42,14 @@ def release_free_memory() -> bool:
     return bool(libc and libc.malloc_trim(0))
 
 
-def start_memory_trimmer(every_s: float = TRIM_EVERY_S) -> threading.Thread | None:
-    """A daemon thread that calls ``release_free_memory`` every ``every_s`` seconds (None without glibc)."""
+def start_memory_trimmer(
+    every_s: float = TRIM_EVERY_S, stop: threading.Event | None = None
+) -> threading.Thread | None:
+    """A daemon thread that calls ``release_free_memory`` every ``every_s`` seconds until ``stop`` is set
+    (by default never: it lives as long as the server). None without glibc."""
     if _libc() is None:
         return None
-    stop = threading.Event()
+    stop = stop or threading.Event()
 
     def trim() -> None:
         while not stop.wait(every_s):

@@ -49,14 +49,17 @@ class FaceTracker:
 
     def __init__(self) -> None:
         self._face: Face | None = None
+        self._lock = threading.Lock()
 
     def track(self, rgb: np.ndarray) -> Face | None:
-        face = follow_face(rgb, self._face) if self._face is not None else None
-        if face is None:
-            found = detect_faces(rgb)
-            face = found[0] if found else None
-        self._face = face
-        return face
+        """The face in this frame (None without one); frames of one stream are taken one at a time."""
+        with self._lock:
+            face = follow_face(rgb, self._face) if self._face is not None else None
+            if face is None:
+                found = detect_faces(rgb)
+                face = found[0] if found else None
+            self._face = face
+            return face
 
 
 class TrackerPool:

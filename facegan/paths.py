@@ -15,7 +15,8 @@ CHECKPOINT_DIR = REPO_ROOT / "checkpoints"
 # Example inputs the app ships (redistributable; see its README.md).
 UI_EXAMPLES_DIR = REPO_ROOT / "facegan" / "ui" / "examples"
 GROUP_PHOTO = str(UI_EXAMPLES_DIR / "group.jpg")
-"""Two public-domain portraits side by side: the face tabs' group-photo example."""
+"""Both public-domain example portraits side by side: the face tabs' group-photo example
+(``python benchmarks/group_photo.py``)."""
 
 
 def data_dir(explicit: str | os.PathLike | None = None) -> Path:

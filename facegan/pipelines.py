@@ -481,7 +481,8 @@ class AUEditor:
 
     def __init__(self, name: str = "eggan", directory: Path | None = None, device: str = "cpu") -> None:
         state, record = load_shipped(name, "eggan", directory)
-        self.config = config_from_record(EGGANConfig, record["config"]["model"])
+        # Records from before the gated G have no "gated" field: their G is the paper's, ungated.
+        self.config = config_from_record(EGGANConfig, {"gated": False, **record["config"]["model"]})
         self.record = record
         self.device = torch.device(device)
         self.encoder, self.generator = EGGANEncoder(self.config), EGGANGenerator(self.config)
@@ -526,7 +527,7 @@ class AUEditor:
         latent, aus, sharp, mask = self._encode_parts(prepared)
         both = self.render(latent.expand(2, -1), np.stack([aus, np.clip(aus + change, 0, AU_MAX)]))
         face = EncodedFace(prepared, latent, aus, both.face[:1], sharp, mask)
-        return self._paste(face, Expression(*(None if t is None else t[1:] for t in both)), keep_detail)
+        return self._paste(face, both.map(lambda t: t[1:]), keep_detail)
 
     def _finish(self, face: EncodedFace, edited: Expression, keep_detail: bool) -> list[np.ndarray]:
         images = keep_photo_detail(face.sharp_crop, edited, face.reconstruction) if keep_detail else edited.face

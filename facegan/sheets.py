@@ -37,6 +37,7 @@ from facegan.faces.aus import EXPRESSION_PRESETS, preset_aus
 from facegan.pipelines import (
     AttributeTransfer,
     AUEditor,
+    EncodedFace,
     GeneGAN,
     genegan_attributes,
     keep_photo_detail,
@@ -139,40 +140,41 @@ def genegan_sheet(checkpoint: str = "genegan", faces: int = 6, data: str | None 
 EGGAN_MODES = {True: "photo detail kept", False: "generated face"}
 
 
-def eggan_photo_rows(model: AUEditor, keep_detail: bool) -> list[list[np.ndarray]]:
-    """Each example photo, then its 7 presets as the AU tab returns them, cut around the face."""
+def eggan_photo_rows(model: AUEditor, faces: Sequence[EncodedFace], keep_detail: bool) -> list[list[np.ndarray]]:
+    """Each encoded example photo, then its 7 presets as the AU tab returns them, cut around the face."""
     rows = []
-    for name in EXAMPLES:
-        face = model.encode(UI_EXAMPLES_DIR / name)
-        prepared = face.prepared
-        first = prepared.photo if keep_detail else model.edit(face, face.aus, keep_detail).photo
+    for face in faces:
+        first = face.prepared.photo if keep_detail else model.edit(face, face.aus, keep_detail).photo
         edits = [model.edit(face, preset_aus(preset), keep_detail).photo for preset in EXPRESSION_PRESETS]
-        rows.append([face_box(prepared, image, PHOTO_CELL) for image in (first, *edits)])
+        rows.append([face_box(face.prepared, image, PHOTO_CELL) for image in (first, *edits)])
     return rows
 
 
-def eggan_val_rows(model: AUEditor, faces: int, keep_detail: bool, data: str | None) -> list[list[np.ndarray]]:
-    """The first ``faces`` val faces and their 7 presets, at the model's resolution."""
-    images, aus = val_faces(data, model.config.resolution, faces)
+def eggan_val_columns(model: AUEditor, faces: int, data: str | None) -> dict[bool, list[torch.Tensor]]:
+    """Per mode (keep detail or not), the columns of the first ``faces`` val faces: the input (or G's
+    reconstruction), then the 7 presets, at the model's resolution."""
+    images, aus, _ = val_faces(data, model.config.resolution, faces)
     latent = model.encode_crops(images)
     reconstruction = model.render(latent, aus).face
-    columns = [images if keep_detail else reconstruction]
-    for preset in EXPRESSION_PRESETS:
-        edited = model.render(latent, preset_aus(preset))
-        columns.append(keep_photo_detail(images, edited, reconstruction) if keep_detail else edited.face)
-    return [[tensor_to_image(column[row]) for column in columns] for row in range(len(images))]
+    edits = [model.render(latent, preset_aus(preset)) for preset in EXPRESSION_PRESETS]
+    return {
+        True: [images, *(keep_photo_detail(images, edited, reconstruction) for edited in edits)],
+        False: [reconstruction, *(edited.face for edited in edits)],
+    }
 
 
 def eggan_sheet(checkpoint: str = "eggan", faces: int = 6, data: str | None = None) -> Image.Image:
     """Both modes: the example photos (256 px cells), then ``faces`` val faces (the model's resolution)."""
     model = AUEditor(checkpoint)
-    blocks = []
-    for photos in (True, False):
-        for keep_detail, mode in EGGAN_MODES.items():
-            rows = eggan_photo_rows(model, keep_detail) if photos else eggan_val_rows(model, faces, keep_detail, data)
-            first = "input" if keep_detail else "G(l, own AUs)"
-            blocks.append(grid(rows, [f"{mode}: {first}", *EXPRESSION_PRESETS]))
-    return stack(blocks)
+    photos = [model.encode(UI_EXAMPLES_DIR / name) for name in EXAMPLES]
+    columns = eggan_val_columns(model, faces, data)
+    photo_blocks, val_blocks = [], []
+    for keep_detail, mode in EGGAN_MODES.items():
+        labels = [f"{mode}: {'input' if keep_detail else 'G(l, own AUs)'}", *EXPRESSION_PRESETS]
+        photo_blocks.append(grid(eggan_photo_rows(model, photos, keep_detail), labels))
+        val_rows = [[tensor_to_image(column[row]) for column in columns[keep_detail]] for row in range(len(columns[keep_detail][0]))]
+        val_blocks.append(grid(val_rows, labels))
+    return stack([*photo_blocks, *val_blocks])
 
 
 def stack(blocks: Sequence[Image.Image]) -> Image.Image:

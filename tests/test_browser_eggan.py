@@ -114,7 +114,7 @@ def test_group_photo_thumbnails_and_all_faces(page: Page) -> None:
     page.locator("#au_every_face input[type=checkbox]").check()
     page.locator("#au26 input[type=range]").fill("4.5")
     wait_for_new_images(page, images)
-    assert not panel.get_by_text("Error").count()
+    assert not page.locator("[data-testid=toast-body].error").count()  # Gradio's error toasts, page-wide
 
 
 def test_webcam_mirror_streams_edited_frames(page: Page, tmp_path: Path) -> None:
@@ -128,4 +128,4 @@ def test_webcam_mirror_streams_edited_frames(page: Page, tmp_path: Path) -> None
     first = page.evaluate(mirror_src)
     page.wait_for_function(f"first => ({mirror_src})() !== first", arg=first, timeout=30_000)  # still streaming
     page.screenshot(path=tmp_path / "mirror.png", full_page=True)
-    assert not page.get_by_role("tabpanel").filter(visible=True).get_by_text("Error").count()
+    assert not page.locator("[data-testid=toast-body].error").count()

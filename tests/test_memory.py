@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import platform
+import threading
 
 import pytest
 
@@ -10,13 +11,18 @@ from facegan import memory
 
 
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the calls exist only in glibc")
-def test_arenas_are_capped_and_free_memory_is_returned() -> None:
+def test_freed_heap_memory_is_returned_and_the_trimmer_stops() -> None:
     assert memory.limit_malloc_arenas() is True
-    blocks = [bytearray(256 * 1024) for _ in range(200)]  # ~50 MB on the heap, then freed
+    memory.release_free_memory()
+    blocks = [bytearray(1024) for _ in range(100_000)]  # ~100 MB of small heap blocks (no mmap)
     del blocks
-    assert isinstance(memory.release_free_memory(), bool)
-    thread = memory.start_memory_trimmer(every_s=0.01)
+    assert memory.release_free_memory() is True  # their pages went back to the system
+    stop = threading.Event()
+    thread = memory.start_memory_trimmer(every_s=0.01, stop=stop)
     assert thread is not None and thread.daemon and thread.is_alive()
+    stop.set()
+    thread.join(timeout=5)
+    assert not thread.is_alive()
 
 
 def test_without_glibc_everything_is_a_no_op(monkeypatch: pytest.MonkeyPatch) -> None:

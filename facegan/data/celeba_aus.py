@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -46,17 +47,18 @@ class CelebAAUDataset(CelebADataset):
         return image, self.aus[index]
 
 
+class ValFaces(NamedTuple):
+    """Annotated val faces: images in [-1, 1], their AUs [N, 17] and landmarks [N, 68, 2] at the same size."""
+
+    images: Tensor
+    aus: Tensor
+    points68: np.ndarray
+
+
 def val_faces(
     data: str | os.PathLike | None, resolution: int, count: int, annotations: str | os.PathLike | None = None
-) -> tuple[Tensor, Tensor]:
-    """The first ``count`` annotated val faces and their AUs (previews, eval)."""
+) -> ValFaces:
+    """The first ``count`` annotated val faces (previews, eval, sample sheets)."""
     faces = CelebAAUDataset(data, "val", resolution, limit=count, annotations=annotations)
     images = torch.stack([faces[i][0] for i in range(len(faces))])
-    return images, faces.aus.clone()
-
-
-def val_landmarks(
-    data: str | os.PathLike | None, resolution: int, count: int, annotations: str | os.PathLike | None = None
-) -> np.ndarray:
-    """The 68 landmarks [count, 68, 2] of the faces ``val_faces`` returns, in the same order."""
-    return CelebAAUDataset(data, "val", resolution, limit=count, annotations=annotations).points68
+    return ValFaces(images, faces.aus.clone(), faces.points68)

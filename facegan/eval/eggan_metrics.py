@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -41,9 +40,9 @@ from tqdm import tqdm
 from facegan.eval.identity import MODEL_DESCRIPTION, IdentityModel
 from facegan.faces import AU_NUMBERS, detect_faces, estimate_aus
 from facegan.losses import ms_ssim
-from facegan.models.eggan import Expression, interpolate_aus
+from facegan.models.eggan import interpolate_aus
 from facegan.pipelines import AUEditor, keep_photo_detail, tensor_to_image
-from facegan.data.celeba_aus import val_faces, val_landmarks
+from facegan.data.celeba_aus import ValFaces, val_faces
 from facegan.eval.attrgan_metrics import frechet_distance
 from facegan.faces.align import feature_region_mask
 from facegan.models.judge import AttributeJudge, load_judge
@@ -67,20 +66,6 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--seed", type=int, default=0, help="seed of the source -> target assignment")
     group.add_argument("--annotations", help="annotation cache (default: the user cache)")
     group.add_argument("--judge", help="face network of the realism figure (default: checkpoints/attr_judge)")
-
-
-@dataclass(frozen=True)
-class ValFaces:
-    """The eval's val faces: images in [-1, 1], cached AUs, and landmarks for the feature regions."""
-
-    images: Tensor
-    aus: Tensor
-    points68: np.ndarray
-
-    @classmethod
-    def load(cls, data: str | None, resolution: int, count: int, annotations: str | None) -> "ValFaces":
-        images, aus = val_faces(data, resolution, count, annotations)
-        return cls(images, aus, val_landmarks(data, resolution, count, annotations))
 
 
 def derangement(n: int, seed: int) -> np.ndarray:
@@ -171,10 +156,6 @@ def psnr(a: Tensor, b: Tensor) -> Tensor:
     return 10 * torch.log10(1 / mse.clamp_min(1e-10))
 
 
-def on_cpu(expression: Expression) -> Expression:
-    return Expression(*(None if t is None else t.cpu() for t in expression))
-
-
 @torch.inference_mode()
 def evaluate(
     model: AUEditor, identity: IdentityModel, judge: AttributeJudge, faces: ValFaces, seed: int, batch_size: int,
@@ -198,7 +179,7 @@ def evaluate(
     for start in tqdm(range(0, len(images), batch_size), desc="eggan", unit="batch"):
         x, u, u_t = (t[start : start + batch_size] for t in (images, aus, targets))
         latent = model.encode_crops(x)
-        edit, rec = on_cpu(model.render(latent, u_t)), model.render(latent, u).face.cpu()
+        edit, rec = model.render(latent, u_t).map(Tensor.cpu), model.render(latent, u).face.cpu()
         batches = {"eggan": edit.face, "eggan_detail": keep_photo_detail(x, edit, rec), "output_equals_input": x}
         features["real"].append(judge.embed(x).numpy())
         for key in MODES:
@@ -218,7 +199,7 @@ def evaluate(
             verified[key].append(identity.verify(emb["output_equals_input"], emb[key]))
         n = max(0, min(len(x), interp_limit - start))
         if n:
-            steps = [on_cpu(model.render(latent[:n], interpolate_aus(u[:n], u_t[:n], alpha))) for alpha in ALPHAS]
+            steps = [model.render(latent[:n], interpolate_aus(u[:n], u_t[:n], alpha)).map(Tensor.cpu) for alpha in ALPHAS]
             frames = {
                 "eggan": [s.face for s in steps],
                 "eggan_detail": [keep_photo_detail(x[:n], s, rec[:n]) for s in steps],
@@ -311,8 +292,8 @@ def markdown(result: dict[str, Any]) -> str:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     model = AUEditor(args.checkpoint, device=args.device)
-    faces = ValFaces.load(args.data, model.config.resolution, args.limit, args.annotations)
-    judge = load_judge(args.judge, args.device)
+    faces = val_faces(args.data, model.config.resolution, args.limit, args.annotations)
+    judge = load_judge(args.judge)  # on the CPU, where the faces and edits are
     result = evaluate(model, IdentityModel(), judge, faces, args.seed, args.batch_size, args.interp_limit)
     print(markdown(result))
     return {

@@ -254,11 +254,16 @@ def _refine(model: LandmarkBackend, rgb: np.ndarray, face: Face) -> Face:
     return _near(model, rgb, face) or face
 
 
+FOLLOW_MIN_IOU = 0.2
+"""A face in the next frame is the same one only if its box overlaps the last one this much."""
+
+
 def follow_face(rgb: np.ndarray, face: Face, backend: str = "mediapipe") -> Face | None:
-    """The face in a new video frame near where ``face`` was in the last one (None when it is gone): the
-    detector sees only a window 3x the face's size around it, so the face is large for it and the search
-    is cheap; frame to frame, that is a tracker."""
-    return _near(get_backend(backend), rgb, face)
+    """The face in a new video frame near where ``face`` was in the last one (None when it is gone, or when
+    only someone else is near): the detector sees only a window 3x the face's size around it, so the face
+    is large for it and the search is cheap; frame to frame, that is a tracker."""
+    found = _near(get_backend(backend), rgb, face)
+    return found if found is not None and _iou(found.box, face.box) >= FOLLOW_MIN_IOU else None
 
 
 def _near(model: LandmarkBackend, rgb: np.ndarray, face: Face) -> Face | None:

@@ -16,7 +16,7 @@ C_exp are config fields so a CPU can train them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, TypeVar
 
@@ -37,7 +37,7 @@ AUs = TypeVar("AUs", Tensor, np.ndarray)
 
 @dataclass(frozen=True)
 class EGGANConfig:
-    """Architecture; the defaults are what ``checkpoints/eggan.safetensors`` was trained with."""
+    """Architecture; the defaults are the shipped recipe's (``python -m facegan.train eggan``)."""
 
     resolution: int = 128
     num_aus: int = len(AU_NUMBERS)
@@ -52,7 +52,7 @@ class EGGANConfig:
     latent_d_widths: tuple[int, ...] = (256, 128, 64, 32, 16)
     gated: bool = True
     """G also predicts a mask that confines the expression change to where the AUs act (see ``apply_change``);
-    False is the paper's G, which only draws the face."""
+    False is the paper's G, which only draws the face (records written before the field existed)."""
 
     def __post_init__(self) -> None:
         if self.resolution != 2 ** (len(self.g_channels) + 1):
@@ -117,6 +117,10 @@ class Expression(NamedTuple):
 
     face: Tensor
     mask: Tensor | None
+
+    def map(self, fn: Callable[[Tensor], Tensor]) -> "Expression":
+        """``fn`` applied to the face and (where there is one) the mask, e.g. a slice or a device move."""
+        return Expression(fn(self.face), None if self.mask is None else fn(self.mask))
 
 
 def expression_change(edited: Expression, reconstruction: Tensor) -> Tensor:

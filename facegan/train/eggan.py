@@ -319,7 +319,7 @@ def build(args: argparse.Namespace, device: torch.device) -> tuple[EGGANRecipe, 
     config = config_from_args(args)
     resolution = config.model.resolution
     dataset = CelebAAUDataset(args.data, "train", resolution, flip=True, limit=args.limit, annotations=args.annotations)
-    preview = val_faces(args.data, resolution, 8, args.annotations)
+    preview = val_faces(args.data, resolution, 8, args.annotations)[:2]
     info = {"dir": str(dataset.root), "split": "train", "counts": {"images": len(dataset)}}
     init = load_shipped(args.init, NAME)[0] if args.init else None
     return EGGANRecipe(config, device, load_judge(args.judge), preview, init), TrainData(dataset, info)

@@ -20,6 +20,7 @@ from facegan import quality
 from facegan.errors import UserError
 from facegan.quality import EditReadout
 from facegan.ui.common import (
+    RESULT_FORMAT,
     checkpoint_or_notice,
     export_folder,
     for_display,
@@ -38,7 +39,6 @@ DESCRIPTION = (
     "does not touch stays exactly as it was."
 )
 OTHER_HAIR = "Other"
-"""Both public-domain example portraits side by side (``python benchmarks/group_photo.py``)."""
 HAIR_CHOICES = [name.removesuffix("_Hair") for name in HAIR_COLOURS] + [OTHER_HAIR]
 
 
@@ -269,7 +269,7 @@ def build_tab() -> None:
             photo = photo_input("Photo")
             faces = gr.Gallery(
                 label="Faces found (click one to edit it)", columns=6, height=110, allow_preview=False,
-                interactive=False,
+                interactive=False, format=RESULT_FORMAT,
             )
             with gr.Row():
                 face_index = gr.Number(label="Face (0 = largest)", value=0, precision=0, minimum=0)

@@ -32,6 +32,7 @@ from facegan.models.eggan import blend_aus_2d
 from facegan.pipelines import AUEditor, EncodedFace, tensor_to_image
 from facegan.quality import WATCHED_ATTRIBUTES, readout
 from facegan.ui.common import (
+    RESULT_FORMAT,
     checkpoint_or_notice,
     export_folder,
     for_display,
@@ -68,7 +69,8 @@ MIRROR_NOTE = (
     "(" + offsets_summary() + "). Frames are processed as fast as this server can (dropped, never "
     "queued, when it falls behind); a stream stops after 5 minutes."
 )
-MIRROR_FRAME_S = 1 / 15
+MIRROR_FRAME_S = 1 / 30
+"""How often the browser may send a frame (a 30 fps camera's rate); it skips while one is pending."""
 MIRROR_MAX_STRENGTH = 1.5
 FORMATS = ("GIF", "MP4")
 STRIP_FPS = 8
@@ -84,9 +86,12 @@ def slider_label(number: int, name: str) -> str:
     return f"AU{number} · {name}"
 
 
+UPLOAD_FIRST = "Upload a photo with a face first (an upload is kept for two hours)."
+
+
 def _require(face: EncodedFace | None) -> EncodedFace:
     if face is None:
-        raise gr.Error("Upload a photo with a face first.")
+        raise gr.Error(UPLOAD_FIRST)
     return face
 
 
@@ -98,8 +103,10 @@ def _render(
     if not everyone or len(everyone) < 2:
         edit = pipeline().edit(face, aus, keep_detail)
         return edit.photo, for_display(edit.output)
+    chosen = next((i for i, other in enumerate(everyone) if other.prepared.face.box == face.prepared.face.box), None)
+    if chosen is None:
+        raise gr.Error("The chosen face is not in the photo's faces any more; upload the photo again.")
     edits = pipeline().edit_all(everyone, aus - face.aus, keep_detail)
-    chosen = next(i for i, other in enumerate(everyone) if other.prepared.face.box == face.prepared.face.box)
     return edits[-1].photo, for_display(edits[chosen].output)
 
 
@@ -138,7 +145,7 @@ def load_photo(photo: str | None, keep_detail: bool) -> tuple:
 def choose_face(group: list[EncodedFace] | None, face_index: float | None, keep_detail: bool) -> tuple:
     """A thumbnail click or a new face index: that face is the one the sliders show and edit."""
     if not group:
-        return (None, gr.update(), gr.update(), *[gr.update()] * len(EDITABLE_ACTION_UNITS))
+        raise gr.Error(UPLOAD_FIRST)
     face = numbered_face(group, face_number(face_index))
     return (face, *_render(face, face.aus, keep_detail), *_slider_values(face.aus))
 
@@ -286,7 +293,7 @@ def build_tab() -> None:
             photo = photo_input("Photo")
             faces = gr.Gallery(
                 label="Faces found (click one to edit it)", columns=6, height=110, allow_preview=False,
-                interactive=False, elem_id="au_faces",
+                interactive=False, elem_id="au_faces", format=RESULT_FORMAT,
             )
             with gr.Row():
                 face_index = gr.Number(label="Face (0 = largest)", value=0, precision=0, minimum=0)

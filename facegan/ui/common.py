@@ -21,8 +21,9 @@ from facegan.errors import UserError
 from facegan.paths import REPO_ROOT, checkpoint_dir
 
 DISPLAY_SIZE = 256
-EDIT_STATE_TTL_S = 1800
-"""A visitor's encoded photos and edit history stay in memory this long after their last change."""
+EDIT_STATE_TTL_S = 7200
+"""A visitor's encoded photos and edit history stay in memory this long after they were made (Gradio counts
+from the last time a handler wrote them): two hours of editing one upload, then it is asked for again."""
 EXPORT_TTL_S = 3600.0
 """Files handed to a visitor (exports, recipes, animations) are temporary; older ones go on the next export."""
 
@@ -48,8 +49,11 @@ def export_folder(prefix: str, now: float | None = None) -> Path:
     ``EXPORT_TTL_S`` are deleted first: their files were downloaded by then, or never will be."""
     now = time.time() if now is None else now
     for folder in Path(tempfile.gettempdir()).glob(f"{prefix}*"):
-        if folder.is_dir() and now - folder.stat().st_mtime > EXPORT_TTL_S:
-            shutil.rmtree(folder, ignore_errors=True)
+        try:
+            if folder.is_dir() and now - folder.stat().st_mtime > EXPORT_TTL_S:
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:  # another visitor's export removed it first
+            continue
     return Path(tempfile.mkdtemp(prefix=prefix))
 
 
