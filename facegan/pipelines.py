@@ -21,7 +21,7 @@ from torchvision.transforms.functional import gaussian_blur
 
 from facegan.audio.data import SOUND_CLASSES
 from facegan.audio.features import Analysis, FeaturizerConfig, SoundFeaturizer, analyse
-from facegan.audio.io import AudioInput, fit_window, gain_db, load_audio
+from facegan.audio.io import AudioInput, blend, fit_window, gain_db, load_audio
 from facegan.faces import (
     AlignedFace,
     PreparedFace,
@@ -612,6 +612,12 @@ class SoundToScene:
     def prepare(audio: AudioInput) -> PreparedSound:
         """Decode, validate and window a sound once; every generation reuses it."""
         window = fit_window(load_audio(audio))
+        return PreparedSound(window, analyse(window))
+
+    @staticmethod
+    def blend(first: PreparedSound, second: PreparedSound, share: float) -> PreparedSound:
+        """Two prepared sounds played together, ``share`` of the way from the first to the second."""
+        window = blend(first.window, second.window, share)
         return PreparedSound(window, analyse(window))
 
     def _inputs(self, prepared: PreparedSound, gain: float) -> tuple[torch.Tensor, torch.Tensor]:

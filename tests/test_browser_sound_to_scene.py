@@ -35,6 +35,19 @@ def test_upload_a_sound_and_generate_in_the_browser(browser_page: Page, tmp_path
     assert not panel.get_by_text("Error").count()
 
 
+def test_blend_two_sounds_in_the_browser(browser_page: Page) -> None:
+    page = browser_page
+    page.get_by_role("tab", name="Sound to scene", exact=True).click()
+    panel = page.get_by_role("tabpanel").filter(visible=True)
+    panel.locator("input[type=file]").first.set_input_files(EXAMPLES[0])
+    panel.get_by_text("Blend two sounds").click()
+    page.locator("#second_sound input[type=file]").set_input_files(EXAMPLES[1])
+    before = panel.locator("img").count()
+    panel.get_by_role("button", name="Blend", exact=True).click()
+    page.wait_for_function(VISIBLE_IMAGES, arg=before + 6, timeout=60_000)  # the blend + the 5-step strip
+    assert not page.locator("[data-testid=toast-body].error").count()
+
+
 def test_api_endpoint_returns_a_scene(app_server: str) -> None:
     from gradio_client import Client, handle_file
     from PIL import Image

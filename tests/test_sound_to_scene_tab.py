@@ -64,3 +64,30 @@ def test_bad_input_is_a_gradio_error(tiny_tab, tmp_path: Path, audio, volume: fl
 def test_seeds_the_generator_cannot_take_are_messages(tiny_tab, seed) -> None:
     with pytest.raises(gr.Error, match="seed"):
         tiny_tab.scene(tiny_tab.EXAMPLES[0], 1.0, seed)
+
+
+def test_two_sounds_blend_from_one_scene_to_the_other(tiny_tab) -> None:
+    first, second = tiny_tab.EXAMPLES[0], tiny_tab.EXAMPLES[1]
+    label, blended, *strip = tiny_tab.blend_sounds(first, second, 0.5, 3)
+    assert len(label) == 12 and sum(label.values()) == pytest.approx(1.0)
+    assert blended.shape == (256, 256, 3) and len(strip) == len(tiny_tab.BLEND_STEPS) == 5
+    model = tiny_tab.pipeline()
+    alone = [tiny_tab.for_display(model.generate(model.prepare(p), 1.0, [3])[0]) for p in (first, second)]
+    np.testing.assert_array_equal(strip[0], alone[0])  # 0%: the first sound's scene
+    np.testing.assert_array_equal(strip[-1], alone[1])  # 100%: the second's
+    np.testing.assert_array_equal(strip[2], blended)  # the slider at 50% is the strip's middle
+    with pytest.raises(gr.Error, match="two sounds"):
+        tiny_tab.blend_sounds(first, None, 0.5, 0)
+    with pytest.raises(gr.Error, match="blend must be between 0 and 1"):
+        tiny_tab.blend_sounds(first, second, 1.5, 0)
+
+
+def test_an_equal_power_blend_keeps_the_loudness() -> None:
+    from facegan.audio.io import blend
+
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(0, 0.1, 16_000), rng.normal(0, 0.1, 16_000)
+    np.testing.assert_array_equal(blend(a, b, 0.0), a)
+    np.testing.assert_allclose(blend(a, b, 1.0), b)
+    rms = [float(np.sqrt(np.mean(blend(a, b, t) ** 2))) for t in (0.0, 0.25, 0.5, 0.75, 1.0)]
+    assert max(rms) / min(rms) < 1.05  # a linear mix would dip to 71% in the middle

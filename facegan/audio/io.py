@@ -108,6 +108,15 @@ def fit_window(wave: np.ndarray, trim: bool = True) -> np.ndarray:
     return np.tile(wave, -(-WINDOW // len(wave)))[:WINDOW]
 
 
+def blend(first: np.ndarray, second: np.ndarray, share: float) -> np.ndarray:
+    """Both sounds at once, ``share`` of the way from the first to the second: an equal-power mix
+    (gains sqrt(1 - share) and sqrt(share)), so two unrelated sounds keep their loudness all the way."""
+    if not 0.0 <= share <= 1.0:
+        raise ValueError(f"the blend must be between 0 and 1, got {share:g}")
+    length = min(len(first), len(second))
+    return np.sqrt(1.0 - share) * first[:length] + np.sqrt(share) * second[:length]
+
+
 def gain_db(gain: float) -> float:
     """Amplitude gain as a level change in dB (2x louder = +6.02 dB)."""
     if gain <= 0:

@@ -63,6 +63,23 @@ def generate(audio: str | None, volume: float, seed: float, count: float) -> tup
     return (label, [for_display(image) for image in scenes], *row, *players)
 
 
+BLEND_STEPS = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
+@user_errors
+def blend_sounds(first: str | None, second: str | None, share: float, seed: float) -> tuple:
+    """Two sounds played together: the scene and predicted class at ``share`` of the way from the first to
+    the second, and the strip of scenes at 0, 25, 50, 75 and 100% (one seed, so only the sound moves)."""
+    model = pipeline()
+    if first is None or second is None:
+        raise gr.Error("Give two sounds to blend: the sound above and a second one.")
+    a, b = model.prepare(first), model.prepare(second)
+    share, seed = number(share, "blend", 0, 1), whole_number(seed, "seed", 0, MAX_SEED)
+    mixed = model.blend(a, b, share)
+    strip = [for_display(model.generate(model.blend(a, b, step), 1.0, [seed])[0]) for step in BLEND_STEPS]
+    return sound_label(model.classify(mixed)), for_display(model.generate(mixed, 1.0, [seed])[0]), *strip
+
+
 @user_errors
 def scene(audio: str | None, volume: float = 1.0, seed: float = 0) -> np.ndarray:
     """API: one 64x64 scene for the sound at ``volume`` with noise seed ``seed``."""
@@ -94,6 +111,27 @@ def build_tab() -> None:
             with gr.Column(min_width=160):
                 row.append(result_image(f"{gain:g}x", height=200))
                 players.append(gr.Audio(label=f"Sound at {gain:g}x", interactive=False))
+    with gr.Accordion("Blend two sounds", open=False):
+        gr.Markdown(
+            "Play the sound above and a second one together, in any proportion (an equal-power mix), and "
+            "see the scene move from one sound's scene to the other's. The seed stays fixed, so only the "
+            "sound changes."
+        )
+        with gr.Row():
+            second = gr.Audio(
+                label="Second sound", type="filepath", sources=["upload", "microphone"], elem_id="second_sound"
+            )
+            share = gr.Slider(0, 1, value=0.5, step=0.05, label="Blend: first → second", elem_id="sound_blend")
+            blend_button = gr.Button("Blend", variant="primary")
+        with gr.Row():
+            blend_label = gr.Label(label="Predicted class of the blend", num_top_classes=3)
+            blended = result_image("The blend", height=200)
+        with gr.Row():
+            strip = [result_image(f"{step:.0%} second", height=160) for step in BLEND_STEPS]
+        gr.Examples([[path] for path in EXAMPLES], inputs=[second], label="Example recordings")
+    blend_outputs = [blend_label, blended, *strip]
+    blend_button.click(blend_sounds, [audio, second, share, seed], blend_outputs, api_visibility="private")
+    share.release(blend_sounds, [audio, second, share, seed], blend_outputs, api_visibility="private")
     outputs = [label, gallery, *row, *players]
     run.click(generate, [audio, volume, seed, count], outputs, api_visibility="private")
     volume.release(generate, [audio, volume, seed, count], outputs, api_visibility="private")
