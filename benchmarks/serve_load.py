@@ -6,13 +6,15 @@ Starts ``python app.py`` (one torch thread per request, the app's own queue sett
 ``--clients`` threads, each with its own ``gradio_client``, calling the endpoints in turn with the
 app's example photos and sounds: ``/attribute_transfer``, ``/au_edit``, ``/genegan_swap``,
 ``/genegan_grid`` (3x3) and ``/sound_to_scene``. Reports p50/p95 per endpoint, requests per second,
-errors, and the server's RSS after warm-up, at the end and after ``--idle`` seconds without requests
+errors, the CPU time of the server and of the clients (they share the machine: on a Space the visitors'
+browsers are elsewhere), and the server's RSS after warm-up, at the end and after ``--idle`` seconds without requests
 (``/proc``, Linux).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import threading
@@ -48,6 +50,12 @@ def rss_mb(pid: int) -> float:
     """Resident memory of the app process in MB."""
     line = next(line for line in Path(f"/proc/{pid}/status").read_text().splitlines() if line.startswith("VmRSS:"))
     return round(int(line.split()[1]) / 1024, 1)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (``/proc/PID/stat``, Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def client_loop(url: str, stop: float, offset: int, latencies: dict, errors: list, lock: threading.Lock) -> None:
@@ -86,11 +94,13 @@ def run(url: str, pid: int, clients: int, seconds: float, warmup_rounds: int, id
         threading.Thread(target=client_loop, args=(url, stop, k, latencies, errors, lock)) for k in range(clients)
     ]
     started = time.perf_counter()
+    server_cpu, clients_cpu = cpu_seconds(pid), time.process_time()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - started
+    server_cpu, clients_cpu = cpu_seconds(pid) - server_cpu, time.process_time() - clients_cpu
     done = sum(len(v) for v in latencies.values())
     rss_end = rss_mb(pid)
     time.sleep(idle_s)
@@ -99,6 +109,8 @@ def run(url: str, pid: int, clients: int, seconds: float, warmup_rounds: int, id
         "clients": clients, "seconds": round(wall, 1), "requests": done, "errors": len(errors),
         "error_samples": errors[:5], "requests_per_s": round(done / wall, 2),
         "per_endpoint": {name: {"requests": len(v), **percentiles(v)} for name, v in sorted(latencies.items())},
+        "cpu_s": {"server": round(server_cpu, 1), "clients": round(clients_cpu, 1)},
+        "server_cpu_ms_per_request": round(1000 * server_cpu / max(done, 1), 1),
         "rss_mb": {"after_warmup": rss_warm, "end": rss_end,
                    "growth_per_1000_requests": round(1000 * (rss_end - rss_warm) / max(done, 1), 1),
                    "idle_s": idle_s, "after_idle": rss_idle, "after_idle_above_warm": round(rss_idle - rss_warm, 1)},

@@ -22,5 +22,7 @@ def test_serve_load_reports_latency_throughput_and_memory(tmp_path) -> None:
     assert figures["errors"] == 0 and figures["requests"] > 0 and figures["requests_per_s"] > 0
     assert set(figures["per_endpoint"]) <= {"/attribute_transfer", "/au_edit", "/genegan_swap", "/genegan_grid",
                                             "/sound_to_scene"}  # fmt: skip
+    assert figures["cpu_s"]["server"] > 0 and figures["cpu_s"]["clients"] > 0
+    assert figures["server_cpu_ms_per_request"] > 0
     memory = figures["rss_mb"]
     assert memory["after_warmup"] > 100 and memory["idle_s"] == 1 and memory["after_idle"] > 100
