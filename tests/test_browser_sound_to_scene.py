@@ -37,6 +37,7 @@ def test_upload_a_sound_and_generate_in_the_browser(browser_page: Page, tmp_path
 
 def test_blend_two_sounds_in_the_browser(browser_page: Page) -> None:
     page = browser_page
+    page.reload()  # a fresh tab: the test before left a sound in the upload box
     page.get_by_role("tab", name="Sound to scene", exact=True).click()
     panel = page.get_by_role("tabpanel").filter(visible=True)
     panel.locator("input[type=file]").first.set_input_files(EXAMPLES[0])
