@@ -168,3 +168,15 @@ def test_auto_precision_on_cpu_is_bf16_only_where_native(monkeypatch: pytest.Mon
     monkeypatch.setattr(loop, "cpu_has_native_bf16", lambda: native)
     assert loop.resolve_amp("auto", torch.device("cpu")) == (torch.bfloat16 if native else None)
     assert loop.resolve_amp("off", torch.device("cpu")) is None
+
+
+def test_stop_at_reproduces_an_early_stopped_run_and_exports_it(tmp_path: Path, monkeypatch) -> None:
+    """--stop-at 2 of a 4-step schedule equals the 4-step run's second step, and is exported."""
+    monkeypatch.setenv("FACEGAN_CHECKPOINTS", str(tmp_path / "shipped"))
+    _train(tmp_path / "early", 4, "--stop-at", "2", "--export", "early", "--ckpt-every", "1", "--keep", "10")
+    _train(tmp_path / "full", 4, "--ckpt-every", "1", "--keep", "10")
+    assert completed_steps(tmp_path / "early") == [1, 2]
+    early = load_checkpoint(tmp_path / "early" / "checkpoints" / "step_00000002.safetensors")[0]
+    full = load_checkpoint(tmp_path / "full" / "checkpoints" / "step_00000002.safetensors")[0]
+    assert all(torch.equal(value, full["G"][key]) for key, value in early["G"].items())
+    assert json.loads((tmp_path / "shipped" / "early.json").read_text())["steps"] == 2

@@ -43,6 +43,9 @@ def _common_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--stop-after-cpu-s", type=float, metavar="S", help="save and stop after S seconds of this process's CPU time"
     )
+    parser.add_argument(
+        "--stop-at", type=int, metavar="STEP", help="save, export and stop at STEP; the LR schedule follows --steps"
+    )
     parser.add_argument("--export", metavar="NAME", help="at the end write checkpoints/NAME.{safetensors,json}")
     parser.add_argument("--no-progress", dest="progress", action="store_false", help="no tqdm bar")
     return parser

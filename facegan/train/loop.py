@@ -219,6 +219,9 @@ class TrainOptions:
     stop_after_cpu_s: float | None = None
     """Save and stop once this process has used this much CPU time: equal-budget comparisons on a
     shared machine, where wall time depends on what else runs."""
+    stop_at: int | None = None
+    """Save, export and stop at this step while the LR schedule still follows ``steps``: how a run that
+    was stopped early (a CPU session's end) is reproduced exactly."""
     export: str | None = None
     progress: bool = True
 
@@ -417,7 +420,9 @@ class Trainer:
                     self.wall_time_s += now - clock
                     self.cpu_time_s += time.process_time() - cpu_clock
                     clock, cpu_clock = now, time.process_time()
-                    out_of_budget = opts.stop_after_cpu_s is not None and self.cpu_time_s >= opts.stop_after_cpu_s
+                    out_of_budget = (opts.stop_after_cpu_s is not None and self.cpu_time_s >= opts.stop_after_cpu_s) or (
+                        opts.stop_at is not None and self.step >= opts.stop_at
+                    )
                     bar.update(1)
                     if self.step % opts.log_every == 0 or self.step == opts.steps:
                         self._log_scalars(tracker.pop(), writer, bar)
@@ -436,7 +441,7 @@ class Trainer:
             bar.close()
             if writer is not None:
                 writer.close()
-        if opts.export and main and self.step >= opts.steps:
+        if opts.export and main and self.step >= min(opts.steps, opts.stop_at or opts.steps):
             self.export(opts.export)
         if self.runtime.distributed:
             dist.barrier()  # no rank leaves (and tears down the group) while rank 0 still writes files

@@ -69,8 +69,9 @@ MIRROR_NOTE = (
     "(" + offsets_summary() + "). Frames are processed as fast as this server can (dropped, never "
     "queued, when it falls behind); a stream stops after 5 minutes."
 )
-MIRROR_FRAME_S = 1 / 30
-"""How often the browser may send a frame (a 30 fps camera's rate); it skips while one is pending."""
+MIRROR_FRAME_S = 1 / 60
+"""How often the browser looks whether it may send the newest frame (it skips while one is pending): often, so
+that a frame goes out as soon as the last one is back."""
 MIRROR_MAX_STRENGTH = 1.5
 FORMATS = ("GIF", "MP4")
 STRIP_FPS = 8
