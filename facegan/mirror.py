@@ -90,7 +90,9 @@ class WebcamMirror:
         self.editor = editor
         self.trackers = trackers or TrackerPool()
 
-    def frame(self, rgb: np.ndarray, change: np.ndarray, stream: str = "default", keep_detail: bool = True) -> np.ndarray:
+    def frame(
+        self, rgb: np.ndarray, change: np.ndarray, stream: str = "default", keep_detail: bool = True
+    ) -> np.ndarray:
         """``rgb`` (HxWx3 uint8) with the tracked face's AUs moved by ``change`` (17 values)."""
         face = self.trackers.get(stream).track(rgb)
         if face is None:

@@ -510,6 +510,7 @@ class AUEditor:
         return [self.encode_prepared(prepared) for prepared in prepare_all_faces(image)]
 
     def encode_prepared(self, prepared: PreparedFace) -> EncodedFace:
+        """``encode`` for a face already detected and aligned (a group photo's faces, a video frame)."""
         latent, aus, sharp, mask = self._encode_parts(prepared)
         return EncodedFace(prepared, latent, aus, self.render(latent, aus).face, sharp, mask)
 

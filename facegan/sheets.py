@@ -172,7 +172,8 @@ def eggan_sheet(checkpoint: str = "eggan", faces: int = 6, data: str | None = No
     for keep_detail, mode in EGGAN_MODES.items():
         labels = [f"{mode}: {'input' if keep_detail else 'G(l, own AUs)'}", *EXPRESSION_PRESETS]
         photo_blocks.append(grid(eggan_photo_rows(model, photos, keep_detail), labels))
-        val_rows = [[tensor_to_image(column[row]) for column in columns[keep_detail]] for row in range(len(columns[keep_detail][0]))]
+        shown = columns[keep_detail]
+        val_rows = [[tensor_to_image(column[row]) for column in shown] for row in range(len(shown[0]))]
         val_blocks.append(grid(val_rows, labels))
     return stack([*photo_blocks, *val_blocks])
 

@@ -46,7 +46,8 @@ def test_slider_moves_render_from_the_cached_encoding(loaded, monkeypatch):
     monkeypatch.setattr(tab.pipeline(), "encode", lambda *_: pytest.fail("a slider move must not re-encode"))
     for keep_detail in (True, False):
         neutral_photo, neutral_crop = tab.render_sliders(face, keep_detail, None, False, *[0.0] * 16)
-        open_photo, open_crop = tab.render_sliders(face, keep_detail, None, False, *[0.0] * 14, 5.0, 0.0)  # AU26 jaw drop
+        jaw_drop = [*[0.0] * 14, 5.0, 0.0]  # AU26
+        open_photo, open_crop = tab.render_sliders(face, keep_detail, None, False, *jaw_drop)
         assert neutral_photo.shape == open_photo.shape == (512, 512, 3)
         assert not np.array_equal(neutral_crop, open_crop)
     with pytest.raises(gr.Error, match="Upload a photo"):

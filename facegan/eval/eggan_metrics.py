@@ -199,7 +199,9 @@ def evaluate(
             verified[key].append(identity.verify(emb["output_equals_input"], emb[key]))
         n = max(0, min(len(x), interp_limit - start))
         if n:
-            steps = [model.render(latent[:n], interpolate_aus(u[:n], u_t[:n], alpha)).map(Tensor.cpu) for alpha in ALPHAS]
+            steps = [
+                model.render(latent[:n], interpolate_aus(u[:n], u_t[:n], alpha)).map(Tensor.cpu) for alpha in ALPHAS
+            ]
             frames = {
                 "eggan": [s.face for s in steps],
                 "eggan_detail": [keep_photo_detail(x[:n], s, rec[:n]) for s in steps],

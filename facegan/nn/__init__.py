@@ -16,6 +16,7 @@ from facegan.nn.blocks import (
 )
 
 __all__ = [
-    "AttentionColourHead", "attention_mask_head", "ConvNormAct", "Projection", "ResidualBlock", "SubPixelUp", "UpResidualBlock", "compose",
+    "AttentionColourHead", "attention_mask_head", "ConvNormAct", "Projection", "ResidualBlock", "SubPixelUp",
+    "UpResidualBlock", "compose",
     "make_act", "make_norm", "sn",
 ]

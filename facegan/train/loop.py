@@ -420,9 +420,8 @@ class Trainer:
                     self.wall_time_s += now - clock
                     self.cpu_time_s += time.process_time() - cpu_clock
                     clock, cpu_clock = now, time.process_time()
-                    out_of_budget = (opts.stop_after_cpu_s is not None and self.cpu_time_s >= opts.stop_after_cpu_s) or (
-                        opts.stop_at is not None and self.step >= opts.stop_at
-                    )
+                    over_cpu = opts.stop_after_cpu_s is not None and self.cpu_time_s >= opts.stop_after_cpu_s
+                    out_of_budget = over_cpu or (opts.stop_at is not None and self.step >= opts.stop_at)
                     bar.update(1)
                     if self.step % opts.log_every == 0 or self.step == opts.steps:
                         self._log_scalars(tracker.pop(), writer, bar)

@@ -343,7 +343,9 @@ def build_tab() -> None:
     loaded = [face, group, faces, face_index, result, crop, *sliders]
     photo.change(load_photo, [photo, detail], loaded, api_visibility="private")
     faces.select(pick_face, None, face_index, api_visibility="private")
-    face_index.change(choose_face, [group, face_index, detail], [face, result, crop, *sliders], api_visibility="private")
+    face_index.change(
+        choose_face, [group, face_index, detail], [face, result, crop, *sliders], api_visibility="private"
+    )
     for control in (*sliders, detail, every_face):
         control.input(
             render_sliders, [face, detail, group, every_face, *sliders], [result, crop], trigger_mode="always_last",
