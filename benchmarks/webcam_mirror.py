@@ -24,10 +24,9 @@ import torch
 from common import percentiles, record_result
 
 from facegan.faces import load_image
-from facegan.mirror import WebcamMirror, offset_vector
+from facegan.mirror import MIRROR_FRAME_S, WebcamMirror, offset_vector
 from facegan.paths import UI_EXAMPLES_DIR
 from facegan.pipelines import AUEditor
-from facegan.ui.au_editing import MIRROR_FRAME_S
 
 FRAME_SIZE = (640, 480)
 

@@ -33,6 +33,11 @@ MIRROR_OFFSETS: dict[str, dict[int, float]] = {
 """The mirror's choices: AU intensity changes (FACS) added to the face's own on every frame."""
 
 
+MIRROR_FRAME_S = 1 / 60
+"""How often the tab's webcam looks whether it may send the newest frame (it skips while one is pending):
+often, so that a frame goes out as soon as the last one is back."""
+
+
 def offset_vector(name: str, strength: float = 1.0) -> np.ndarray:
     """The 17-AU change of a ``MIRROR_OFFSETS`` entry, scaled by ``strength``."""
     if name not in MIRROR_OFFSETS:

@@ -240,9 +240,9 @@ def realism(features: dict[str, np.ndarray]) -> dict[str, float]:
     of the real halves to each other (the floor: what sampling alone gives)."""
     half = len(features["real"]) // 2
     real = features["real"][half:]
-    distances = {key: frechet_distance(values[:half], real) for key, values in features.items() if key != "real"}
-    return {key: round(value, 3) for key, value in {**distances, "real_floor": frechet_distance(
-        features["real"][:half], real)}.items()}
+    edited = {key: values[:half] for key, values in features.items() if key != "real"}
+    halves = {**edited, "real_floor": features["real"][:half]}
+    return {key: round(frechet_distance(values, real), 3) for key, values in halves.items()}
 
 
 def _cell(value: float | None, digits: int = 2) -> str:

@@ -27,7 +27,7 @@ from facegan.faces.aus import (
     with_editable_aus,
 )
 from facegan.paths import GROUP_PHOTO, UI_EXAMPLES_DIR
-from facegan.mirror import MIRROR_OFFSETS, WebcamMirror, offset_vector, offsets_summary
+from facegan.mirror import MIRROR_FRAME_S, MIRROR_OFFSETS, WebcamMirror, offset_vector, offsets_summary
 from facegan.models.eggan import blend_aus_2d
 from facegan.pipelines import AUEditor, EncodedFace, tensor_to_image
 from facegan.quality import WATCHED_ATTRIBUTES, readout
@@ -69,9 +69,6 @@ MIRROR_NOTE = (
     "(" + offsets_summary() + "). Frames are processed as fast as this server can (dropped, never "
     "queued, when it falls behind); a stream stops after 5 minutes."
 )
-MIRROR_FRAME_S = 1 / 60
-"""How often the browser looks whether it may send the newest frame (it skips while one is pending): often, so
-that a frame goes out as soon as the last one is back."""
 MIRROR_MAX_STRENGTH = 1.5
 FORMATS = ("GIF", "MP4")
 STRIP_FPS = 8
