@@ -71,6 +71,11 @@ def load_shipped(
     return load_checkpoint((directory or checkpoint_dir()) / name, train_command(recipe, name, *options))
 
 
+def weights_path(name: str, directory: Path | None = None) -> Path:
+    """The shipped weights file ``load_shipped`` reads: what an edit recipe names (by sha256)."""
+    return (directory or checkpoint_dir()) / f"{name}.safetensors"
+
+
 T = TypeVar("T")
 
 

@@ -48,7 +48,7 @@ from facegan.models.eggan import Generator as EGGANGenerator
 from facegan.models.genegan import GeneGANConfig, bilinear_objects
 from facegan.models.genegan import Generator as GeneGANGenerator
 from facegan.paths import checkpoint_dir
-from facegan.checkpoints import config_from_record, ema_key, load_modules, load_shipped
+from facegan.checkpoints import config_from_record, ema_key, load_modules, load_shipped, weights_path
 from facegan.validation import numbers
 
 
@@ -164,8 +164,7 @@ class AttributeTransfer:
         state, record = load_shipped(name, "attrgan", directory)
         self.config = config_from_record(AttrGANConfig, record["config"]["model"])
         self.record = record
-        self.weights_file = (directory or checkpoint_dir()) / f"{name}.safetensors"
-        """What an edit recipe names (by sha256) as the weights it was made with."""
+        self.weights_file = weights_path(name, directory)
         self.device = torch.device(device)
         self.generator = Generator(self.config)
         load_modules({"G": self.generator}, {"G": state.get(ema_key("G"), state["G"])})  # a run's EMA, if any
@@ -320,6 +319,7 @@ class GeneGAN:
         state, record = load_shipped(name, "genegan", directory, "--attribute", attribute)
         self.config = config_from_record(GeneGANConfig, record["config"]["model"])
         self.record = record
+        self.weights_file = weights_path(name, directory)
         self.device = torch.device(device)
         self.generator = GeneGANGenerator(self.config)
         load_modules({"G": self.generator}, {"G": state.get(ema_key("G"), state["G"])})  # a run's EMA, if any
@@ -484,6 +484,7 @@ class AUEditor:
         # Records from before the gated G have no "gated" field: their G is the paper's, ungated.
         self.config = config_from_record(EGGANConfig, {"gated": False, **record["config"]["model"]})
         self.record = record
+        self.weights_file = weights_path(name, directory)
         self.device = torch.device(device)
         self.encoder, self.generator = EGGANEncoder(self.config), EGGANGenerator(self.config)
         load_modules({"E": self.encoder, "G": self.generator}, state)

@@ -106,5 +106,5 @@ def test_per_visitor_images_and_histories_expire() -> None:
 
     states = [block for block in app.demo.blocks.values() if isinstance(block, gr.State)]
     expiring = [state for state in states if state.time_to_live == EDIT_STATE_TTL_S]
-    assert len(expiring) == 5  # attribute: last edit, history; AU: face, group; GeneGAN: last result
+    assert len(expiring) == 7  # attribute: last edit, history; AU: face, group, history; GeneGAN: last result, history
     assert len(states) - len(expiring) == 3  # AU targets (two) and the study's trial on screen

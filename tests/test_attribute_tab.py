@@ -93,25 +93,26 @@ def test_a_click_on_a_thumbnail_picks_that_face():
 def test_stacked_edits_undo_redo_and_a_recipe_that_reproduces_the_photo_exactly(tmp_path):
     import shutil
 
+    edits = tab.STACKED_EDITS
     photo = str(tmp_path / "hopper.jpg")
     shutil.copy(UI_EXAMPLES_DIR / "grace_hopper.jpg", photo)
-    first, history, _ = tab.stack_edit(photo, None, 0, False, "Other", ["Smiling"])
-    second, history, _ = tab.stack_edit(photo, history, 0, False, "Other", ["Smiling", "Eyeglasses"])
-    final, history, note = tab.stack_edit(photo, history, 0, False, "Blond", ["Smiling", "Eyeglasses"])
+    first, history, _ = edits.stack(photo, None, 0, False, "Other", ["Smiling"])
+    second, history, _ = edits.stack(photo, history, 0, False, "Other", ["Smiling", "Eyeglasses"])
+    final, history, note = edits.stack(photo, history, 0, False, "Blond", ["Smiling", "Eyeglasses"])
     assert history.applied == 3 and "3 stacked" in note and not np.array_equal(final, second)
-    undone, history, note = tab.undo(photo, history)
+    undone, history, note = edits.undo(photo, history)
     assert np.array_equal(undone, second) and "1 to redo" in note
-    redone, history, _ = tab.redo(photo, history)
+    redone, history, _ = edits.redo(photo, history)
     assert np.array_equal(redone, final)
-    recipe = tab.save_recipe(photo, history)
-    replayed, loaded, _ = tab.load_recipe(photo, recipe)
+    recipe = edits.save_recipe(photo, history)
+    replayed, loaded, _ = edits.load_recipe(photo, recipe)
     assert np.array_equal(replayed, final) and loaded.active == history.active  # bit for bit
     other = str(tmp_path / "astronaut.jpg")
     shutil.copy(ASTRONAUT, other)
     with pytest.raises(gr.Error, match="another photo"):
-        tab.load_recipe(other, recipe)
+        edits.load_recipe(other, recipe)
     with pytest.raises(gr.Error, match="Stack edit first"):
-        tab.save_recipe(photo, None)
+        edits.save_recipe(photo, None)
     for broken in ({"hair": "Blond"}, {"hair": "Purple", "attributes": [], "face_index": 0, "all_faces": False}):
         with pytest.raises(UserError, match="recipe"):
             tab.checked_step(broken)

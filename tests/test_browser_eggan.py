@@ -117,6 +117,24 @@ def test_group_photo_thumbnails_and_all_faces(page: Page) -> None:
     assert not page.locator("[data-testid=toast-body].error").count()  # Gradio's error toasts, page-wide
 
 
+def test_stack_undo_redo_and_save_a_recipe(page: Page) -> None:
+    panel = page.get_by_role("tabpanel").filter(visible=True)
+    before = page.evaluate(PANEL_IMAGES)
+    panel.locator("input[type=file]").first.set_input_files(ASTRONAUT)
+    images = wait_for_new_images(page, before)
+    page.locator("#au26 input[type=range]").fill("4.5")
+    images = wait_for_new_images(page, images)
+    panel.get_by_role("button", name="Stack edit", exact=True).click()
+    panel.get_by_text("1 stacked edit(s) applied").wait_for(timeout=30_000)
+    panel.get_by_role("button", name="Undo", exact=True).click()
+    panel.get_by_text("0 stacked edit(s) applied, 1 to redo").wait_for(timeout=30_000)
+    panel.get_by_role("button", name="Redo", exact=True).click()
+    panel.get_by_text("1 stacked edit(s) applied").wait_for(timeout=30_000)
+    panel.get_by_role("button", name="Save recipe", exact=True).click()
+    panel.locator("a[href*='recipe.json']").first.wait_for(state="attached", timeout=30_000)
+    assert not page.locator("[data-testid=toast-body].error").count()
+
+
 def test_webcam_mirror_streams_edited_frames(page: Page, tmp_path: Path) -> None:
     """The fake camera plays a moving face; the mirror must keep showing new edited frames."""
     page.get_by_text("Live webcam mirror").click()

@@ -11,15 +11,15 @@ from facegan.pipelines import GeneGAN, genegan_attributes
 from facegan.ui.genegan import ASTRONAUT, HOPPER
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Browser, Locator, Page
 
 ATTRIBUTES = genegan_attributes()
 pytestmark = pytest.mark.skipif(not ATTRIBUTES, reason="no checkpoints/genegan_*.safetensors trained yet")
 VISIBLE_IMAGES = "n => document.querySelectorAll('[role=tabpanel]:not([hidden]) img').length >= n"
 
 
-def test_upload_two_photos_and_swap_in_the_browser(browser_page: Page, tmp_path: Path) -> None:
-    page = browser_page
+def upload_a_and_b(page: Page) -> tuple[Locator, int]:
+    """Open the tab, upload face A and face B; the tab's panel and how many images it showed before."""
     page.get_by_role("tab", name="GeneGAN", exact=True).click()
     panel = page.get_by_role("tabpanel").filter(visible=True)
     before = panel.locator("img").count()
@@ -29,6 +29,12 @@ def test_upload_two_photos_and_swap_in_the_browser(browser_page: Page, tmp_path:
     page.wait_for_function(VISIBLE_IMAGES, arg=before + 1)
     uploads.nth(0).set_input_files(ASTRONAUT)
     page.wait_for_function(VISIBLE_IMAGES, arg=before + 2)  # both previews
+    return panel, before
+
+
+def test_upload_two_photos_and_swap_in_the_browser(browser_page: Page, tmp_path: Path) -> None:
+    page = browser_page
+    panel, before = upload_a_and_b(page)
     panel.get_by_role("button", name="Swap A ↔ B", exact=True).click()
     page.wait_for_function(VISIBLE_IMAGES, arg=before + 4, timeout=30_000)  # + both results
     readouts = panel.locator("table").filter(has_text=ATTRIBUTES[0].replace("_", " "))
@@ -36,6 +42,22 @@ def test_upload_two_photos_and_swap_in_the_browser(browser_page: Page, tmp_path:
     assert readouts.count() == 2
     page.screenshot(path=tmp_path / "genegan.png", full_page=True)
     assert not panel.get_by_text("Error").count()
+
+
+def test_stacked_edits_on_face_b_with_undo_in_the_browser(browser: Browser, app_server: str) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})  # its own page: empty photo inputs
+    page.goto(app_server)
+    panel, _ = upload_a_and_b(page)
+    page.locator("#genegan_history").get_by_text("Stacked edits on face B").click()  # open the accordion
+    panel.get_by_role("button", name="Stack edit", exact=True).click()
+    panel.get_by_text("1 stacked edit(s) applied").wait_for(timeout=60_000)
+    panel.get_by_label("Remove from B").check()
+    panel.get_by_role("button", name="Stack edit", exact=True).click()
+    panel.get_by_text("2 stacked edit(s) applied").wait_for(timeout=60_000)
+    panel.get_by_role("button", name="Undo", exact=True).click()
+    panel.get_by_text("1 stacked edit(s) applied, 1 to redo").wait_for(timeout=60_000)
+    assert not page.locator("[data-testid=toast-body].error").count()
+    page.close()
 
 
 def test_api_endpoints_swap_and_grid(app_server: str) -> None:

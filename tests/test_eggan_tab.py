@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from facegan.errors import UserError
 from facegan.faces.aus import EDITABLE_ACTION_UNITS, EDITABLE_AU_NUMBERS, editable_part, preset_aus
 from facegan.pipelines import attribute_judge
 from facegan.ui import au_editing as tab
@@ -199,3 +200,29 @@ def test_nan_or_miscounted_aus_are_messages_not_black_faces(loaded):
         tab.api_edit(ASTRONAUT, True, *[0.0] * 17)
     with pytest.raises(gr.Error, match="α must be a finite number"):
         tab.apply_alpha(face, preset_aus("happy"), float("nan"), True)
+
+
+def test_stacked_au_edits_undo_redo_and_a_recipe_that_reproduces_the_photo_exactly(tmp_path):
+    import shutil
+
+    edits = tab.STACKED_EDITS
+    photo = str(tmp_path / "astronaut.jpg")
+    shutil.copy(ASTRONAUT, photo)
+    smile = [0.0] * 16
+    smile[EDITABLE_AU_NUMBERS.index(12)] = 4.0
+    brows = list(smile)
+    brows[EDITABLE_AU_NUMBERS.index(1)] = 3.0
+    first, history, _ = edits.stack(photo, None, 0, False, True, *smile)
+    second, history, note = edits.stack(photo, history, 0, False, False, *brows)
+    assert history.applied == 2 and "2 stacked" in note and not np.array_equal(first, second)
+    assert history.active[1] == {"face_index": 0, "all_faces": False, "keep_detail": False, "aus": brows}
+    undone, history, note = edits.undo(photo, history)
+    assert np.array_equal(undone, first) and "1 to redo" in note
+    redone, history, _ = edits.redo(photo, history)
+    assert np.array_equal(redone, second)
+    replayed, loaded, _ = edits.load_recipe(photo, edits.save_recipe(photo, history))
+    assert np.array_equal(replayed, second) and loaded.active == history.active  # bit for bit
+    with pytest.raises(gr.Error, match="AU intensities"):
+        edits.stack(photo, history, 0, False, True, *smile[:-1], 99.0)
+    with pytest.raises(UserError, match="recipe lacks"):
+        tab.checked_step({"aus": smile})

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import gradio as gr
 import numpy as np
 import pytest
@@ -105,3 +108,31 @@ def test_tab_offers_the_trained_attributes_and_named_api_endpoints():
     assert [choice[0] for choice in dropdowns[0].choices] == ["Bangs", "Smiling"]
     api_names = {dep.api_name for dep in demo.fns.values()}
     assert {"genegan_swap", "genegan_grid"} <= api_names
+
+
+def test_stacked_edits_on_face_b_undo_redo_and_a_recipe_that_reproduces_the_photo_exactly(tmp_path):
+    import shutil
+
+    edits = tab.STACKED_EDITS
+    face_a, face_b = str(tmp_path / "astronaut.jpg"), str(tmp_path / "hopper.jpg")
+    shutil.copy(ASTRONAUT, face_a)
+    shutil.copy(HOPPER, face_b)
+    first, history, _ = edits.stack(face_b, None, face_a, "transplant", "Smiling", 1.0, False)
+    second, history, note = edits.stack(face_b, history, face_a, "remove", "Bangs", 1.0, False)
+    assert history.applied == 2 and "2 stacked" in note and not np.array_equal(first, second)
+    assert history.active[1] == {"operation": "remove", "attribute": "Bangs", "all_faces": False}
+    assert first.shape == tab.transplant("Smiling", face_a, face_b, 1.0)[1].shape
+    undone, history, _ = edits.undo(face_b, history, face_a)
+    assert np.array_equal(undone, first)
+    redone, history, _ = edits.redo(face_b, history, face_a)
+    assert np.array_equal(redone, second)
+    recipe = edits.save_recipe(face_b, history)
+    assert sorted(json.loads(Path(recipe).read_text())["checkpoints"]) == ["genegan_bangs", "genegan_smiling"]
+    replayed, loaded, _ = edits.load_recipe(face_b, recipe, face_a)
+    assert np.array_equal(replayed, second) and loaded.active == history.active  # bit for bit
+    with pytest.raises(gr.Error, match="Step 1 took its attribute from another face A"):
+        edits.load_recipe(face_b, recipe, face_b)
+    with pytest.raises(gr.Error, match="Upload face A first"):
+        edits.stack(face_b, None, None, "transplant", "Smiling", 1.0, False)
+    with pytest.raises(gr.Error, match="no GeneGAN checkpoint"):
+        edits.stack(face_b, None, face_a, "remove", "Mustache", 1.0, False)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
-from pathlib import Path
 
 import gradio as gr
 import numpy as np
@@ -12,7 +11,6 @@ import numpy as np
 from facegan.checkpoints import train_command
 from facegan.faces import PreparedFace, heatmap_to_image, load_image, prepare_all_faces
 from facegan.faces.landmarker import numbered_face
-from facegan.history import EditHistory, Recipe, file_sha256
 from facegan.models.attrgan import HAIR_COLOURS
 from facegan.paths import GROUP_PHOTO, UI_EXAMPLES_DIR
 from facegan.pipelines import AttributeEdit, AttributeTransfer
@@ -22,13 +20,13 @@ from facegan.quality import EditReadout
 from facegan.ui.common import (
     RESULT_FORMAT,
     checkpoint_or_notice,
-    export_folder,
     for_display,
     photo_input,
     result_image,
     session_state,
     user_errors,
 )
+from facegan.ui.edit_history import StackedEdits
 from facegan.validation import face_number
 
 DESCRIPTION = (
@@ -179,62 +177,13 @@ def replay(photo: str, steps: Sequence[Mapping]) -> np.ndarray:
     return image
 
 
-def checkpoint_hashes() -> dict[str, str]:
-    return {pipeline().weights_file.stem: file_sha256(pipeline().weights_file)}
-
-
-@user_errors
-def stack_edit(
-    photo: str | None, history: EditHistory | None, face_index: float | None, every_face: bool, hair: str,
-    checked: list[str],
-) -> tuple:
-    """Transfer onto the result of the edits so far (smile, then glasses, then hair)."""
-    if photo is None:
-        raise gr.Error("Upload a photo with a face first.")
-    history = (history or EditHistory()).push(step_settings(face_index, every_face, hair, checked))
-    return replay(photo, history.active), history, history_note(history)
-
-
-@user_errors
-def undo(photo: str | None, history: EditHistory | None) -> tuple:
-    history = (history or EditHistory()).undo()
-    return (replay(photo, history.active) if photo else None), history, history_note(history)
-
-
-@user_errors
-def redo(photo: str | None, history: EditHistory | None) -> tuple:
-    history = (history or EditHistory()).redo()
-    return (replay(photo, history.active) if photo else None), history, history_note(history)
-
-
-def history_note(history: EditHistory) -> str:
-    redo = f", {len(history.steps) - history.applied} to redo" if history.can_redo else ""
-    return f"{history.applied} stacked edit(s) applied{redo}"
-
-
-@user_errors
-def save_recipe(photo: str | None, history: EditHistory | None) -> str:
-    """The recipe of the edits applied, as a JSON file to download."""
-    if photo is None or history is None or not history.applied:
-        raise gr.Error("Make an edit with Stack edit first: the recipe records the stacked edits.")
-    recipe = Recipe("attribute_transfer", checkpoint_hashes(), file_sha256(photo), history.active)
-    path = export_folder("facegan-recipe-") / "recipe.json"
-    path.write_text(recipe.to_json(), encoding="utf-8")
-    return str(path)
-
-
-@user_errors
-def load_recipe(photo: str | None, recipe_file: str | None) -> tuple:
-    """Replay a recipe on the uploaded photo: the final photo exactly as it was when the recipe was saved."""
-    if photo is None:
-        raise gr.Error("Upload the photo the recipe was made from first.")
-    if recipe_file is None:
-        return gr.update(), gr.update(), gr.update()
-    recipe = Recipe.from_json(Path(recipe_file).read_text(encoding="utf-8"))
-    recipe.check("attribute_transfer", checkpoint_hashes(), file_sha256(photo))
-    steps = tuple(checked_step(step) for step in recipe.steps)
-    history = EditHistory(steps, len(steps))
-    return replay(photo, history.active), history, history_note(history)
+STACKED_EDITS = StackedEdits(
+    tab="attribute_transfer",
+    step=step_settings,
+    replay=lambda photo, steps, _context: replay(photo, steps),
+    check_step=checked_step,
+    checkpoints=lambda _steps: [pipeline().weights_file],
+)
 
 
 @user_errors
@@ -276,15 +225,8 @@ def build_tab() -> None:
                 every_face = gr.Checkbox(label="All faces", value=False, info="edit every face in the photo")
             hair = gr.Radio(HAIR_CHOICES, value=OTHER_HAIR, label="Hair colour")
             checked = gr.CheckboxGroup(other_attributes(), label="Attributes")
-            with gr.Row():
-                run = gr.Button("Transfer", variant="primary")
-                stack = gr.Button("Stack edit")
-            with gr.Row():
-                undo_button = gr.Button("Undo", size="sm")
-                redo_button = gr.Button("Redo", size="sm")
-                recipe_button = gr.Button("Save recipe", size="sm")
-            history_text = gr.Markdown("")
-            recipe_file = gr.File(label="Recipe (JSON): save one, or drop one here to replay it", file_types=[".json"])
+            run = gr.Button("Transfer", variant="primary")
+            history = STACKED_EDITS.controls()
             examples = [[str(UI_EXAMPLES_DIR / name)] for name in ("grace_hopper.jpg", "astronaut.jpg", GROUP_PHOTO)]
             gr.Examples(examples, inputs=[photo])
         with gr.Column(scale=2):
@@ -299,7 +241,7 @@ def build_tab() -> None:
                 report = gr.Markdown("")
                 change_map = result_image("Where the pixels changed", height=192)
             report_json = gr.JSON(label="Quality readout (JSON)", visible=False)
-    last_edit, history = session_state(), session_state()
+    last_edit = session_state()
     analysed = [aligned, heatmap, hair, checked, faces]
     photo.change(analyse, [photo, face_index], analysed, api_visibility="private")
     face_index.change(analyse, [photo, face_index], analysed, api_visibility="private")
@@ -308,15 +250,7 @@ def build_tab() -> None:
         transfer, [photo, face_index, every_face, hair, checked], [output, attention, side, result, last_edit],
         api_visibility="private",
     ).success(show_readout, last_edit, [report, change_map, report_json], api_visibility="private")
-    stacked = [result, history, history_text]
-    stack.click(
-        stack_edit, [photo, history, face_index, every_face, hair, checked], stacked, api_visibility="private"
-    )
-    undo_button.click(undo, [photo, history], stacked, api_visibility="private")
-    redo_button.click(redo, [photo, history], stacked, api_visibility="private")
-    recipe_button.click(save_recipe, [photo, history], recipe_file, api_visibility="private")
-    recipe_file.upload(load_recipe, [photo, recipe_file], stacked, api_visibility="private")
-    photo.change(lambda: (None, ""), None, [history, history_text], api_visibility="private")  # new photo, new history
+    STACKED_EDITS.wire(history, photo, result, [face_index, every_face, hair, checked])
     # API: the same inputs, the full edited photo out, in one call (buttons no one sees trigger them).
     gr.Button(visible=False).click(
         edit_photo, [photo, hair, checked, face_index, every_face], result, api_name="attribute_transfer"

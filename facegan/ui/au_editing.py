@@ -7,6 +7,7 @@ the session's state; a slider move then costs one generator pass and a paste-bac
 from __future__ import annotations
 
 import inspect
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -16,7 +17,8 @@ import imageio.v2 as imageio
 import numpy as np
 
 from facegan.checkpoints import train_command
-from facegan.faces import prepare_face
+from facegan.errors import UserError
+from facegan.faces import load_image, prepare_face
 from facegan.faces.aus import (
     AU_MAX,
     EDITABLE_ACTION_UNITS,
@@ -42,6 +44,7 @@ from facegan.ui.common import (
     user_errors,
 )
 from facegan.faces.landmarker import numbered_face
+from facegan.ui.edit_history import StackedEdits
 from facegan.validation import face_number, number, numbers, whole_number
 
 DESCRIPTION = (
@@ -246,6 +249,44 @@ def export_strip(
     return np.concatenate(crops, axis=1), str(write_animation(crops, fmt))
 
 
+def step_settings(face_index: float | None, every_face: bool, keep_detail: bool, *aus: float) -> dict:
+    """One history step: the face, All faces, the detail switch and the 16 sliders, as Stack edit found them."""
+    values = numbers(aus, "AU intensities", len(EDITABLE_AU_NUMBERS), 0, AU_MAX)
+    return {
+        "face_index": face_number(face_index), "all_faces": bool(every_face), "keep_detail": bool(keep_detail),
+        "aus": [float(value) for value in values],
+    }
+
+
+def checked_step(step: Mapping) -> dict:
+    """A step read from a recipe file, in the form ``step_settings`` writes, or a sentence saying what is wrong."""
+    try:
+        return step_settings(step["face_index"], step["all_faces"], step["keep_detail"], *step["aus"])
+    except (KeyError, TypeError) as exc:
+        raise UserError(f"A step of the recipe lacks {exc}; was it edited by hand?") from exc
+
+
+def replay(photo: str, steps: Sequence[Mapping], _context: Sequence = ()) -> np.ndarray:
+    """The photo with ``steps`` applied one after the other: each sets the sliders' AUs on the previous
+    result's face (encoded afresh, so a later step starts from the expression the earlier ones made)."""
+    image = load_image(photo)
+    for step in steps:
+        group = pipeline().encode_all(image)
+        face = numbered_face(group, step["face_index"])
+        everyone = group if step["all_faces"] else None
+        image, _ = _render(face, _from_sliders(face, step["aus"]), step["keep_detail"], everyone)
+    return image
+
+
+STACKED_EDITS = StackedEdits(
+    tab="au_editing",
+    step=step_settings,
+    replay=replay,
+    check_step=checked_step,
+    checkpoints=lambda _steps: [pipeline().weights_file],
+)
+
+
 @lru_cache(maxsize=1)
 def mirror() -> WebcamMirror:
     return WebcamMirror(pipeline())
@@ -298,6 +339,7 @@ def build_tab() -> None:
                 every_face = gr.Checkbox(
                     label="All faces", value=False, info="every face gets the same change", elem_id="au_every_face"
                 )
+            history = STACKED_EDITS.controls()
         result = result_image("Edited photo")
         crop = result_image("Edited face", height=256)
     gr.Examples([[path] for path in (*EXAMPLES, GROUP_PHOTO)], inputs=[photo])
@@ -377,6 +419,7 @@ def build_tab() -> None:
         mirror_frame, [webcam, offset, strength, detail], mirrored, stream_every=MIRROR_FRAME_S, time_limit=300,
         concurrency_limit=2, show_progress="hidden", api_visibility="private",
     )  # fmt: skip
+    STACKED_EDITS.wire(history, photo, result, [face_index, every_face, detail, *sliders])
     export.click(export_strip, [face, target, frames, fmt, detail], [strip, animation], api_visibility="private")
     # API: a photo, the detail switch and 16 intensities in, the edited photo out (via a hidden button).
     gr.Button(visible=False).click(api_edit, [photo, detail, *sliders], result, api_name="au_edit")

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import NamedTuple
 
 import gradio as gr
 import numpy as np
 
-from facegan.checkpoints import train_command
-from facegan.faces import PreparedFace, prepare_all_faces
+from facegan.checkpoints import train_command, weights_path
+from facegan.errors import UserError
+from facegan.faces import PreparedFace, load_image, prepare_all_faces
+from facegan.history import file_sha256
 from facegan.paths import UI_EXAMPLES_DIR
 from facegan.pipelines import GeneGAN, GeneGANEdit, edit_each_face, genegan_attributes, genegan_checkpoint_name
 from facegan import quality
@@ -22,6 +25,7 @@ from facegan.ui.common import (
     session_state,
     user_errors,
 )
+from facegan.ui.edit_history import StackedEdits
 from facegan.validation import number, whole_number
 
 DESCRIPTION = (
@@ -41,7 +45,7 @@ def pipeline(attribute: str) -> GeneGAN:
     return GeneGAN(attribute)
 
 
-def _face(photo: str | None, which: str) -> PreparedFace:
+def _face(photo: str | np.ndarray | None, which: str) -> PreparedFace:
     """Detect and align the face of one photo input, or say which input is still empty."""
     if photo is None:
         raise gr.Error(f"Upload a photo for {which} first.")
@@ -67,7 +71,7 @@ def _result(faces: list[PreparedFace], edits: list[GeneGANEdit]) -> Result:
     return Result(edits[-1].photo, faces[0], edits[0])
 
 
-def _faces(photo: str | None, which: str, every_face: bool) -> list[PreparedFace]:
+def _faces(photo: str | np.ndarray | None, which: str, every_face: bool) -> list[PreparedFace]:
     """The photo's largest face, or with ``every_face`` all its faces (largest first)."""
     if every_face and photo is not None:
         return prepare_all_faces(photo)
@@ -81,13 +85,23 @@ def _swap(attribute: str | None, photo_a: str | None, photo_b: str | None) -> li
     return [_result([a], [a_child]), _result([b], [b_child])]
 
 
+def _removed(model: GeneGAN, faces: list[PreparedFace]) -> list[GeneGANEdit]:
+    return edit_each_face(faces, lambda face, onto: model.remove(face, onto))
+
+
+def _transplanted(
+    model: GeneGAN, donor: PreparedFace, faces: list[PreparedFace], strength: float
+) -> list[GeneGANEdit]:
+    return edit_each_face(faces, lambda face, onto: model.transplant(donor, face, strength, onto))
+
+
 def _remove(
     attribute: str | None, photo_a: str | None, photo_b: str | None, every_face: bool = False
 ) -> list[Result | None]:
     model = _model(attribute)
 
     def removed(faces: list[PreparedFace]) -> Result:
-        return _result(faces, edit_each_face(faces, lambda face, onto: model.remove(face, onto)))
+        return _result(faces, _removed(model, faces))
 
     a = removed(_faces(photo_a, "face A", every_face))
     return [a, None if photo_b is None else removed(_faces(photo_b, "face B", every_face))]
@@ -98,10 +112,8 @@ def _transplant(
 ) -> list[Result | None]:
     model = _model(attribute)
     strength = number(strength, "strength", *GeneGAN.STRENGTH_RANGE)
-    donor = _face(photo_a, "face A")
     faces = _faces(photo_b, "face B", every_face)
-    edits = edit_each_face(faces, lambda face, onto: model.transplant(donor, face, strength, onto))
-    return [None, _result(faces, edits)]
+    return [None, _result(faces, _transplanted(model, _face(photo_a, "face A"), faces, strength))]
 
 
 def _photos(results: list[Result | None]) -> tuple[np.ndarray | None, ...]:
@@ -182,6 +194,80 @@ def grid(
     return model.grid(_face(target, "the target"), references, size)
 
 
+STACK_OPERATIONS = {"transplant": "Transplant A → B", "remove": "Remove from B"}
+"""What a stacked step does to face B (recipe value: label)."""
+
+
+def _step(operation: str, attribute: str, every_face: bool, strength: float, donor_sha256: str | None) -> dict:
+    """A validated step; a transplant also names its donor (face A) by sha256, a removal needs none."""
+    if operation not in STACK_OPERATIONS:
+        raise UserError(f"Unknown stacked edit {operation!r}: choose {' or '.join(STACK_OPERATIONS)}.")
+    if attribute not in genegan_attributes():
+        raise UserError(f"There is no GeneGAN checkpoint for {attribute!r}.")
+    step = {"operation": operation, "attribute": attribute, "all_faces": bool(every_face)}
+    if operation == "remove":
+        return step
+    strength = number(strength, "strength", *GeneGAN.STRENGTH_RANGE)
+    return {**step, "strength": strength, "donor_sha256": str(donor_sha256)}
+
+
+def step_settings(
+    photo_a: str | None, operation: str, attribute: str | None, strength: float, every_face: bool
+) -> dict:
+    """One history step on face B, as Stack edit found the controls."""
+    if not attribute:
+        raise UserError("Choose an attribute first.")
+    if operation == "transplant" and photo_a is None:
+        raise UserError("Upload face A first: a transplant takes its attribute from it.")
+    donor = file_sha256(photo_a) if operation == "transplant" else None
+    return _step(operation, attribute, every_face, strength, donor)
+
+
+def checked_step(step: Mapping) -> dict:
+    """A step read from a recipe file, in the form ``step_settings`` writes, or a sentence saying what is wrong."""
+    try:
+        transplant = step["operation"] == "transplant"
+        return _step(
+            step["operation"], step["attribute"], step["all_faces"], step["strength"] if transplant else 0.0,
+            step["donor_sha256"] if transplant else None,
+        )
+    except (KeyError, TypeError) as exc:
+        raise UserError(f"A step of the recipe lacks {exc}; was it edited by hand?") from exc
+
+
+def _donor(photo_a: str | None, sha256: str, number: int) -> PreparedFace:
+    """Face A, if it is the photo step ``number`` took its attribute from."""
+    if photo_a is None or file_sha256(photo_a) != sha256:
+        raise UserError(f"Step {number} took its attribute from another face A: upload that photo as face A.")
+    return _face(photo_a, "face A")
+
+
+def replay(photo_b: str, steps: Sequence[Mapping], context: Sequence[str | None]) -> np.ndarray:
+    """Face B's photo with ``steps`` applied one after the other (``context``: face A's photo)."""
+    (photo_a,) = context
+    image = load_image(photo_b)
+    for number, step in enumerate(steps, start=1):
+        model, faces = _model(step["attribute"]), _faces(image, "face B", step["all_faces"])
+        if step["operation"] == "remove":
+            edits = _removed(model, faces)
+        else:
+            edits = _transplanted(model, _donor(photo_a, step["donor_sha256"], number), faces, step["strength"])
+        image = edits[-1].photo
+    return image
+
+
+STACKED_EDITS = StackedEdits(
+    tab="genegan",
+    step=step_settings,
+    replay=replay,
+    check_step=checked_step,
+    checkpoints=lambda steps: [
+        weights_path(genegan_checkpoint_name(name)) for name in sorted({step["attribute"] for step in steps})
+    ],
+    context_size=1,
+)
+
+
 def build_tab() -> None:
     """Lay out the tab's contents; must be called inside a ``gr.Tab``."""
     checkpoint = checkpoint_or_notice("genegan_*.safetensors", TRAIN_COMMAND, DESCRIPTION)
@@ -199,6 +285,12 @@ def build_tab() -> None:
         transplant_button = gr.Button("Transplant A → B")
         strength = gr.Slider(*GeneGAN.STRENGTH_RANGE, value=1.0, step=0.05, label="Transplant strength")
         every_face = gr.Checkbox(label="All faces", value=False, info="remove from / transplant to every face")
+    with gr.Accordion("Stacked edits on face B: undo, redo and a recipe", open=False, elem_id="genegan_history"):
+        operation = gr.Radio(
+            [(label, value) for value, label in STACK_OPERATIONS.items()], value="transplant", label="Stacked edit",
+            info="uses the attribute, strength and All faces above; the result shows as face B's",
+        )
+        history = STACKED_EDITS.controls()
     with gr.Row():
         result_a = result_image("Result for face A")
         result_b = result_image("Result for face B")
@@ -217,6 +309,7 @@ def build_tab() -> None:
         button.click(handler, inputs, results, api_visibility="private").success(
             show_readouts, last, readouts, api_visibility="private"
         )
+    STACKED_EDITS.wire(history, photo_b, result_b, [operation, attribute, strength, every_face], context=[photo_a])
     # API (buttons no one sees): the swap's two photos, and with their readouts as JSON.
     gr.Button(visible=False).click(swap, [attribute, photo_a, photo_b], [result_a, result_b], api_name="genegan_swap")
     readout_json = gr.JSON(visible=False)
