@@ -1,14 +1,17 @@
-"""Webcam mirror throughput: ``python benchmarks/webcam_mirror.py [--frames 90] [--camera-fps 30]``.
+"""Webcam mirror throughput: ``python benchmarks/webcam_mirror.py [--frames 90] [--seconds 6] [--camera-fps 30]``.
 
 Replays a generated 640x480 clip (an example photo moving and turning in front of a plain background,
-made here, so the repository holds no video) frame by frame through ``WebcamMirror`` with the "+smile"
-offset, in the app's own thread setting (PyTorch's default: all cores). Reports:
+made here, so the repository holds no video) through ``WebcamMirror`` with the "+smile" offset, in the
+app's own thread setting (PyTorch's default: all cores). Reports:
 
-- processing: ms per frame (p50, p95) and the frames per second that gives;
-- a live camera at ``--camera-fps`` behind the tab's webcam, which looks every ``MIRROR_FRAME_S`` and
-  sends the newest frame only when none is pending (``live_camera``): the frames shown per second, the
-  share dropped, and the latency from a frame's capture to its mirror (p50, max); a latency that does
-  not grow with time is one that never builds up.
+- processing: ms per frame computed on its own (``frame``; p50, p95) and the frames per second that gives;
+- live, in real time for ``--seconds``: a camera at ``--camera-fps`` behind the tab's webcam, which looks
+  every ``MIRROR_FRAME_S`` and sends the newest frame only when none is pending (``live_replay``). Once
+  through the tab's pipelined path (``next_frame``: the answer is the previous frame's mirror) and once
+  through ``frame`` (each answer its own frame) for comparison: the frames shown per second, the share
+  dropped, and the latency from a frame's capture to its mirror on screen (p50, max); a latency that does
+  not grow with time is one that never builds up. The browser's own encoding and the HTTP round trip
+  are not included.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 import cv2
@@ -45,32 +49,38 @@ def synthetic_clip(frames: int, size: tuple[int, int] = FRAME_SIZE, photo: str =
     return clip
 
 
-def live_camera(process_ms: list[float], camera_fps: float, send_every_ms: float) -> dict[str, Any]:
-    """What a visitor sees: the camera delivers a frame every 1/camera_fps s, and the browser (Gradio's
-    webcam) looks every ``send_every_ms`` and sends the newest frame only when no frame of its own is
-    pending; ``process_ms`` are measured per-frame costs, used in turn. Latency: from the camera's frame
-    to its mirror. The browser's own encoding and the local HTTP round trip are not included."""
-    camera_ms = 1000 / camera_fps
-    duration = len(process_ms) * max(float(np.mean(process_ms)), send_every_ms)
-    tick, busy_until, shown, latencies = 0.0, 0.0, 0, []
-    while tick < duration:
-        if tick >= busy_until:
-            captured = np.floor(tick / camera_ms) * camera_ms  # the newest frame the camera has delivered
-            busy_until = tick + process_ms[shown % len(process_ms)]
-            latencies.append(busy_until - captured)
-            shown += 1
-        tick += send_every_ms
-    offered = int(duration // camera_ms) + 1
+def live_replay(
+    show: Callable[[np.ndarray], np.ndarray], clip: list[np.ndarray], seconds: float, camera_fps: float,
+    send_every_s: float, lag: int = 0,
+) -> dict[str, Any]:
+    """The browser in real time: the camera delivers ``clip`` (looped) at ``camera_fps``; the browser looks
+    every ``send_every_s`` and, when no frame of its own is pending, sends the newest one to ``show``.
+    ``lag``: how many requests back the frame is whose mirror ``show`` returns (1 for the pipelined path)."""
+    start = time.perf_counter()
+    captured: list[float] = []
+    latencies: list[float] = []
+    now = 0.0
+    while now < seconds:
+        index = int(now * camera_fps)
+        captured.append(index / camera_fps)
+        show(clip[index % len(clip)])
+        now = time.perf_counter() - start
+        if len(captured) > lag:
+            latencies.append(now - captured[-1 - lag])
+        now = np.ceil(now / send_every_s) * send_every_s  # the browser's next look
+        time.sleep(max(0.0, now - (time.perf_counter() - start)))
+    shown = len(latencies)
+    offered = int(seconds * camera_fps)
     return {
         "camera_fps": camera_fps,
-        "send_every_ms": round(send_every_ms, 1),
-        "seconds": round(duration / 1000, 2),
+        "send_every_ms": round(send_every_s * 1000, 1),
+        "seconds": round(now, 2),
         "frames_shown": shown,
-        "shown_fps": round(shown / (duration / 1000), 1),
+        "shown_fps": round(shown / now, 1),
         "dropped_share": round(max(0.0, 1 - shown / offered), 3),
-        "latency_ms_p50": round(float(np.median(latencies)), 1),
-        "latency_ms_max": round(float(np.max(latencies)), 1),
-        "latency_ms_last_quarter_max": round(float(np.max(latencies[-max(1, len(latencies) // 4) :])), 1),
+        "latency_ms_p50": round(float(np.median(latencies)) * 1000, 1),
+        "latency_ms_max": round(float(np.max(latencies)) * 1000, 1),
+        "latency_ms_last_quarter_max": round(float(np.max(latencies[-max(1, shown // 4) :])) * 1000, 1),
     }
 
 
@@ -79,6 +89,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--frames", type=int, default=90)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--camera-fps", type=float, default=30.0)
+    parser.add_argument("--seconds", type=float, default=6.0, help="length of each real-time replay")
     parser.add_argument("--checkpoint", default="eggan")
     args = parser.parse_args(argv)
 
@@ -101,7 +112,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "frames_with_the_face_edited": faces,
         "processing_ms": processing,
         "processing_fps": round(1000 / processing["p50_ms"], 1),
-        "live": live_camera(times, args.camera_fps, 1000 * MIRROR_FRAME_S),
+        "live": live_replay(
+            lambda frame: mirror.next_frame(frame, change, "live"), clip, args.seconds, args.camera_fps,
+            MIRROR_FRAME_S, lag=1,
+        ),
+        "live_without_pipelining": live_replay(
+            lambda frame: mirror.frame(frame, change, "serial"), clip, args.seconds, args.camera_fps, MIRROR_FRAME_S
+        ),
     }
     record_result("webcam_mirror", result, argv if argv is not None else sys.argv[1:])
     return result

@@ -5,8 +5,12 @@ aligned, its AUs measured and encoded, and EGGAN renders it at its own AUs plus 
 change is pasted back onto the frame. A frame without a face is shown as it came.
 
 Frames are never queued: Gradio's webcam sends the next frame only once the previous one has come back,
-so when the mirror is slower than the camera, frames are dropped at the camera and latency stays one
-frame's processing time.
+so when the mirror is slower than the camera, frames are dropped at the camera.
+
+The tab's path (``WebcamMirror.next_frame``) is a two-stage pipeline: a frame is measured (tracking, AUs,
+E) while the generator renders the one before in a background thread, and the request returns that one.
+The render then goes on while the browser receives it and sends the next frame, so the generator's time
+overlaps the tracker's and the round trip's; the cost is one frame of delay.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 
@@ -21,7 +26,7 @@ from facegan.faces import PreparedFace, align_face
 from facegan.faces.align import TEMPLATE_SIZE
 from facegan.faces.aus import AU_NUMBERS
 from facegan.faces.landmarker import Face, detect_faces, follow_face
-from facegan.pipelines import AUEditor
+from facegan.pipelines import AUEditor, MeasuredFace
 
 MIRROR_OFFSETS: dict[str, dict[int, float]] = {
     "+smile": {6: 2.0, 12: 3.0},
@@ -67,43 +72,76 @@ class FaceTracker:
             return face
 
 
-class TrackerPool:
-    """At most ``size`` trackers, one per stream (visitor), the least recently used dropped first: a Space
-    with many visitors keeps a bounded state."""
+class MirrorStream:
+    """One visitor's stream: its face tracker and the frame the generator is rendering for it."""
+
+    def __init__(self) -> None:
+        self.tracker = FaceTracker()
+        self.rendering: Future[np.ndarray] | None = None
+        self.lock = threading.Lock()
+
+
+class StreamPool:
+    """At most ``size`` streams (visitors), the least recently used dropped first: a Space with many
+    visitors keeps a bounded state."""
 
     def __init__(self, size: int = 16) -> None:
         self.size = size
-        self._trackers: OrderedDict[str, FaceTracker] = OrderedDict()
+        self._streams: OrderedDict[str, MirrorStream] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: str) -> FaceTracker:
+    def get(self, key: str) -> MirrorStream:
         with self._lock:
-            tracker = self._trackers.pop(key, None) or FaceTracker()
-            self._trackers[key] = tracker
-            while len(self._trackers) > self.size:
-                self._trackers.popitem(last=False)
-            return tracker
+            stream = self._streams.pop(key, None) or MirrorStream()
+            self._streams[key] = stream
+            while len(self._streams) > self.size:
+                self._streams.popitem(last=False)
+            return stream
 
     def __len__(self) -> int:
-        return len(self._trackers)
+        return len(self._streams)
 
 
 class WebcamMirror:
     """Frames in, frames with the expression offset out (see the module docstring)."""
 
-    def __init__(self, editor: AUEditor, trackers: TrackerPool | None = None) -> None:
+    RENDER_THREADS = 2
+    """Background renders at a time, for all streams together (the generator itself uses every core)."""
+
+    def __init__(self, editor: AUEditor, streams: StreamPool | None = None) -> None:
         self.editor = editor
-        self.trackers = trackers or TrackerPool()
+        self.streams = streams or StreamPool()
+        self._renderer = ThreadPoolExecutor(self.RENDER_THREADS, thread_name_prefix="mirror-render")
+
+    def _measure(self, rgb: np.ndarray, tracker: FaceTracker) -> MeasuredFace | None:
+        face = tracker.track(rgb)
+        if face is None:
+            return None
+        prepared = PreparedFace(photo=rgb, face=face, aligned=align_face(rgb, face.points68, TEMPLATE_SIZE))
+        return self.editor.measure(prepared)
+
+    def _render(
+        self, rgb: np.ndarray, face: MeasuredFace | None, change: np.ndarray, keep_detail: bool
+    ) -> np.ndarray:
+        return rgb if face is None else self.editor.edit_measured(face, change, keep_detail).photo
 
     def frame(
         self, rgb: np.ndarray, change: np.ndarray, stream: str = "default", keep_detail: bool = True
     ) -> np.ndarray:
-        """``rgb`` (HxWx3 uint8) with the tracked face's AUs moved by ``change`` (17 values)."""
-        face = self.trackers.get(stream).track(rgb)
-        if face is None:
-            return rgb
-        prepared = PreparedFace(photo=rgb, face=face, aligned=align_face(rgb, face.points68, TEMPLATE_SIZE))
-        return self.editor.edit_prepared(prepared, change, keep_detail).photo
+        """``rgb`` (HxWx3 uint8) with the tracked face's AUs moved by ``change`` (17 values), computed now."""
+        return self._render(rgb, self._measure(rgb, self.streams.get(stream).tracker), change, keep_detail)
+
+    def next_frame(
+        self, rgb: np.ndarray, change: np.ndarray, stream: str = "default", keep_detail: bool = True
+    ) -> np.ndarray:
+        """The pipelined ``frame``: measures ``rgb``, hands it to the background renderer and returns the
+        mirror of the stream's previous frame (the first frame of a stream comes back as it is)."""
+        state = self.streams.get(stream)
+        with state.lock:
+            face = self._measure(rgb, state.tracker)  # while the previous frame renders
+            previous = state.rendering
+            state.rendering = self._renderer.submit(self._render, rgb, face, change, keep_detail)
+        return rgb if previous is None else previous.result()
 
 
 def offsets_summary(offsets: Mapping[str, Mapping[int, float]] = MIRROR_OFFSETS) -> str:

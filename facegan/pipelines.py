@@ -104,6 +104,13 @@ E = TypeVar("E", bound="AttributeEdit | GeneGANEdit | AUEdit")
 FaceT = TypeVar("FaceT", bound="PreparedFace | EncodedFace")
 
 
+def channels_last(module: torch.nn.Module) -> torch.nn.Module:
+    """The module with its conv weights in channels-last layout, which oneDNN runs faster on CPU for the larger
+    generators: EGGAN's G (a batch of two) took 21 ms instead of 27, a GeneGAN 5x5 grid 56 ms instead of 70.
+    Attribute transfer's G gained nothing and keeps the default layout."""
+    return module.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+
+
 def edit_each_face(faces: Sequence[FaceT], edit: Callable[[FaceT, np.ndarray | None], E]) -> list[E]:
     """``edit(face, onto)`` for every face of one photo, each onto the previous result: the last edit's
     photo carries every face's change."""
@@ -323,7 +330,7 @@ class GeneGAN:
         self.device = torch.device(device)
         self.generator = GeneGANGenerator(self.config)
         load_modules({"G": self.generator}, {"G": state.get(ema_key("G"), state["G"])})  # a run's EMA, if any
-        self.generator.to(self.device).eval()
+        channels_last(self.generator).to(self.device).eval()
 
     @property
     def attribute(self) -> str:
@@ -410,6 +417,20 @@ class GeneGAN:
         return tensor_to_image(tiles)
 
 
+class MeasuredFace(NamedTuple):
+    """A face with everything an edit needs but the generator's pass (``AUEditor.measure``): the webcam
+    mirror measures one frame while the generator renders the previous one."""
+
+    prepared: PreparedFace
+    latent: torch.Tensor
+    aus: np.ndarray
+    sharp_crop: torch.Tensor
+    mask: np.ndarray
+
+    def with_reconstruction(self, reconstruction: torch.Tensor) -> EncodedFace:
+        return EncodedFace(self.prepared, self.latent, self.aus, reconstruction, self.sharp_crop, self.mask)
+
+
 @dataclass(frozen=True)
 class EncodedFace:
     """A prepared face with what every edit reuses: EGGAN's latent code of the aligned crop, the measured
@@ -489,7 +510,7 @@ class AUEditor:
         self.encoder, self.generator = EGGANEncoder(self.config), EGGANGenerator(self.config)
         load_modules({"E": self.encoder, "G": self.generator}, state)
         self.encoder.to(self.device).eval()
-        self.generator.to(self.device).eval()
+        channels_last(self.generator).to(self.device).eval()
 
     @torch.inference_mode()
     def encode_crops(self, crops: torch.Tensor) -> torch.Tensor:
@@ -512,24 +533,23 @@ class AUEditor:
 
     def encode_prepared(self, prepared: PreparedFace) -> EncodedFace:
         """``encode`` for a face already detected and aligned (a group photo's faces, a video frame)."""
-        latent, aus, sharp, mask = self._encode_parts(prepared)
-        return EncodedFace(prepared, latent, aus, self.render(latent, aus).face, sharp, mask)
+        face = self.measure(prepared)
+        return face.with_reconstruction(self.render(face.latent, face.aus).face)
 
-    def _encode_parts(self, prepared: PreparedFace) -> tuple[torch.Tensor, np.ndarray, torch.Tensor, np.ndarray]:
+    def measure(self, prepared: PreparedFace) -> MeasuredFace:
         """E's code, the measured AUs, the crop at the photo's own resolution and its paste-back mask."""
         aligned = prepared.aligned
         latent = self.encode_crops(image_to_tensor(aligned.crop, self.config.resolution))
         size = sharp_crop_size(aligned)
         sharp = aligned if size == aligned.size else align_face(prepared.photo, prepared.face.points68, size)
-        return latent, prepared.aus(), image_to_tensor(sharp.crop, size), face_region_mask(sharp.points68, size)
+        crop, mask = image_to_tensor(sharp.crop, size), face_region_mask(sharp.points68, size)
+        return MeasuredFace(prepared, latent, prepared.aus(), crop, mask)
 
-    def edit_prepared(self, prepared: PreparedFace, change: np.ndarray, keep_detail: bool = True) -> AUEdit:
-        """Encode a face and move its AUs by ``change`` with one generator call (its own AUs and the target
-        as a batch of two): the webcam mirror's per-frame path, where nothing is reused."""
-        latent, aus, sharp, mask = self._encode_parts(prepared)
-        both = self.render(latent.expand(2, -1), np.stack([aus, np.clip(aus + change, 0, AU_MAX)]))
-        face = EncodedFace(prepared, latent, aus, both.face[:1], sharp, mask)
-        return self._paste(face, both.map(lambda t: t[1:]), keep_detail)
+    def edit_measured(self, face: MeasuredFace, change: np.ndarray, keep_detail: bool = True) -> AUEdit:
+        """Move a measured face's AUs by ``change`` with one generator call (its own AUs and the target as a
+        batch of two): the webcam mirror's per-frame path, where nothing is reused."""
+        both = self.render(face.latent.expand(2, -1), np.stack([face.aus, np.clip(face.aus + change, 0, AU_MAX)]))
+        return self._paste(face.with_reconstruction(both.face[:1]), both.map(lambda t: t[1:]), keep_detail)
 
     def _finish(self, face: EncodedFace, edited: Expression, keep_detail: bool) -> list[np.ndarray]:
         images = keep_photo_detail(face.sharp_crop, edited, face.reconstruction) if keep_detail else edited.face

@@ -296,11 +296,12 @@ def mirror() -> WebcamMirror:
 def mirror_frame(
     frame: np.ndarray | None, offset: str, strength: float, keep_detail: bool, request: gr.Request
 ) -> np.ndarray | None:
-    """One webcam frame with the chosen expression offset (each visitor's stream tracked on its own)."""
+    """One webcam frame in, the mirror of the previous one out (pipelined: ``facegan.mirror``); each visitor's
+    stream is tracked on its own."""
     if frame is None:
         return None
     change = offset_vector(offset, number(strength, "strength", 0, MIRROR_MAX_STRENGTH))
-    return mirror().frame(frame, change, request.session_hash or "default", keep_detail)
+    return mirror().next_frame(frame, change, request.session_hash or "default", keep_detail)
 
 
 @user_errors
