@@ -197,11 +197,13 @@ def test_eval_command_prints_every_figure(tmp_path, monkeypatch, capsys):
     assert [r["attribute"] for r in rows] == ["Eyeglasses", "Smiling"]
     for row in rows:
         assert row["pairs"] == 4 and 0 <= row["transplant_success"] <= 1 and 0 <= row["removal_success"] <= 1
+        assert all(0 <= row[key] <= 1 for key in ("transplant_baseline", "removal_baseline", "swap_success_a"))
+        assert set(row["frechet"]) == {"transplant", "removal", "real_floor"}
         assert all(-1 <= c <= 1 for c in row["identity_cosine"].values())
         assert row["reconstruction_l1"]["au"] > 0 and row["parallelogram_l1"] > 0
         subspace = row["subspace"]
         assert len(subspace["mean_probability"]) == len(subspace["alphas"]) and 0 <= subspace["increasing_steps"] <= 1
-    assert "transplant ok" in printed and "Spearman" in printed
+    assert "transplant ok (baseline)" in printed and "swap: A lacks it" in printed and "Spearman" in printed
 
 
 def test_latency_benchmark_smoke(tmp_path, monkeypatch):

@@ -6,6 +6,14 @@ discriminator) and dlib's face descriptor then measure:
 
 - transplant success: the judge says Bu has the attribute; removal success: it says A-epsilon lacks it
   (next to the judge's own rates on the parents, the ceiling these can be read against);
+- the baselines each must beat: the judge's verdict on each parent decoded with its own object (B with
+  u_B "has" the attribute; A with u_A "lacks" it): a decoder that draws the attribute whatever the object
+  scores this much for free;
+- swap success, scored apart from removal: the app's swap gives A the object of B (not the null object
+  epsilon), and the judge says whether A then lacks the attribute;
+- realism: Fréchet distance of the first half's transplants (Bu) and removals (A-epsilon) to the second
+  half's real val faces (one parent per pair, alternately with and without the attribute) in the
+  judge's face-network features, next to the first half's real faces (the floor);
 - background preservation: identity cosine and verification (distance < 0.6) of B vs Bu and A vs
   A-epsilon, next to the cosine of the two different people A vs B;
 - reconstruction L1 of Au' and B-epsilon' and the parallelogram residual |Au + Be - Ae - Bu| (Eq. 5),
@@ -26,6 +34,7 @@ from scipy.stats import spearmanr
 from torch import Tensor
 from tqdm import tqdm
 
+from facegan.eval.eggan_metrics import realism
 from facegan.eval.identity import MODEL_DESCRIPTION, IdentityModel
 from facegan.models.judge import AttributeJudge, load_judge
 from facegan.pipelines import GeneGAN, genegan_attributes, tensor_to_image
@@ -64,11 +73,14 @@ def evaluate(
 ) -> dict[str, Any]:
     """Figures for one attribute's checkpoint over val pairs ``(au, be)``."""
     attribute = model.attribute
-    keys = ("parent_a", "parent_b", "bu", "ae", "rec_au", "rec_be", "parallelogram")
+    keys = (
+        "parent_a", "parent_b", "bu", "ae", "swap_a", "own_b", "own_a", "rec_au", "rec_be", "parallelogram"
+    )
     values: dict[str, list[Tensor]] = {key: [] for key in keys}
     cosines: dict[str, list[np.ndarray]] = {key: [] for key in ("b_bu", "a_ae", "a_b")}
     verified: dict[str, list[np.ndarray]] = {key: [] for key in ("b_bu", "a_ae")}
     curves = []
+    features: dict[str, list[np.ndarray]] = {"real": [], "transplant": [], "removal": []}
     generator = model.generator
 
     def probability(images: Tensor) -> Tensor:
@@ -81,6 +93,14 @@ def evaluate(
         values["parent_b"].append(probability(b) <= 0.5)
         values["bu"].append(probability(kids.bu) > 0.5)
         values["ae"].append(probability(kids.ae) <= 0.5)
+        code_a, code_b = generator.encode(a), generator.encode(b)
+        values["swap_a"].append(probability(generator.decode(code_a.background, code_b.object, a)) <= 0.5)
+        values["own_b"].append(probability(generator.decode(code_b.background, code_b.object, b)) > 0.5)
+        values["own_a"].append(probability(generator.decode(code_a.background, code_a.object, a)) <= 0.5)
+        with_or_without = ((torch.arange(len(a)) + start) % 2 == 0).view(-1, 1, 1, 1).to(a.device)
+        real = torch.where(with_or_without, a, b)  # one real face per pair, half of them with the attribute
+        for key, images in (("real", real), ("transplant", kids.bu), ("removal", kids.ae)):
+            features[key].append(judge.embed(images).cpu().numpy())
         values["rec_au"].append((kids.au - a).abs().mean(dim=(1, 2, 3)) / 2)
         values["rec_be"].append((kids.be - b).abs().mean(dim=(1, 2, 3)) / 2)
         values["parallelogram"].append((a + b - kids.ae - kids.bu).abs().mean(dim=(1, 2, 3)) / 2)
@@ -102,13 +122,17 @@ def evaluate(
         "steps": model.record["steps"],
         "pairs": len(au),
         "transplant_success": mean("bu"),
+        "transplant_baseline": mean("own_b"),
         "removal_success": mean("ae"),
+        "removal_baseline": mean("own_a"),
+        "swap_success_a": mean("swap_a"),
         "judge_on_parents": {"with_says_yes": mean("parent_a"), "without_says_no": mean("parent_b")},
         "identity_cosine": {key: round(float(np.concatenate(v).mean()), 4) for key, v in cosines.items()},
         "identity_verified": {key: round(float(np.concatenate(v).mean()), 4) for key, v in verified.items()},
         "reconstruction_l1": {"au": mean("rec_au"), "be": mean("rec_be")},
         "parallelogram_l1": mean("parallelogram"),
         "subspace": monotonicity(ALPHAS, torch.cat(curves).numpy()),
+        "frechet": realism({key: np.concatenate(v) for key, v in features.items()}),
     }
 
 
@@ -116,19 +140,22 @@ def markdown(rows: list[dict[str, Any]]) -> str:
     """One row per attribute: transfer, preservation and reconstruction; then the alpha curves."""
     lines = [
         (
-            "| Attribute | steps | pairs | transplant ok | removal ok | judge on parents (with / without) | "
-            "id cos B-Bu | verified B-Bu | id cos A-Ae | verified A-Ae | id cos A-B | rec. L1 Au' / Be' | "
-            "parallelogram L1 |"
+            "| Attribute | steps | pairs | transplant ok (baseline) | removal ok (baseline) | swap: A lacks it | "
+            "judge on parents (with / without) | verified B-Bu | verified A-Ae | id cos B-Bu / A-Ae / A-B | "
+            "FD transplant / removal (floor) | rec. L1 Au' / Be' | parallelogram L1 |"
         ),
         "| --- |" + " ---: |" * 12,
     ]
     for r in rows:
-        cos, ver, rec = r["identity_cosine"], r["identity_verified"], r["reconstruction_l1"]
+        cos, ver, rec, fd = r["identity_cosine"], r["identity_verified"], r["reconstruction_l1"], r["frechet"]
         parents = r["judge_on_parents"]
         lines.append(
-            f"| {r['attribute']} | {r['steps']} | {r['pairs']} | {r['transplant_success']:.1%} | "
-            f"{r['removal_success']:.1%} | {parents['with_says_yes']:.1%} / {parents['without_says_no']:.1%} | "
-            f"{cos['b_bu']:.3f} | {ver['b_bu']:.1%} | {cos['a_ae']:.3f} | {ver['a_ae']:.1%} | {cos['a_b']:.3f} | "
+            f"| {r['attribute']} | {r['steps']} | {r['pairs']} | "
+            f"{r['transplant_success']:.1%} ({r['transplant_baseline']:.1%}) | "
+            f"{r['removal_success']:.1%} ({r['removal_baseline']:.1%}) | {r['swap_success_a']:.1%} | "
+            f"{parents['with_says_yes']:.1%} / {parents['without_says_no']:.1%} | "
+            f"{ver['b_bu']:.1%} | {ver['a_ae']:.1%} | {cos['b_bu']:.3f} / {cos['a_ae']:.3f} / {cos['a_b']:.3f} | "
+            f"{fd['transplant']:.2f} / {fd['removal']:.2f} ({fd['real_floor']:.2f}) | "
             f"{rec['au']:.4f} / {rec['be']:.4f} | {r['parallelogram_l1']:.4f} |"
         )
     alphas = rows[0]["subspace"]["alphas"]
