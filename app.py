@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 # Must precede the first gradio import: gradio reads it at import and Blocks creation time.
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
+import torch  # noqa: E402
+
 from facegan.memory import limit_malloc_arenas, start_memory_trimmer  # noqa: E402
 from facegan.ui import THEME, build_app  # noqa: E402
 
@@ -25,7 +27,12 @@ SERVING_LIMITS = {"max_file_size": "20mb", "state_session_capacity": 1000}
 
 # At most 64 requests wait; beyond that a visitor is told the queue is full instead of waiting
 # minutes. Everyone in the queue sees their place in it ("queue: 3/12") on the output they wait for.
-QUEUE_LIMITS = {"max_size": 64}
+# Each event runs as many requests side by side as there are cores, each on one torch thread
+# (``main``): a Space's visitors use every core without oversubscribing them, and a short edit is not
+# stuck behind a long one of the same kind (benchmarks/serve_load.py; docs/serving.md).
+CORES = os.cpu_count() or 1
+QUEUE_LIMITS = {"max_size": 64, "default_concurrency_limit": CORES}
+TORCH_THREADS_PER_REQUEST = 1
 
 demo = build_app().queue(**QUEUE_LIMITS)
 
@@ -48,8 +55,10 @@ def resolve_address(
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Parse the address and serve until interrupted, with the server's memory bounded (``facegan.memory``)."""
+    """Parse the address and serve until interrupted: one torch thread per request, the server's memory
+    bounded (``facegan.memory``)."""
     host, port = resolve_address(argv)
+    torch.set_num_threads(TORCH_THREADS_PER_REQUEST)
     limit_malloc_arenas()
     start_memory_trimmer()
     demo.launch(server_name=host, server_port=port, share=False, theme=THEME, **SERVING_LIMITS)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from facegan.ui import attribute_transfer, au_editing, genegan, pairwise, sound_to_scene
+from facegan.ui import atomic_cache, attribute_transfer, au_editing, genegan, pairwise, sound_to_scene
 
 TITLE = "FaceGAN Studio"
 
@@ -33,6 +33,7 @@ def _tab_for_link(request: gr.Request) -> gr.Tabs:
 
 def build_app() -> gr.Blocks:
     """Build (not launch) the app, so app.py, Spaces and tests share one definition."""
+    atomic_cache.install()
     # Uploaded and generated files live in Gradio's cache; every 10 minutes those older than an hour go.
     with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=CACHE_CLEANUP) as demo:
         gr.Markdown(f"# {TITLE}")
