@@ -214,9 +214,13 @@ def test_latency_benchmark_smoke(tmp_path, monkeypatch):
     monkeypatch.setattr(common, "RESULTS_DIR", tmp_path / "results")
     tiny_checkpoint(tmp_path)
     monkeypatch.setenv("FACEGAN_CHECKPOINTS", str(tmp_path))
-    result = genegan_latency.main(["--runs", "1", "--size", "3"])
+    threads = torch.get_num_threads()
+    try:
+        result = genegan_latency.main(["--runs", "1", "--size", "3", "--threads", "1"])
+    finally:
+        torch.set_num_threads(threads)
     # One run each: only that both were timed (an ordering of single timings is noise under load).
-    assert result["grid"]["p50_ms"] > 0 and result["photos_to_grid"]["p50_ms"] > 0
+    assert result["grid"]["p50_ms"] > 0 and result["photos_to_grid"]["p50_ms"] > 0 and result["threads"] == 1
     assert result["grid_size"] == 3 and (tmp_path / "results" / "genegan_latency.json").is_file()
 
 
