@@ -121,8 +121,17 @@ def genegan_photo_row(model: GeneGAN) -> list[np.ndarray]:
     return [face_box(face, image, VAL_CELL) for face, image in zip((a, b) * 3, results)]
 
 
+def genegan_grid_block(model: GeneGAN, size: int = 5) -> Image.Image:
+    """The tab's example grid: the first photo's face with the objects of (first, second, second, first)
+    blended bilinearly, each cell the face itself at 128 px with the change added."""
+    first, second = (model.prepare(UI_EXAMPLES_DIR / name) for name in EXAMPLES)
+    image = model.grid(first, [first, second, second, first], size)
+    return grid([[image]], [f"{model.attribute}: {size}x{size} grid, {EXAMPLES[0]} with the objects of both photos"])
+
+
 def genegan_sheet(checkpoint: str = "genegan", faces: int = 6, data: str | None = None) -> Image.Image:
-    """Per attribute: its name, the example photos' row, then ``faces`` val pairs at 128 px."""
+    """Per attribute: its name, the example photos' row, then ``faces`` val pairs at 128 px; last, the first
+    attribute's 5x5 grid."""
     attributes = genegan_attributes() if checkpoint == "genegan" else [checkpoint]
     if not attributes:
         raise CheckpointMissingError(f"no GeneGAN checkpoint is shipped; train one with `{GENEGAN_TRAIN_COMMAND}`")
@@ -134,7 +143,7 @@ def genegan_sheet(checkpoint: str = "genegan", faces: int = 6, data: str | None 
         columns = (a, b, kids.a_removed, kids.b_removed, kids.a_with_b, kids.b_with_a)
         rows = [genegan_photo_row(model)] + [[tensor_to_image(c[i]) for c in columns] for i in range(len(a))]
         blocks.append(grid(rows, [f"{attribute}: {GENEGAN_LABELS[0]}", *GENEGAN_LABELS[1:]]))
-    return stack(blocks)
+    return stack([*blocks, genegan_grid_block(GeneGAN(attributes[0]))])
 
 
 EGGAN_MODES = {True: "photo detail kept", False: "generated face"}
