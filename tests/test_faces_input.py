@@ -174,3 +174,22 @@ def test_empty_file_names_the_problem(tmp_path):
     empty.write_bytes(b"")
     with pytest.raises(InvalidImageError, match="is empty"):
         load_image(empty)
+
+
+def test_detections_side_by_side_borrow_their_own_landmarker_and_agree():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from facegan.faces.landmarker import MediaPipeBackend
+
+    from facegan.paths import UI_EXAMPLES_DIR
+
+    backend = MediaPipeBackend(instances=2)
+    photo = load_image(UI_EXAMPLES_DIR / "grace_hopper.jpg")
+    alone = backend.detect(photo)
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(backend.detect, [photo] * 8))
+    assert backend.made <= 2  # never more landmarkers than asked for, however many threads
+    for faces in together:
+        assert len(faces) == len(alone) == 1
+        np.testing.assert_allclose(faces[0].points68, alone[0].points68)
+    backend.close()
