@@ -60,6 +60,27 @@ def test_stacked_edits_on_face_b_with_undo_in_the_browser(browser: Browser, app_
     page.close()
 
 
+def test_group_photo_thumbnails_pick_face_b(browser: Browser, app_server: str) -> None:
+    from facegan.paths import GROUP_PHOTO
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(app_server)
+    page.get_by_role("tab", name="GeneGAN", exact=True).click()
+    panel = page.get_by_role("tabpanel").filter(visible=True)
+    panel.locator("input[type=file]").nth(1).set_input_files(GROUP_PHOTO)  # face B
+    thumbnails = page.locator("#genegan_faces_b .thumbnail-item, #genegan_faces_b .grid-container button")
+    thumbnails.nth(1).wait_for(timeout=30_000)  # both faces of the group photo, numbered
+    thumbnails.nth(1).click()
+    face_b = panel.get_by_label("Face of B (0 = largest)")
+    page.wait_for_function("el => el.value === '1'", arg=face_b.element_handle(), timeout=30_000)
+    before = panel.locator("img").count()
+    panel.get_by_role("button", name="Remove", exact=True).click()  # face A is empty: a sentence, not a trace
+    page.locator("[data-testid=toast-body].error").first.wait_for(timeout=30_000)
+    assert "Upload a photo for face A" in page.locator("[data-testid=toast-body].error").first.inner_text()
+    assert panel.locator("img").count() == before
+    page.close()
+
+
 def test_api_endpoints_swap_and_grid(app_server: str) -> None:
     from gradio_client import Client, handle_file
     from PIL import Image

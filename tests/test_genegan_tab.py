@@ -69,6 +69,22 @@ def test_all_faces_removes_from_and_transplants_to_every_face_of_a_group_photo()
     assert not np.array_equal(onto_all[second_face], original)
 
 
+def test_thumbnails_number_the_faces_and_a_face_index_picks_one():
+    from facegan.ui.attribute_transfer import GROUP_PHOTO
+
+    thumbnails, index = tab.list_faces(GROUP_PHOTO)
+    assert [label for _, label in thumbnails] == ["0", "1"] and index == 0 and tab.list_faces(None) == (None, 0)
+    assert tab.pick_face(gr.SelectData(None, {"index": 1, "value": None})) == 1
+    largest, _, _ = tab.remove("Smiling", GROUP_PHOTO, None)
+    second, _, last = tab.remove("Smiling", GROUP_PHOTO, None, False, 1)
+    assert not np.array_equal(largest, second)
+    assert np.array_equal(last[1][0][0], thumbnails[1][0])  # the readout compares the face picked
+    _, onto_second, _ = tab.transplant("Smiling", ASTRONAUT, GROUP_PHOTO, 1.0, False, 0, 1)
+    assert not np.array_equal(onto_second, tab.transplant("Smiling", ASTRONAUT, GROUP_PHOTO, 1.0)[1])
+    with pytest.raises(gr.Error, match="face"):
+        tab.swap_shown("Smiling", GROUP_PHOTO, HOPPER, 5, 0)
+
+
 def test_grid_is_one_image_of_the_chosen_size():
     grid = tab.grid("Smiling", HOPPER, ASTRONAUT, HOPPER, HOPPER, ASTRONAUT, 4)
     assert grid.shape == (4 * GeneGAN.GRID_CELL, 4 * GeneGAN.GRID_CELL, 3)
@@ -120,7 +136,7 @@ def test_stacked_edits_on_face_b_undo_redo_and_a_recipe_that_reproduces_the_phot
     first, history, _ = edits.stack(face_b, None, face_a, "transplant", "Smiling", 1.0, False)
     second, history, note = edits.stack(face_b, history, face_a, "remove", "Bangs", 1.0, False)
     assert history.applied == 2 and "2 stacked" in note and not np.array_equal(first, second)
-    assert history.active[1] == {"operation": "remove", "attribute": "Bangs", "all_faces": False}
+    assert history.active[1] == {"operation": "remove", "attribute": "Bangs", "all_faces": False, "face": 0}
     assert first.shape == tab.transplant("Smiling", face_a, face_b, 1.0)[1].shape
     undone, history, _ = edits.undo(face_b, history, face_a)
     assert np.array_equal(undone, first)

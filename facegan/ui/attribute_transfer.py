@@ -10,7 +10,6 @@ import numpy as np
 
 from facegan.checkpoints import train_command
 from facegan.faces import PreparedFace, heatmap_to_image, load_image, prepare_all_faces
-from facegan.faces.landmarker import numbered_face
 from facegan.models.attrgan import HAIR_COLOURS
 from facegan.paths import GROUP_PHOTO, UI_EXAMPLES_DIR
 from facegan.pipelines import AttributeEdit, AttributeTransfer
@@ -18,7 +17,6 @@ from facegan import quality
 from facegan.errors import UserError
 from facegan.quality import EditReadout
 from facegan.ui.common import (
-    RESULT_FORMAT,
     checkpoint_or_notice,
     for_display,
     photo_input,
@@ -27,6 +25,7 @@ from facegan.ui.common import (
     user_errors,
 )
 from facegan.ui.edit_history import StackedEdits
+from facegan.ui.face_picker import all_faces, face_of, face_thumbnails, faces_gallery, pick_face, prepared_face
 from facegan.validation import face_number
 
 DESCRIPTION = (
@@ -62,31 +61,6 @@ def estimate_controls(prepared: PreparedFace) -> tuple[str, list[str]]:
     return hair, [name for name in other_attributes() if present[name]]
 
 
-@lru_cache(maxsize=4)
-def all_faces(photo: str) -> list[PreparedFace]:
-    """Every face of the photo, largest first, detected and aligned once per upload (Gradio gives every
-    upload its own path).
-
-    Every edit takes its face from here, so the thumbnails' numbers, the face index and "All faces" all
-    mean the same faces; and a click that overtakes the upload's analysis still edits the face on screen.
-    """
-    return prepare_all_faces(photo)
-
-
-def face_of(faces: Sequence[PreparedFace], face_index: float | None) -> PreparedFace:
-    """Face number ``face_index`` (0 = largest), or a sentence saying how many faces there are."""
-    return numbered_face(faces, face_number(face_index))
-
-
-def prepared_face(photo: str, face_index: float | None) -> PreparedFace:
-    return face_of(all_faces(photo), face_index)
-
-
-def face_thumbnails(photo: str) -> list[tuple[np.ndarray, str]]:
-    """The detected faces as numbered thumbnails (the numbers the face index uses)."""
-    return [(face.aligned.crop, str(number)) for number, face in enumerate(all_faces(photo))]
-
-
 @user_errors
 def analyse(photo: str | None, face_index: float | None) -> tuple:
     """On upload: detect, align, show the heatmap and the faces found, and pre-set the controls to the
@@ -97,11 +71,6 @@ def analyse(photo: str | None, face_index: float | None) -> tuple:
     hair, checked = estimate_controls(prepared)
     heatmap = heatmap_to_image(pipeline().heatmap(prepared)[0])
     return for_display(prepared.aligned.crop), for_display(heatmap), hair, checked, face_thumbnails(photo)
-
-
-def pick_face(selected: gr.SelectData) -> int:
-    """A click on a thumbnail: that face becomes the one edited (and analysed)."""
-    return int(selected.index)
 
 
 def edit_faces(
@@ -216,10 +185,7 @@ def build_tab() -> None:
     with gr.Row():
         with gr.Column(scale=1):
             photo = photo_input("Photo")
-            faces = gr.Gallery(
-                label="Faces found (click one to edit it)", columns=6, height=110, allow_preview=False,
-                interactive=False, format=RESULT_FORMAT,
-            )
+            faces = faces_gallery()
             with gr.Row():
                 face_index = gr.Number(label="Face (0 = largest)", value=0, precision=0, minimum=0)
                 every_face = gr.Checkbox(label="All faces", value=False, info="edit every face in the photo")

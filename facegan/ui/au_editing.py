@@ -34,7 +34,6 @@ from facegan.models.eggan import blend_aus_2d
 from facegan.pipelines import AUEditor, EncodedFace, tensor_to_image
 from facegan.quality import WATCHED_ATTRIBUTES, readout
 from facegan.ui.common import (
-    RESULT_FORMAT,
     checkpoint_or_notice,
     export_folder,
     for_display,
@@ -45,6 +44,7 @@ from facegan.ui.common import (
 )
 from facegan.faces.landmarker import numbered_face
 from facegan.ui.edit_history import StackedEdits
+from facegan.ui.face_picker import faces_gallery, pick_face
 from facegan.validation import face_number, number, numbers, whole_number
 
 DESCRIPTION = (
@@ -149,10 +149,6 @@ def choose_face(group: list[EncodedFace] | None, face_index: float | None, keep_
         raise gr.Error(UPLOAD_FIRST)
     face = numbered_face(group, face_number(face_index))
     return (face, *_render(face, face.aus, keep_detail), *_slider_values(face.aus))
-
-
-def pick_face(selected: gr.SelectData) -> int:
-    return int(selected.index)
 
 
 @user_errors
@@ -331,10 +327,7 @@ def build_tab() -> None:
     with gr.Row():
         with gr.Column():
             photo = photo_input("Photo")
-            faces = gr.Gallery(
-                label="Faces found (click one to edit it)", columns=6, height=110, allow_preview=False,
-                interactive=False, elem_id="au_faces", format=RESULT_FORMAT,
-            )
+            faces = faces_gallery(elem_id="au_faces")
             with gr.Row():
                 face_index = gr.Number(label="Face (0 = largest)", value=0, precision=0, minimum=0)
                 every_face = gr.Checkbox(

@@ -26,7 +26,8 @@ from facegan.ui.common import (
     user_errors,
 )
 from facegan.ui.edit_history import StackedEdits
-from facegan.validation import number, whole_number
+from facegan.ui.face_picker import all_faces, face_of, face_thumbnails, faces_gallery, pick_face
+from facegan.validation import face_number, number, whole_number
 
 DESCRIPTION = (
     "GeneGAN splits a face into an attribute code (e.g. the smile) and everything else. Give two "
@@ -45,11 +46,16 @@ def pipeline(attribute: str) -> GeneGAN:
     return GeneGAN(attribute)
 
 
-def _face(photo: str | np.ndarray | None, which: str) -> PreparedFace:
-    """Detect and align the face of one photo input, or say which input is still empty."""
+def _face(photo: str | np.ndarray | None, which: str, face_index: float | None = 0) -> PreparedFace:
+    """Face number ``face_index`` of one photo input, or say which input is still empty.
+
+    The largest face (0) is found with one detector pass, as the API's callers need it; another number
+    is one of the photo's thumbnails (``face_picker``), which the group-photo search found."""
     if photo is None:
         raise gr.Error(f"Upload a photo for {which} first.")
-    return GeneGAN.prepare(photo)
+    if face_number(face_index) == 0:
+        return GeneGAN.prepare(photo)
+    return face_of(all_faces(photo) if isinstance(photo, str) else prepare_all_faces(photo), face_index)
 
 
 def _model(attribute: str | None) -> GeneGAN:
@@ -71,16 +77,21 @@ def _result(faces: list[PreparedFace], edits: list[GeneGANEdit]) -> Result:
     return Result(edits[-1].photo, faces[0], edits[0])
 
 
-def _faces(photo: str | np.ndarray | None, which: str, every_face: bool) -> list[PreparedFace]:
-    """The photo's largest face, or with ``every_face`` all its faces (largest first)."""
+def _faces(
+    photo: str | np.ndarray | None, which: str, every_face: bool, face_index: float | None = 0
+) -> list[PreparedFace]:
+    """The photo's face number ``face_index``, or with ``every_face`` all its faces (largest first)."""
     if every_face and photo is not None:
-        return prepare_all_faces(photo)
-    return [_face(photo, which)]
+        return all_faces(photo) if isinstance(photo, str) else prepare_all_faces(photo)
+    return [_face(photo, which, face_index)]
 
 
-def _swap(attribute: str | None, photo_a: str | None, photo_b: str | None) -> list[Result | None]:
+def _swap(
+    attribute: str | None, photo_a: str | None, photo_b: str | None, face_a: float | None = 0,
+    face_b: float | None = 0,
+) -> list[Result | None]:
     model = _model(attribute)
-    a, b = _face(photo_a, "face A"), _face(photo_b, "face B")
+    a, b = _face(photo_a, "face A", face_a), _face(photo_b, "face B", face_b)
     a_child, b_child = model.swap(a, b)
     return [_result([a], [a_child]), _result([b], [b_child])]
 
@@ -96,24 +107,26 @@ def _transplanted(
 
 
 def _remove(
-    attribute: str | None, photo_a: str | None, photo_b: str | None, every_face: bool = False
+    attribute: str | None, photo_a: str | None, photo_b: str | None, every_face: bool = False,
+    face_a: float | None = 0, face_b: float | None = 0,
 ) -> list[Result | None]:
     model = _model(attribute)
 
     def removed(faces: list[PreparedFace]) -> Result:
         return _result(faces, _removed(model, faces))
 
-    a = removed(_faces(photo_a, "face A", every_face))
-    return [a, None if photo_b is None else removed(_faces(photo_b, "face B", every_face))]
+    a = removed(_faces(photo_a, "face A", every_face, face_a))
+    return [a, None if photo_b is None else removed(_faces(photo_b, "face B", every_face, face_b))]
 
 
 def _transplant(
-    attribute: str | None, photo_a: str | None, photo_b: str | None, strength: float, every_face: bool = False
+    attribute: str | None, photo_a: str | None, photo_b: str | None, strength: float, every_face: bool = False,
+    face_a: float | None = 0, face_b: float | None = 0,
 ) -> list[Result | None]:
     model = _model(attribute)
     strength = number(strength, "strength", *GeneGAN.STRENGTH_RANGE)
-    faces = _faces(photo_b, "face B", every_face)
-    return [None, _result(faces, _transplanted(model, _face(photo_a, "face A"), faces, strength))]
+    faces = _faces(photo_b, "face B", every_face, face_b)
+    return [None, _result(faces, _transplanted(model, _face(photo_a, "face A", face_a), faces, strength))]
 
 
 def _photos(results: list[Result | None]) -> tuple[np.ndarray | None, ...]:
@@ -133,24 +146,32 @@ def swap(attribute: str | None, photo_a: str | None, photo_b: str | None) -> tup
 
 
 @user_errors
-def swap_shown(attribute: str | None, photo_a: str | None, photo_b: str | None) -> tuple:
-    """Both swapped photos, for the tab (with what their readouts need)."""
-    return _shown(attribute, _swap(attribute, photo_a, photo_b))
+def swap_shown(
+    attribute: str | None, photo_a: str | None, photo_b: str | None, face_a: float | None = 0,
+    face_b: float | None = 0,
+) -> tuple:
+    """Both swapped photos, for the tab (with what their readouts need); ``face_a``/``face_b``: which face
+    of each photo (0 = the largest)."""
+    return _shown(attribute, _swap(attribute, photo_a, photo_b, face_a, face_b))
 
 
 @user_errors
-def remove(attribute: str | None, photo_a: str | None, photo_b: str | None, every_face: bool = False) -> tuple:
+def remove(
+    attribute: str | None, photo_a: str | None, photo_b: str | None, every_face: bool = False,
+    face_a: float | None = 0, face_b: float | None = 0,
+) -> tuple:
     """Each uploaded photo with its attribute removed (face B is optional; ``every_face``: from every face)."""
-    return _shown(attribute, _remove(attribute, photo_a, photo_b, every_face))
+    return _shown(attribute, _remove(attribute, photo_a, photo_b, every_face, face_a, face_b))
 
 
 @user_errors
 def transplant(
-    attribute: str | None, photo_a: str | None, photo_b: str | None, strength: float, every_face: bool = False
+    attribute: str | None, photo_a: str | None, photo_b: str | None, strength: float, every_face: bool = False,
+    face_a: float | None = 0, face_b: float | None = 0,
 ) -> tuple:
     """Photo B with A's attribute at ``strength`` (0 removes it, 1 copies it, more exaggerates), on B's
-    largest face or, with ``every_face``, on every face of B."""
-    return _shown(attribute, _transplant(attribute, photo_a, photo_b, strength, every_face))
+    chosen face or, with ``every_face``, on every face of B."""
+    return _shown(attribute, _transplant(attribute, photo_a, photo_b, strength, every_face, face_a, face_b))
 
 
 def readout(attribute: str, before: np.ndarray, after: np.ndarray) -> EditReadout:
@@ -194,25 +215,35 @@ def grid(
     return model.grid(_face(target, "the target"), references, size)
 
 
+@user_errors
+def list_faces(photo: str | None) -> tuple:
+    """On upload: the photo's faces as numbered thumbnails, and the face index back to the largest."""
+    return face_thumbnails(photo), 0
+
+
 STACK_OPERATIONS = {"transplant": "Transplant A → B", "remove": "Remove from B"}
 """What a stacked step does to face B (recipe value: label)."""
 
 
-def _step(operation: str, attribute: str, every_face: bool, strength: float, donor_sha256: str | None) -> dict:
-    """A validated step; a transplant also names its donor (face A) by sha256, a removal needs none."""
+def _step(
+    operation: str, attribute: str, every_face: bool, face_b: float | None, strength: float,
+    donor_sha256: str | None, face_a: float | None,
+) -> dict:
+    """A validated step; a transplant also names its donor (face A's photo by sha256, and which face)."""
     if operation not in STACK_OPERATIONS:
         raise UserError(f"Unknown stacked edit {operation!r}: choose {' or '.join(STACK_OPERATIONS)}.")
     if attribute not in genegan_attributes():
         raise UserError(f"There is no GeneGAN checkpoint for {attribute!r}.")
-    step = {"operation": operation, "attribute": attribute, "all_faces": bool(every_face)}
+    step = {"operation": operation, "attribute": attribute, "all_faces": bool(every_face), "face": face_number(face_b)}
     if operation == "remove":
         return step
     strength = number(strength, "strength", *GeneGAN.STRENGTH_RANGE)
-    return {**step, "strength": strength, "donor_sha256": str(donor_sha256)}
+    return {**step, "strength": strength, "donor_sha256": str(donor_sha256), "donor_face": face_number(face_a)}
 
 
 def step_settings(
-    photo_a: str | None, operation: str, attribute: str | None, strength: float, every_face: bool
+    photo_a: str | None, operation: str, attribute: str | None, strength: float, every_face: bool,
+    face_a: float | None = 0, face_b: float | None = 0,
 ) -> dict:
     """One history step on face B, as Stack edit found the controls."""
     if not attribute:
@@ -220,7 +251,7 @@ def step_settings(
     if operation == "transplant" and photo_a is None:
         raise UserError("Upload face A first: a transplant takes its attribute from it.")
     donor = file_sha256(photo_a) if operation == "transplant" else None
-    return _step(operation, attribute, every_face, strength, donor)
+    return _step(operation, attribute, every_face, face_b, strength, donor, face_a)
 
 
 def checked_step(step: Mapping) -> dict:
@@ -228,18 +259,19 @@ def checked_step(step: Mapping) -> dict:
     try:
         transplant = step["operation"] == "transplant"
         return _step(
-            step["operation"], step["attribute"], step["all_faces"], step["strength"] if transplant else 0.0,
-            step["donor_sha256"] if transplant else None,
+            step["operation"], step["attribute"], step["all_faces"], step["face"],
+            step["strength"] if transplant else 0.0, step["donor_sha256"] if transplant else None,
+            step["donor_face"] if transplant else 0,
         )
     except (KeyError, TypeError) as exc:
         raise UserError(f"A step of the recipe lacks {exc}; was it edited by hand?") from exc
 
 
-def _donor(photo_a: str | None, sha256: str, number: int) -> PreparedFace:
-    """Face A, if it is the photo step ``number`` took its attribute from."""
-    if photo_a is None or file_sha256(photo_a) != sha256:
+def _donor(photo_a: str | None, step: Mapping, number: int) -> PreparedFace:
+    """Face A's chosen face, if face A is the photo step ``number`` took its attribute from."""
+    if photo_a is None or file_sha256(photo_a) != step["donor_sha256"]:
         raise UserError(f"Step {number} took its attribute from another face A: upload that photo as face A.")
-    return _face(photo_a, "face A")
+    return _face(photo_a, "face A", step["donor_face"])
 
 
 def replay(photo_b: str, steps: Sequence[Mapping], context: Sequence[str | None]) -> np.ndarray:
@@ -247,11 +279,11 @@ def replay(photo_b: str, steps: Sequence[Mapping], context: Sequence[str | None]
     (photo_a,) = context
     image = load_image(photo_b)
     for number, step in enumerate(steps, start=1):
-        model, faces = _model(step["attribute"]), _faces(image, "face B", step["all_faces"])
+        model, faces = _model(step["attribute"]), _faces(image, "face B", step["all_faces"], step["face"])
         if step["operation"] == "remove":
             edits = _removed(model, faces)
         else:
-            edits = _transplanted(model, _donor(photo_a, step["donor_sha256"], number), faces, step["strength"])
+            edits = _transplanted(model, _donor(photo_a, step, number), faces, step["strength"])
         image = edits[-1].photo
     return image
 
@@ -276,8 +308,14 @@ def build_tab() -> None:
     choices = genegan_attributes()
     attribute = gr.Dropdown(choices, value=choices[0] if choices else None, label="Attribute")
     with gr.Row():
-        photo_a = photo_input("Face A")
-        photo_b = photo_input("Face B")
+        with gr.Column():
+            photo_a = photo_input("Face A")
+            faces_a = faces_gallery(elem_id="genegan_faces_a")
+            face_a = gr.Number(label="Face of A (0 = largest)", value=0, precision=0, minimum=0)
+        with gr.Column():
+            photo_b = photo_input("Face B")
+            faces_b = faces_gallery(elem_id="genegan_faces_b")
+            face_b = gr.Number(label="Face of B (0 = largest)", value=0, precision=0, minimum=0)
     gr.Examples([[ASTRONAUT, HOPPER], [HOPPER, ASTRONAUT]], inputs=[photo_a, photo_b])
     with gr.Row():
         swap_button = gr.Button("Swap A ↔ B", variant="primary")
@@ -302,14 +340,19 @@ def build_tab() -> None:
     last = session_state()
     results, readouts = [result_a, result_b, last], [readout_a, change_a, readout_b, change_b]
     for button, handler, inputs in (
-        (swap_button, swap_shown, [attribute, photo_a, photo_b]),
-        (remove_button, remove, [attribute, photo_a, photo_b, every_face]),
-        (transplant_button, transplant, [attribute, photo_a, photo_b, strength, every_face]),
+        (swap_button, swap_shown, [attribute, photo_a, photo_b, face_a, face_b]),
+        (remove_button, remove, [attribute, photo_a, photo_b, every_face, face_a, face_b]),
+        (transplant_button, transplant, [attribute, photo_a, photo_b, strength, every_face, face_a, face_b]),
     ):
         button.click(handler, inputs, results, api_visibility="private").success(
             show_readouts, last, readouts, api_visibility="private"
         )
-    STACKED_EDITS.wire(history, photo_b, result_b, [operation, attribute, strength, every_face], context=[photo_a])
+    for photo, faces, index in ((photo_a, faces_a, face_a), (photo_b, faces_b, face_b)):
+        photo.change(list_faces, photo, [faces, index], api_visibility="private")
+        faces.select(pick_face, None, index, api_visibility="private")
+    STACKED_EDITS.wire(
+        history, photo_b, result_b, [operation, attribute, strength, every_face, face_a, face_b], context=[photo_a]
+    )
     # API (buttons no one sees): the swap's two photos, and with their readouts as JSON.
     gr.Button(visible=False).click(swap, [attribute, photo_a, photo_b], [result_a, result_b], api_name="genegan_swap")
     readout_json = gr.JSON(visible=False)
