@@ -121,6 +121,10 @@ def genegan_photo_row(model: GeneGAN) -> list[np.ndarray]:
     return [face_box(face, image, VAL_CELL) for face, image in zip((a, b) * 3, results)]
 
 
+GRID_ATTRIBUTE = "Smiling"
+"""The grid's attribute: one that both example photos differ in (the astronaut smiles, Grace Hopper does not)."""
+
+
 def genegan_grid_block(model: GeneGAN, size: int = 5) -> Image.Image:
     """The tab's example grid: the first photo's face with the objects of (first, second, second, first)
     blended bilinearly, each cell the face itself at 128 px with the change added."""
@@ -130,8 +134,8 @@ def genegan_grid_block(model: GeneGAN, size: int = 5) -> Image.Image:
 
 
 def genegan_sheet(checkpoint: str = "genegan", faces: int = 6, data: str | None = None) -> Image.Image:
-    """Per attribute: its name, the example photos' row, then ``faces`` val pairs at 128 px; last, the first
-    attribute's 5x5 grid."""
+    """Per attribute: its name, the example photos' row, then ``faces`` val pairs at 128 px; last, a 5x5 grid
+    (``GRID_ATTRIBUTE`` when it is shipped)."""
     attributes = genegan_attributes() if checkpoint == "genegan" else [checkpoint]
     if not attributes:
         raise CheckpointMissingError(f"no GeneGAN checkpoint is shipped; train one with `{GENEGAN_TRAIN_COMMAND}`")
@@ -143,7 +147,8 @@ def genegan_sheet(checkpoint: str = "genegan", faces: int = 6, data: str | None 
         columns = (a, b, kids.a_removed, kids.b_removed, kids.a_with_b, kids.b_with_a)
         rows = [genegan_photo_row(model)] + [[tensor_to_image(c[i]) for c in columns] for i in range(len(a))]
         blocks.append(grid(rows, [f"{attribute}: {GENEGAN_LABELS[0]}", *GENEGAN_LABELS[1:]]))
-    return stack([*blocks, genegan_grid_block(GeneGAN(attributes[0]))])
+    shown = GRID_ATTRIBUTE if GRID_ATTRIBUTE in attributes else attributes[0]
+    return stack([*blocks, genegan_grid_block(GeneGAN(shown))])
 
 
 EGGAN_MODES = {True: "photo detail kept", False: "generated face"}
