@@ -15,6 +15,7 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
 import torch  # noqa: E402
 
+from facegan.cores import usable_cores  # noqa: E402
 from facegan.memory import limit_malloc_arenas, start_memory_trimmer  # noqa: E402
 from facegan.ui import THEME, build_app  # noqa: E402
 
@@ -28,9 +29,10 @@ SERVING_LIMITS = {"max_file_size": "20mb", "state_session_capacity": 1000}
 # At most 64 requests wait; beyond that a visitor is told the queue is full instead of waiting
 # minutes. Everyone in the queue sees their place in it ("queue: 3/12") on the output they wait for.
 # Each event runs as many requests side by side as there are cores, each on one torch thread
-# (``main``): a Space's visitors use every core without oversubscribing them, and a short edit is not
-# stuck behind a long one of the same kind (benchmarks/serve_load.py; docs/serving.md).
-CORES = os.cpu_count() or 1
+# (``main``): a Space's visitors use every core, and a short edit is not stuck behind a long one of the
+# same kind. Different events can run at the same time too; with one thread each, the operating system
+# shares the cores between them (benchmarks/serve_load.py; docs/serving.md).
+CORES = usable_cores()
 QUEUE_LIMITS = {"max_size": 64, "default_concurrency_limit": CORES}
 TORCH_THREADS_PER_REQUEST = 1
 

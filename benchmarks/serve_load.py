@@ -38,7 +38,9 @@ ASTRONAUT, HOPPER = str(UI_EXAMPLES_DIR / "astronaut.jpg"), str(UI_EXAMPLES_DIR 
 
 
 class Upload(NamedTuple):
-    """A file argument: uploaded anew for every call (the app caches its work per uploaded file)."""
+    """A file argument, uploaded anew for every call as a file of its own: Gradio names an upload by the
+    hash of its bytes and the app caches its work per uploaded file, so a JPEG gets 16 random bytes after
+    its end (decoders ignore them), as if every call sent a new photo."""
 
     path: str
 
@@ -67,7 +69,8 @@ class HttpClient:
 
     def _file(self, upload: Upload) -> dict[str, Any]:
         path = Path(upload.path)
-        response = self.http.post(f"{self.url}/gradio_api/upload", files={"files": (path.name, path.read_bytes())})
+        data = path.read_bytes() + (os.urandom(16) if path.suffix.lower() in (".jpg", ".jpeg") else b"")
+        response = self.http.post(f"{self.url}/gradio_api/upload", files={"files": (path.name, data)})
         response.raise_for_status()
         return {"path": response.json()[0], "meta": {"_type": "gradio.FileData"}}
 

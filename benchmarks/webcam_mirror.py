@@ -1,8 +1,8 @@
-"""Webcam mirror throughput: ``python benchmarks/webcam_mirror.py [--frames 90] [--seconds 6] [--camera-fps 30]``.
+"""Webcam mirror throughput: ``python benchmarks/webcam_mirror.py [--frames 90] [--seconds 6] [--threads 1]``.
 
 Replays a generated 640x480 clip (an example photo moving and turning in front of a plain background,
-made here, so the repository holds no video) through ``WebcamMirror`` with the "+smile" offset, in the
-app's own thread setting (PyTorch's default: all cores). Reports:
+made here, so the repository holds no video) through ``WebcamMirror`` with the "+smile" offset, on
+``--threads`` torch threads (default 1, as ``app.py`` serves every request). Reports:
 
 - processing: ms per frame computed on its own (``frame``; p50, p95) and the frames per second that gives;
 - live, in real time for ``--seconds``: a camera at ``--camera-fps`` behind the tab's webcam, which looks
@@ -91,7 +91,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--camera-fps", type=float, default=30.0)
     parser.add_argument("--seconds", type=float, default=6.0, help="length of each real-time replay")
     parser.add_argument("--checkpoint", default="eggan")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (app.py serves on 1)")
     args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
 
     mirror = WebcamMirror(AUEditor(args.checkpoint))
     change = offset_vector("+smile")

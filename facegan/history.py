@@ -103,11 +103,15 @@ class Recipe:
         except (json.JSONDecodeError, KeyError, TypeError, AttributeError, ValueError) as exc:
             raise UserError(f"The recipe file could not be read: {exc}") from exc
 
+    def check_tab(self, tab: str) -> None:
+        """Refuse a recipe made in another tab (before its steps are read: they are another tab's)."""
+        if self.tab != tab:
+            raise UserError(f"This recipe is for the {self.tab} tab, not {tab}.")
+
     def check(self, tab: str, checkpoints: Mapping[str, str], photo_sha256: str) -> None:
         """Refuse a recipe made in another tab, with other weights or for another photo: replaying it
         would not give the photo it promises."""
-        if self.tab != tab:
-            raise UserError(f"This recipe is for the {self.tab} tab, not {tab}.")
+        self.check_tab(tab)
         if dict(self.checkpoints) != dict(checkpoints):
             raise UserError("This recipe was made with other model weights than the ones this app ships.")
         if self.photo_sha256 != photo_sha256:

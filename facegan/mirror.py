@@ -16,6 +16,7 @@ overlaps the tracker's and the round trip's; the cost is one frame of delay.
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -78,6 +79,7 @@ class MirrorStream:
     def __init__(self) -> None:
         self.tracker = FaceTracker()
         self.rendering: Future[np.ndarray] | None = None
+        self.rendering_since = 0.0
         self.lock = threading.Lock()
 
 
@@ -106,7 +108,10 @@ class WebcamMirror:
     """Frames in, frames with the expression offset out (see the module docstring)."""
 
     RENDER_THREADS = 2
-    """Background renders at a time, for all streams together (the generator itself uses every core)."""
+    """Background renders at a time, for all streams together."""
+    STALE_S = 1.0
+    """A stream's render older than this belongs to an earlier stream of the visitor (the camera was
+    stopped and started again): it is not shown."""
 
     def __init__(self, editor: AUEditor, streams: StreamPool | None = None) -> None:
         self.editor = editor
@@ -139,8 +144,10 @@ class WebcamMirror:
         state = self.streams.get(stream)
         with state.lock:
             face = self._measure(rgb, state.tracker)  # while the previous frame renders
-            previous = state.rendering
+            now = time.monotonic()
+            previous = state.rendering if now - state.rendering_since < self.STALE_S else None
             state.rendering = self._renderer.submit(self._render, rgb, face, change, keep_detail)
+            state.rendering_since = now
         return rgb if previous is None else previous.result()
 
 

@@ -41,3 +41,9 @@ def test_a_reader_always_gets_the_whole_file(tmp_path: Path) -> None:
 def test_the_app_installs_it() -> None:
     build_app()
     assert processing_utils.save_pil_to_cache is atomic_cache.save_pil_to_cache
+
+
+def test_files_are_readable_as_gradio_writes_them(tmp_path: Path) -> None:
+    image = Image.new("RGB", (8, 8), "white")
+    path = Path(atomic_cache.save_pil_to_cache(image, str(tmp_path), format="jpeg"))
+    assert path.stat().st_mode & 0o777 == atomic_cache.FILE_MODE

@@ -226,3 +226,9 @@ def test_stacked_au_edits_undo_redo_and_a_recipe_that_reproduces_the_photo_exact
         edits.stack(photo, history, 0, False, True, *smile[:-1], 99.0)
     with pytest.raises(UserError, match="recipe lacks"):
         tab.checked_step({"aus": smile})
+    from facegan.history import Recipe
+
+    elsewhere = tmp_path / "attribute_recipe.json"
+    elsewhere.write_text(Recipe("attribute_transfer", {}, "0" * 64, ({"hair": "Blond"},)).to_json())
+    with pytest.raises(gr.Error, match="for the attribute_transfer tab, not au_editing"):
+        edits.load_recipe(photo, str(elsewhere))  # the tab is named before its steps are read

@@ -75,9 +75,10 @@ def test_thumbnails_number_the_faces_and_a_face_index_picks_one():
     thumbnails, index = tab.list_faces(GROUP_PHOTO)
     assert [label for _, label in thumbnails] == ["0", "1"] and index == 0 and tab.list_faces(None) == (None, 0)
     assert tab.pick_face(gr.SelectData(None, {"index": 1, "value": None})) == 1
-    largest, _, _ = tab.remove("Smiling", GROUP_PHOTO, None)
+    largest, _, first = tab.remove("Smiling", GROUP_PHOTO, None, False, 0)
     second, _, last = tab.remove("Smiling", GROUP_PHOTO, None, False, 1)
     assert not np.array_equal(largest, second)
+    assert np.array_equal(first[1][0][0], thumbnails[0][0])  # face 0 is thumbnail 0
     assert np.array_equal(last[1][0][0], thumbnails[1][0])  # the readout compares the face picked
     _, onto_second, _ = tab.transplant("Smiling", ASTRONAUT, GROUP_PHOTO, 1.0, False, 0, 1)
     assert not np.array_equal(onto_second, tab.transplant("Smiling", ASTRONAUT, GROUP_PHOTO, 1.0)[1])
@@ -137,7 +138,7 @@ def test_stacked_edits_on_face_b_undo_redo_and_a_recipe_that_reproduces_the_phot
     second, history, note = edits.stack(face_b, history, face_a, "remove", "Bangs", 1.0, False)
     assert history.applied == 2 and "2 stacked" in note and not np.array_equal(first, second)
     assert history.active[1] == {"operation": "remove", "attribute": "Bangs", "all_faces": False, "face": 0}
-    assert first.shape == tab.transplant("Smiling", face_a, face_b, 1.0)[1].shape
+    assert np.array_equal(first, tab.transplant("Smiling", face_a, face_b, 1.0, False, 0, 0)[1])  # the button's
     undone, history, _ = edits.undo(face_b, history, face_a)
     assert np.array_equal(undone, first)
     redone, history, _ = edits.redo(face_b, history, face_a)

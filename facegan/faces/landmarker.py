@@ -20,6 +20,7 @@ from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
+from facegan.cores import usable_cores
 from facegan.errors import FaceIndexError, ModelFileMissingError, NoFaceError
 from facegan.faces.ibug68 import mesh_to_ibug68
 from facegan.paths import SHARED_DIR, cache_dir
@@ -131,10 +132,11 @@ class MediaPipeBackend:
             num_faces=max_faces,
             output_face_blendshapes=True,
         )
-        self.instances = instances or os.cpu_count() or 1
+        self.instances = instances or usable_cores()
         self._free: queue.SimpleQueue = queue.SimpleQueue()
         self._free.put(self._new_landmarker())  # the first one now: a broken model file fails here
         self.made = 1
+        self.closed = False
         self._lock = threading.Lock()
 
     def _new_landmarker(self) -> Any:
@@ -147,17 +149,28 @@ class MediaPipeBackend:
     def _landmarker(self) -> Iterator:
         """A landmarker no other thread is using: a free one, a new one while fewer than ``instances``
         exist, or the next one to be given back."""
+        if self.closed:
+            raise RuntimeError("this landmarker backend was closed")
         try:
             landmarker = self._free.get_nowait()
         except queue.Empty:
             with self._lock:
                 make = self.made < self.instances
                 self.made += make
-            landmarker = self._new_landmarker() if make else self._free.get()
+            landmarker = self._make_in_slot() if make else self._free.get()
         try:
             yield landmarker
         finally:
             self._free.put(landmarker)
+
+    def _make_in_slot(self) -> Any:
+        """A new landmarker for a slot already counted in ``made``; the slot is freed if making it fails."""
+        try:
+            return self._new_landmarker()
+        except Exception:
+            with self._lock:  # the slot was never filled: another thread may make one later
+                self.made -= 1
+            raise
 
     def detect(self, rgb: np.ndarray) -> list[Face]:
         import mediapipe as mp
@@ -175,6 +188,8 @@ class MediaPipeBackend:
         return faces
 
     def close(self) -> None:
+        """Close the landmarkers; call it when no detection is running (``detect`` refuses afterwards)."""
+        self.closed = True
         while not self._free.empty():
             self._free.get_nowait().close()
 

@@ -17,6 +17,9 @@ from pathlib import Path
 from gradio import processing_utils
 from PIL import Image
 
+FILE_MODE = 0o644
+"""What Gradio's own ``write_bytes`` gives under the usual umask: readable by other local users."""
+
 
 def save_pil_to_cache(img: Image.Image, cache_dir: str, name: str = "image", format: str = "webp") -> str:  # noqa: A002
     """``gradio.processing_utils.save_pil_to_cache``, with the file replaced atomically."""
@@ -25,9 +28,14 @@ def save_pil_to_cache(img: Image.Image, cache_dir: str, name: str = "image", for
     folder.mkdir(exist_ok=True, parents=True)
     target = (folder / f"{name}.{format}").resolve()
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}-")
-    with os.fdopen(handle, "wb") as file:
-        file.write(data)
-    os.replace(temporary, target)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            os.fchmod(file.fileno(), FILE_MODE)  # mkstemp's 0600 would hide the file from a proxy or CDN
+            file.write(data)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
     return str(target)
 
 

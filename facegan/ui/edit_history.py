@@ -94,6 +94,7 @@ class StackedEdits:
         if recipe_file is None:
             return gr.update(), gr.update(), gr.update()
         recipe = Recipe.from_json(Path(recipe_file).read_text(encoding="utf-8"))
+        recipe.check_tab(self.tab)
         steps = tuple(self.check_step(step) for step in recipe.steps)
         recipe.check(self.tab, self._hashes(steps), file_sha256(photo))
         return self._shown(photo, EditHistory(steps, len(steps)), context)

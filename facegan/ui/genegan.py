@@ -46,14 +46,14 @@ def pipeline(attribute: str) -> GeneGAN:
     return GeneGAN(attribute)
 
 
-def _face(photo: str | np.ndarray | None, which: str, face_index: float | None = 0) -> PreparedFace:
+def _face(photo: str | np.ndarray | None, which: str, face_index: float | None = None) -> PreparedFace:
     """Face number ``face_index`` of one photo input, or say which input is still empty.
 
-    The largest face (0) is found with one detector pass, as the API's callers need it; another number
-    is one of the photo's thumbnails (``face_picker``), which the group-photo search found."""
+    A number is one of the photo's thumbnails (``face_picker``: the group-photo search), as the tab
+    shows them; without one (the API, the grid) the largest face is found with one detector pass."""
     if photo is None:
         raise gr.Error(f"Upload a photo for {which} first.")
-    if face_number(face_index) == 0:
+    if face_index is None:
         return GeneGAN.prepare(photo)
     return face_of(all_faces(photo) if isinstance(photo, str) else prepare_all_faces(photo), face_index)
 
@@ -78,7 +78,7 @@ def _result(faces: list[PreparedFace], edits: list[GeneGANEdit]) -> Result:
 
 
 def _faces(
-    photo: str | np.ndarray | None, which: str, every_face: bool, face_index: float | None = 0
+    photo: str | np.ndarray | None, which: str, every_face: bool, face_index: float | None = None
 ) -> list[PreparedFace]:
     """The photo's face number ``face_index``, or with ``every_face`` all its faces (largest first)."""
     if every_face and photo is not None:
@@ -87,8 +87,8 @@ def _faces(
 
 
 def _swap(
-    attribute: str | None, photo_a: str | None, photo_b: str | None, face_a: float | None = 0,
-    face_b: float | None = 0,
+    attribute: str | None, photo_a: str | None, photo_b: str | None, face_a: float | None = None,
+    face_b: float | None = None,
 ) -> list[Result | None]:
     model = _model(attribute)
     a, b = _face(photo_a, "face A", face_a), _face(photo_b, "face B", face_b)
@@ -108,7 +108,7 @@ def _transplanted(
 
 def _remove(
     attribute: str | None, photo_a: str | None, photo_b: str | None, every_face: bool = False,
-    face_a: float | None = 0, face_b: float | None = 0,
+    face_a: float | None = None, face_b: float | None = None,
 ) -> list[Result | None]:
     model = _model(attribute)
 
@@ -121,7 +121,7 @@ def _remove(
 
 def _transplant(
     attribute: str | None, photo_a: str | None, photo_b: str | None, strength: float, every_face: bool = False,
-    face_a: float | None = 0, face_b: float | None = 0,
+    face_a: float | None = None, face_b: float | None = None,
 ) -> list[Result | None]:
     model = _model(attribute)
     strength = number(strength, "strength", *GeneGAN.STRENGTH_RANGE)
@@ -147,8 +147,8 @@ def swap(attribute: str | None, photo_a: str | None, photo_b: str | None) -> tup
 
 @user_errors
 def swap_shown(
-    attribute: str | None, photo_a: str | None, photo_b: str | None, face_a: float | None = 0,
-    face_b: float | None = 0,
+    attribute: str | None, photo_a: str | None, photo_b: str | None, face_a: float | None = None,
+    face_b: float | None = None,
 ) -> tuple:
     """Both swapped photos, for the tab (with what their readouts need); ``face_a``/``face_b``: which face
     of each photo (0 = the largest)."""
@@ -158,7 +158,7 @@ def swap_shown(
 @user_errors
 def remove(
     attribute: str | None, photo_a: str | None, photo_b: str | None, every_face: bool = False,
-    face_a: float | None = 0, face_b: float | None = 0,
+    face_a: float | None = None, face_b: float | None = None,
 ) -> tuple:
     """Each uploaded photo with its attribute removed (face B is optional; ``every_face``: from every face)."""
     return _shown(attribute, _remove(attribute, photo_a, photo_b, every_face, face_a, face_b))
@@ -167,7 +167,7 @@ def remove(
 @user_errors
 def transplant(
     attribute: str | None, photo_a: str | None, photo_b: str | None, strength: float, every_face: bool = False,
-    face_a: float | None = 0, face_b: float | None = 0,
+    face_a: float | None = None, face_b: float | None = None,
 ) -> tuple:
     """Photo B with A's attribute at ``strength`` (0 removes it, 1 copies it, more exaggerates), on B's
     chosen face or, with ``every_face``, on every face of B."""
@@ -243,7 +243,7 @@ def _step(
 
 def step_settings(
     photo_a: str | None, operation: str, attribute: str | None, strength: float, every_face: bool,
-    face_a: float | None = 0, face_b: float | None = 0,
+    face_a: float | None = None, face_b: float | None = None,
 ) -> dict:
     """One history step on face B, as Stack edit found the controls."""
     if not attribute:
