@@ -117,7 +117,10 @@ def test_group_photo_thumbnails_and_all_faces(page: Page) -> None:
     assert not page.locator("[data-testid=toast-body].error").count()  # Gradio's error toasts, page-wide
 
 
-def test_stack_undo_redo_and_save_a_recipe(page: Page) -> None:
+def test_stack_undo_redo_and_save_a_recipe(browser: Browser, tiny_server: str) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 1600})  # its own page: an empty photo input
+    page.goto(tiny_server)
+    page.get_by_role("tab", name="AU editing", exact=True).click()
     panel = page.get_by_role("tabpanel").filter(visible=True)
     before = page.evaluate(PANEL_IMAGES)
     panel.locator("input[type=file]").first.set_input_files(ASTRONAUT)
@@ -133,6 +136,7 @@ def test_stack_undo_redo_and_save_a_recipe(page: Page) -> None:
     panel.get_by_role("button", name="Save recipe", exact=True).click()
     panel.locator("a[href*='recipe.json']").first.wait_for(state="attached", timeout=30_000)
     assert not page.locator("[data-testid=toast-body].error").count()
+    page.close()
 
 
 def test_webcam_mirror_streams_edited_frames(page: Page, tmp_path: Path) -> None:
