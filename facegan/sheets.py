@@ -139,16 +139,16 @@ def genegan_sheet(checkpoint: str = "genegan", faces: int = 6, data: str | None 
     attributes = genegan_attributes() if checkpoint == "genegan" else [checkpoint]
     if not attributes:
         raise CheckpointMissingError(f"no GeneGAN checkpoint is shipped; train one with `{GENEGAN_TRAIN_COMMAND}`")
-    blocks = []
+    blocks, models = [], {}
     for attribute in attributes:
-        model = GeneGAN(attribute)
+        model = models[attribute] = GeneGAN(attribute)
         a, b = val_pairs(data, attribute, VAL_CELL, faces)
         kids = model.crossbreed_crops(a, b)
         columns = (a, b, kids.a_removed, kids.b_removed, kids.a_with_b, kids.b_with_a)
         rows = [genegan_photo_row(model)] + [[tensor_to_image(c[i]) for c in columns] for i in range(len(a))]
         blocks.append(grid(rows, [f"{attribute}: {GENEGAN_LABELS[0]}", *GENEGAN_LABELS[1:]]))
     shown = GRID_ATTRIBUTE if GRID_ATTRIBUTE in attributes else attributes[0]
-    return stack([*blocks, genegan_grid_block(GeneGAN(shown))])
+    return stack([*blocks, genegan_grid_block(models[shown])])
 
 
 EGGAN_MODES = {True: "photo detail kept", False: "generated face"}

@@ -93,10 +93,10 @@ def evaluate(
         values["parent_b"].append(probability(b) <= 0.5)
         values["bu"].append(probability(kids.bu) > 0.5)
         values["ae"].append(probability(kids.ae) <= 0.5)
-        code_a, code_b = generator.encode(a), generator.encode(b)
-        values["swap_a"].append(probability(generator.decode(code_a.background, code_b.object, a)) <= 0.5)
-        values["own_b"].append(probability(generator.decode(code_b.background, code_b.object, b)) > 0.5)
-        values["own_a"].append(probability(generator.decode(code_a.background, code_a.object, a)) <= 0.5)
+        background_a, background_b = generator.encode(a).background, generator.encode(b).background
+        values["swap_a"].append(probability(generator.decode(background_a, kids.epsilon, a)) <= 0.5)
+        values["own_b"].append(probability(generator.decode(background_b, kids.epsilon, b)) > 0.5)
+        values["own_a"].append(probability(kids.au) <= 0.5)  # Au' is A decoded with its own object
         with_or_without = ((torch.arange(len(a)) + start) % 2 == 0).view(-1, 1, 1, 1).to(a.device)
         real = torch.where(with_or_without, a, b)  # one real face per pair, half of them with the attribute
         for key, images in (("real", real), ("transplant", kids.bu), ("removal", kids.ae)):
@@ -109,7 +109,6 @@ def evaluate(
             cosines[key].append(identity.cosine(emb[x], emb[y]))
             if key in verified:
                 verified[key].append(identity.verify(emb[x], emb[y]))
-        background_b = generator.encode(b).background
         scaled = [generator.decode(background_b, alpha * kids.u, b) for alpha in ALPHAS]
         curves.append(torch.stack([probability(child) for child in scaled], 1))
 

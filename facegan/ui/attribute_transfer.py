@@ -24,7 +24,7 @@ from facegan.ui.common import (
     session_state,
     user_errors,
 )
-from facegan.ui.edit_history import StackedEdits
+from facegan.ui.edit_history import StackedEdits, reading_recipe_step
 from facegan.ui.face_picker import all_faces, face_of, face_thumbnails, faces_gallery, pick_face, prepared_face
 from facegan.validation import face_number
 
@@ -124,18 +124,16 @@ def step_settings(face_index: float | None, every_face: bool, hair: str, checked
 
 def checked_step(step: Mapping) -> dict:
     """A step read from a recipe file, in the form ``step_settings`` writes, or a sentence saying what is wrong."""
-    try:
+    with reading_recipe_step():
         hair, attributes = str(step["hair"]), list(step["attributes"])
         face_index, every_face = step["face_index"], bool(step["all_faces"])
-    except (KeyError, TypeError) as exc:
-        raise UserError(f"A step of the recipe lacks {exc}; was it edited by hand?") from exc
     unknown = [name for name in attributes if name not in other_attributes()]
     if hair not in HAIR_CHOICES or unknown:
         raise UserError(f"The recipe asks for attributes this model does not have: {hair!r}, {unknown}.")
     return step_settings(face_index, every_face, hair, attributes)
 
 
-def replay(photo: str, steps: Sequence[Mapping]) -> np.ndarray:
+def replay(photo: str, steps: Sequence[Mapping], _context: Sequence = ()) -> np.ndarray:
     """The photo with ``steps`` applied one after the other, each to the previous result."""
     image = load_image(photo)
     for step in steps:
@@ -149,7 +147,7 @@ def replay(photo: str, steps: Sequence[Mapping]) -> np.ndarray:
 STACKED_EDITS = StackedEdits(
     tab="attribute_transfer",
     step=step_settings,
-    replay=lambda photo, steps, _context: replay(photo, steps),
+    replay=replay,
     check_step=checked_step,
     checkpoints=lambda _steps: [pipeline().weights_file],
 )

@@ -17,8 +17,7 @@ import imageio.v2 as imageio
 import numpy as np
 
 from facegan.checkpoints import train_command
-from facegan.errors import UserError
-from facegan.faces import load_image, prepare_face
+from facegan.faces import load_image, prepare_all_faces, prepare_face
 from facegan.faces.aus import (
     AU_MAX,
     EDITABLE_ACTION_UNITS,
@@ -43,7 +42,7 @@ from facegan.ui.common import (
     user_errors,
 )
 from facegan.faces.landmarker import numbered_face
-from facegan.ui.edit_history import StackedEdits
+from facegan.ui.edit_history import StackedEdits, reading_recipe_step
 from facegan.ui.face_picker import faces_gallery, pick_face
 from facegan.validation import face_number, number, numbers, whole_number
 
@@ -256,10 +255,8 @@ def step_settings(face_index: float | None, every_face: bool, keep_detail: bool,
 
 def checked_step(step: Mapping) -> dict:
     """A step read from a recipe file, in the form ``step_settings`` writes, or a sentence saying what is wrong."""
-    try:
+    with reading_recipe_step():
         return step_settings(step["face_index"], step["all_faces"], step["keep_detail"], *step["aus"])
-    except (KeyError, TypeError) as exc:
-        raise UserError(f"A step of the recipe lacks {exc}; was it edited by hand?") from exc
 
 
 def replay(photo: str, steps: Sequence[Mapping], _context: Sequence = ()) -> np.ndarray:
@@ -267,9 +264,12 @@ def replay(photo: str, steps: Sequence[Mapping], _context: Sequence = ()) -> np.
     result's face (encoded afresh, so a later step starts from the expression the earlier ones made)."""
     image = load_image(photo)
     for step in steps:
-        group = pipeline().encode_all(image)
-        face = numbered_face(group, step["face_index"])
-        everyone = group if step["all_faces"] else None
+        found = prepare_all_faces(image)
+        everyone = [pipeline().encode_prepared(prepared) for prepared in found] if step["all_faces"] else None
+        face = (
+            numbered_face(everyone, step["face_index"]) if everyone
+            else pipeline().encode_prepared(numbered_face(found, step["face_index"]))
+        )  # only the faces the step edits are encoded
         image, _ = _render(face, _from_sliders(face, step["aus"]), step["keep_detail"], everyone)
     return image
 

@@ -9,7 +9,8 @@ passed to ``replay`` and ``step`` after the photo and history.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -17,6 +18,7 @@ from typing import Any, NamedTuple
 import gradio as gr
 import numpy as np
 
+from facegan.errors import UserError
 from facegan.history import EditHistory, Recipe, file_sha256
 from facegan.ui.common import export_folder, session_state, user_errors
 
@@ -128,6 +130,16 @@ class StackedEdits:
         controls.save.click(self.save_recipe, before, controls.recipe_file, **private)
         controls.recipe_file.upload(self.load_recipe, [photo, controls.recipe_file, *context], shown, **private)
         photo.change(lambda: (None, ""), None, [controls.history, controls.note], **private)
+
+
+@contextmanager
+def reading_recipe_step() -> Iterator[None]:
+    """Around a tab's ``check_step``: a step with a missing or mistyped field (a file edited by hand) is a
+    sentence, the same in every tab."""
+    try:
+        yield
+    except (KeyError, TypeError) as exc:
+        raise UserError(f"A step of the recipe lacks {exc}; was it edited by hand?") from exc
 
 
 def history_note(history: EditHistory) -> str:

@@ -25,7 +25,7 @@ from facegan.ui.common import (
     session_state,
     user_errors,
 )
-from facegan.ui.edit_history import StackedEdits
+from facegan.ui.edit_history import StackedEdits, reading_recipe_step
 from facegan.ui.face_picker import all_faces, face_of, face_thumbnails, faces_gallery, pick_face
 from facegan.validation import face_number, number, whole_number
 
@@ -256,15 +256,13 @@ def step_settings(
 
 def checked_step(step: Mapping) -> dict:
     """A step read from a recipe file, in the form ``step_settings`` writes, or a sentence saying what is wrong."""
-    try:
+    with reading_recipe_step():
         transplant = step["operation"] == "transplant"
         return _step(
             step["operation"], step["attribute"], step["all_faces"], step["face"],
             step["strength"] if transplant else 0.0, step["donor_sha256"] if transplant else None,
             step["donor_face"] if transplant else 0,
         )
-    except (KeyError, TypeError) as exc:
-        raise UserError(f"A step of the recipe lacks {exc}; was it edited by hand?") from exc
 
 
 def _donor(photo_a: str | None, step: Mapping, number: int) -> PreparedFace:
