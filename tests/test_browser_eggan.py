@@ -124,7 +124,8 @@ def test_stack_undo_redo_and_save_a_recipe(browser: Browser, tiny_server: str) -
     panel = page.get_by_role("tabpanel").filter(visible=True)
     before = page.evaluate(PANEL_IMAGES)
     panel.locator("input[type=file]").first.set_input_files(ASTRONAUT)
-    images = wait_for_new_images(page, before)
+    page.wait_for_function("() => Number(document.querySelector('#au12 input[type=number]').value) > 0")
+    images = wait_for_new_images(page, before)  # the photo is encoded: the sliders hold its AUs
     page.locator("#au26 input[type=range]").fill("4.5")
     images = wait_for_new_images(page, images)
     panel.get_by_role("button", name="Stack edit", exact=True).click()
@@ -135,7 +136,8 @@ def test_stack_undo_redo_and_save_a_recipe(browser: Browser, tiny_server: str) -
     panel.get_by_text("1 stacked edit(s) applied").wait_for(timeout=30_000)
     panel.get_by_role("button", name="Save recipe", exact=True).click()
     panel.locator("a[href*='recipe.json']").first.wait_for(state="attached", timeout=30_000)
-    assert not page.locator("[data-testid=toast-body].error").count()
+    errors = page.locator("[data-testid=toast-body].error")
+    assert not errors.count(), errors.all_inner_texts()
     page.close()
 
 
