@@ -28,12 +28,13 @@ SERVING_LIMITS = {"max_file_size": "20mb", "state_session_capacity": 1000}
 
 # At most 64 requests wait; beyond that a visitor is told the queue is full instead of waiting
 # minutes. Everyone in the queue sees their place in it ("queue: 3/12") on the output they wait for.
-# Each event runs as many requests side by side as there are cores, each on one torch thread
-# (``main``): a Space's visitors use every core, and a short edit is not stuck behind a long one of the
-# same kind. Different events can run at the same time too; with one thread each, the operating system
-# shares the cores between them (benchmarks/serve_load.py; docs/serving.md).
+# Gradio's concurrency limit is per event, and different events run side by side, each request on one
+# torch thread (``main``). With two requests of every kind allowed, 8 visitors on 2 cores ran up to 8
+# threads that slowed each other down (8.6 requests/s, p95 of single edits 1.1-1.3 s); with each kind
+# limited to half the cores, requests of one kind wait their turn while the other kinds keep the cores
+# busy (10.1 requests/s, every single edit's p95 under 0.85 s; benchmarks/serve_load.py, docs/serving.md).
 CORES = usable_cores()
-QUEUE_LIMITS = {"max_size": 64, "default_concurrency_limit": CORES}
+QUEUE_LIMITS = {"max_size": 64, "default_concurrency_limit": max(1, CORES // 2)}
 TORCH_THREADS_PER_REQUEST = 1
 
 demo = build_app().queue(**QUEUE_LIMITS)

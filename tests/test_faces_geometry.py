@@ -151,3 +151,13 @@ def test_action_units_are_in_range_and_follow_the_smile():
     assert estimate_aus({"mouthSmileLeft": half, "mouthSmileRight": half}, points)[au12] == pytest.approx(2.5)
     assert estimate_aus({"mouthSmileLeft": 1.0, "mouthSmileRight": 1.0}, points)[au12] == 5.0
     assert estimate_aus({}, points)[au12] == 0.0
+
+
+def test_each_ibug_point_is_the_mean_of_its_mesh_vertices() -> None:
+    from facegan.faces.ibug68 import MESH_TO_IBUG68, mesh_to_ibug68
+
+    mesh = np.random.default_rng(0).random((478, 2))
+    points = mesh_to_ibug68(mesh)
+    assert points.shape == (68, 2)
+    for point, ids in zip(points, MESH_TO_IBUG68, strict=True):
+        assert np.allclose(point, mesh[list(ids)].mean(axis=0))

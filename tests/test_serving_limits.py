@@ -21,7 +21,8 @@ def test_oversized_uploads_are_refused_before_they_are_stored(app_server: str) -
 def test_limits_are_set_where_the_app_is_served_and_built() -> None:
     assert app.SERVING_LIMITS == {"max_file_size": "20mb", "state_session_capacity": 1000}
     assert app.demo._queue.max_size == app.QUEUE_LIMITS["max_size"] == 64
-    assert app.demo._queue.default_concurrency_limit == len(os.sched_getaffinity(0))  # one request per core
+    # each kind of request on at most half the cores, so every kind keeps moving
+    assert app.demo._queue.default_concurrency_limit == max(1, len(os.sched_getaffinity(0)) // 2)
     assert build_app().delete_cache == CACHE_CLEANUP
 
 
