@@ -1,4 +1,4 @@
-"""``python -m facegan.sheets {attrgan,eggan,genegan} [--out docs/<model>_sheet.jpg]``: the sample sheets a
+"""``python -m facegan.sheets {attrgan,audiogan,eggan,genegan} [--out docs/<model>_sheet.jpg]``: the sample sheets a
 reader of the README looks at before trusting any number.
 
 attrgan: rows are faces; columns are the input and one edit per attribute, starting from the face's own
@@ -11,6 +11,10 @@ photo the tab returns) and then val faces; a generated-face block starts from G'
 
 genegan: one block per shipped attribute; each row is a pair A, B (the example photos, then val faces
 with and without the attribute), both with the attribute removed and each with the other's.
+
+audiogan: one row per scene: 4 scenes drawn from 4 held-out clips of that scene (seeds 0-3), then 2
+real val photos of it; below, the Table 3 volume row (0.5x, 1x, 2x, 3x, one seed) for 3 of the app's
+example sounds. Cells are the model's 64 px, enlarged.
 """
 
 from __future__ import annotations
@@ -24,9 +28,12 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
+from facegan.audio.data import GAN_SCENES, SCENE_OF_SOUND, clip_cache, sounds_root
+from facegan.audio.examples import EXAMPLE_SOUNDS
 from facegan.checkpoints import train_command
 from facegan.data.attribute_pairs import val_pairs
 from facegan.data.celeba_landmarks import ANNOTATION_SIZE
+from facegan.data.scenes import SCENE_CLASSES, load_scenes
 from facegan.errors import CheckpointMissingError
 from facegan.eval.attrgan_metrics import LandmarkFaces, edit_target
 from facegan.faces import PreparedFace
@@ -39,6 +46,7 @@ from facegan.pipelines import (
     AUEditor,
     EncodedFace,
     GeneGAN,
+    SoundToScene,
     genegan_attributes,
     keep_photo_detail,
     tensor_to_image,
@@ -192,6 +200,46 @@ def eggan_sheet(checkpoint: str = "eggan", faces: int = 6, data: str | None = No
     return stack([*photo_blocks, *val_blocks])
 
 
+SCENE_CELL = 128
+VOLUME_SOUNDS = ("sea_waves", "car_horn", "helicopter")
+
+
+def _enlarge(image: np.ndarray, size: int = SCENE_CELL, label: str = "") -> np.ndarray:
+    """The cell at ``size`` px, with ``label`` in its corner (a row's name)."""
+    cell = Image.fromarray(image).resize((size, size), Image.Resampling.LANCZOS)
+    if label:
+        draw = ImageDraw.Draw(cell)
+        draw.rectangle((0, 0, 7 * len(label) + 6, 14), fill="white")
+        draw.text((3, 1), label, fill="black")
+    return np.asarray(cell)
+
+
+def audiogan_sheet(checkpoint: str = "audiogan", data: str | None = None) -> Image.Image:
+    model = SoundToScene(checkpoint)
+    cache, root = clip_cache(data), sounds_root(data)
+    held_out = cache.select(held_out=True, with_scene=True)
+    photos, labels = load_scenes(data, "val")
+    rng = np.random.default_rng(0)
+    rows = []
+    for scene in GAN_SCENES:
+        clips = [i for i in held_out if SCENE_OF_SOUND[cache.clips[i].label] == scene][:4]
+        generated = [
+            model.generate(model.prepare(str(root / cache.clips[i].path)), 1.0, seeds=[k])[0] for k, i in enumerate(clips)
+        ]
+        real = rng.choice(np.flatnonzero(labels.numpy() == SCENE_CLASSES.index(scene)), 2, replace=False)
+        cells = [_enlarge(image, label=scene if k == 0 else "") for k, image in enumerate(generated)]
+        rows.append(cells + [_enlarge(photos[k].permute(1, 2, 0).numpy()) for k in real])
+    scenes = grid(rows, [f"held-out clip {k + 1}" for k in range(4)] + ["real photo", "real photo"])
+    sounds = {sound.label: sound for sound in EXAMPLE_SOUNDS}
+    volume_rows = []
+    for label in VOLUME_SOUNDS:
+        prepared = model.prepare(str(sounds[label].path))
+        images = [model.generate(prepared, gain, seeds=[0])[0] for gain in model.VOLUME_ROW]
+        volume_rows.append([_enlarge(image, label=label if k == 0 else "") for k, image in enumerate(images)])
+    volume = grid(volume_rows, [f"{gain:g}x volume" for gain in model.VOLUME_ROW])
+    return stack([scenes, volume])
+
+
 def stack(blocks: Sequence[Image.Image]) -> Image.Image:
     """Sheets one above the other, left-aligned."""
     sheet = Image.new("RGB", (max(b.width for b in blocks), sum(b.height for b in blocks)), "white")
@@ -200,22 +248,27 @@ def stack(blocks: Sequence[Image.Image]) -> Image.Image:
     return sheet
 
 
-SHEETS = {"attrgan": attrgan_sheet, "eggan": eggan_sheet, "genegan": genegan_sheet}
+FACE_SHEETS = {"attrgan": attrgan_sheet, "eggan": eggan_sheet, "genegan": genegan_sheet}
 
 
 def main(argv: list[str] | None = None) -> Path:
     parser = argparse.ArgumentParser(prog="python -m facegan.sheets", description=__doc__.splitlines()[0])
-    parser.add_argument("model", choices=sorted(SHEETS))
+    parser.add_argument("model", choices=sorted([*FACE_SHEETS, "audiogan"]))
     parser.add_argument(
         "--checkpoint", help="checkpoint name (default: the model's shipped one; genegan: an attribute, default all)"
     )
-    parser.add_argument("--faces", type=int, default=6, help="val faces below the example photos")
+    parser.add_argument("--faces", type=int, default=6, help="val faces below the example photos (face models)")
     parser.add_argument("--data", help="dataset root (default: $FACEGAN_DATA or ../shared/data)")
     parser.add_argument("--out", type=Path, help="default: docs/<model>_sheet.jpg")
     args = parser.parse_args(argv)
     out = args.out or REPO_ROOT / "docs" / f"{args.model}_sheet.jpg"
     out.parent.mkdir(parents=True, exist_ok=True)
-    SHEETS[args.model](args.checkpoint or args.model, args.faces, args.data).save(out, quality=90)
+    name = args.checkpoint or args.model
+    if args.model == "audiogan":
+        sheet = audiogan_sheet(name, args.data)
+    else:
+        sheet = FACE_SHEETS[args.model](name, args.faces, args.data)
+    sheet.save(out, quality=90)
     print(out)
     return out
 

@@ -62,12 +62,32 @@ def test_inception_score_bounds() -> None:
     assert inception_score(np.full((600, 6), 1 / 6))[0] == pytest.approx(1.0)
 
 
-@pytest.mark.parametrize("variant", ["cgan", "full"])
-def test_recipe_trains_a_few_steps(tmp_path, variant: str) -> None:
+def test_residual_generator_with_camera_zooms_in_as_the_level_rises() -> None:
+    torch.manual_seed(0)
+    G = lively(Generator(tiny_model(generator="residual", camera_zoom=True, zoom_slope=0.4))).eval()
+    s = torch.randn(1, TINY_FEATURES.dim).repeat(5, 1)
+    s[:, -1] = torch.tensor([-3.0, -1.0, 0.0, 1.0, 3.0])
+    with torch.no_grad():
+        factors = G.camera.factors(s)
+    assert torch.all(factors.diff() > 0) and float(factors.min()) >= 0.5 and float(factors.max()) <= 2.0
+    assert float(G.camera.slope.detach()) == pytest.approx(0.4, rel=1e-4)
+    with torch.no_grad():
+        images = G(s, torch.zeros(5, 10))
+    assert images.shape == (5, 3, 64, 64) and images.abs().max() <= 1
+    assert zoom_estimate(images[2:3], images[4:5]) > zoom_estimate(images[2:3], images[3:4]) > 1
+
+
+@pytest.mark.parametrize(("variant", "options"), [
+    ("cgan", {}),
+    ("full", {}),
+    ("full", {"diffaugment": ("colour", "translation", "cutout"), "ema_decay": 0.9, "camera": True}),
+])  # fmt: skip
+def test_recipe_trains_a_few_steps(tmp_path, variant: str, options: dict) -> None:
     torch.manual_seed(0)
     v = VARIANTS[variant]
-    model = tiny_model(spectral=v.spectral, conditioning=v.conditioning, aux_classifier=v.aux_classifier)
-    config = AudioGANTrainConfig(model=model, features=TINY_FEATURES, variant=variant, loss=v.loss)
+    camera = {"generator": "residual", "camera_zoom": True, "zoom_slope": 0.3} if options.pop("camera", False) else {}
+    model = tiny_model(spectral=v.spectral, conditioning=v.conditioning, aux_classifier=v.aux_classifier, **camera)
+    config = AudioGANTrainConfig(model=model, features=TINY_FEATURES, variant=variant, loss=v.loss, **options)
     table = torch.randn(16, 3, TINY_FEATURES.dim)
     images = torch.randint(0, 256, (20, 3, 64, 64), dtype=torch.uint8)
     dataset = PairDataset(
@@ -79,6 +99,11 @@ def test_recipe_trains_a_few_steps(tmp_path, variant: str) -> None:
     metrics = Trainer(recipe, TrainData(dataset, {}), options).fit()
     assert all(np.isfinite(value) for value in metrics.values())
     assert any(not torch.equal(a, b) for a, b in zip(before, recipe.G.parameters()))
+    exported = recipe.inference_modules()["G"]
+    if config.ema_decay > 0:
+        assert exported is recipe.nets["G_ema"] and any(
+            not torch.equal(a, b) for a, b in zip(exported.parameters(), recipe.G.parameters())
+        )
 
 
 @pytest.fixture
@@ -164,3 +189,17 @@ def test_sound_classifier_recipe_steps(tmp_path) -> None:
     options = TrainOptions(steps=2, batch_size=4, run_dir=tmp_path, num_workers=0, progress=False, ckpt_every_s=1e9)
     metrics = Trainer(recipe, TrainData(data, {}), options).fit()
     assert np.isfinite(metrics["loss"])
+
+
+def test_sample_sheet_has_a_row_per_scene_and_the_volume_rows(tmp_path, monkeypatch) -> None:
+    from PIL import Image
+
+    from facegan.sheets import HEADER, SCENE_CELL, VOLUME_SOUNDS, main
+
+    sounds_root()
+    monkeypatch.setenv("FACEGAN_CHECKPOINTS", str(tmp_path))
+    tiny_audiogan_checkpoint(tmp_path)
+    out = main(["audiogan", "--out", str(tmp_path / "sheet.jpg")])
+    with Image.open(out) as sheet:
+        assert sheet.width == 6 * SCENE_CELL
+        assert sheet.height == 2 * HEADER + (len(GAN_SCENES) + len(VOLUME_SOUNDS)) * SCENE_CELL

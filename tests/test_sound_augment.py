@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from facegan.audio.augment import AugmentConfig, augment, mask_bands, mix_power_db
+from facegan.audio.augment import AugmentConfig, augment, mask_bands, mix_power_db, random_equaliser, stretch_bands
 from facegan.audio.data import SOUND_CLASSES, ClipCache, ClipInfo
 from facegan.audio.encoder import EncoderConfig, SoundEncoder
 from facegan.eval.sound_classifier_metrics import held_out_report
@@ -52,3 +52,13 @@ def test_held_out_report_counts_per_class_and_the_confusion_matrix() -> None:
     assert confusion.sum() == len(clips) and (confusion.sum(axis=1) == 2).all()
     assert report["sound_class_accuracy"] == pytest.approx(np.trace(confusion) / len(clips), abs=1e-4)  # rounded
     assert report["mean_class_accuracy"] == pytest.approx(np.mean(np.diag(confusion) / 2), abs=1e-4)
+
+
+def test_equaliser_and_pitch_stretch_stay_within_their_bounds() -> None:
+    generator = torch.Generator().manual_seed(0)
+    curve = random_equaliser(64, 6.0, generator)
+    assert curve.shape == (64, 1) and float(curve.abs().max()) <= 6.0 and float(curve.std()) > 0
+    ramp = torch.arange(64.0)[:, None].expand(64, 10)
+    assert torch.equal(stretch_bands(ramp, 1.0), ramp)
+    stretched = stretch_bands(ramp, 1.1)
+    assert float(stretched[10, 0]) == pytest.approx(11.0) and float(stretched[-1, 0]) == 63.0

@@ -4,6 +4,9 @@ With ~1,400 training clips the encoder memorises them (train accuracy 97%, held-
 draw is made new: a random level, a circular time shift, another class's clip mixed underneath as
 background noise (summed in power, so it behaves like a real second source), and SpecAugment's time
 and frequency masks (Park et al., 2019), filled with the clip's own floor level rather than zeros.
+Two optional draws model what differs between recordings rather than between sounds: a random smooth
+equaliser curve (another microphone, another distance: high frequencies fade with distance) and a
+small stretch of the mel axis (another engine speed or pitch of the same kind of source).
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ class AugmentConfig:
     freq_mask_width: int = 8  # mel bands, at most
     time_masks: int = 2
     time_mask_width: int = 20  # frames, at most
+    eq_db: float = 0.0  # largest swing of the random equaliser curve (0: off)
+    pitch_shift: float = 0.0  # largest relative stretch of the mel axis (0: off)
 
 
 def mix_power_db(foreground: Tensor, background: Tensor, relative_db: float) -> Tensor:
@@ -46,6 +51,24 @@ def mask_bands(logmel: Tensor, dim: int, masks: int, width: int, generator: torc
     return out
 
 
+def random_equaliser(bands: int, swing_db: float, generator: torch.Generator | None) -> Tensor:
+    """A smooth gain curve over the bands: a random tilt plus a random bump, within ±``swing_db``."""
+    x = torch.linspace(-1, 1, bands)
+    tilt = _uniform(-1, 1, generator) * x
+    centre, width = _uniform(-1, 1, generator), _uniform(0.2, 0.6, generator)
+    bump = _uniform(-1, 1, generator) * torch.exp(-(((x - centre) / width) ** 2))
+    return swing_db * (tilt + bump)[:, None] / 2
+
+
+def stretch_bands(logmel: Tensor, factor: float) -> Tensor:
+    """Band b of the result is band b * factor of the input (linear interpolation, edges held)."""
+    source = (torch.arange(logmel.shape[0], dtype=torch.float32) * factor).clamp(0, logmel.shape[0] - 1)
+    low = source.floor().long()
+    high = (low + 1).clamp(max=logmel.shape[0] - 1)
+    weight = (source - low)[:, None]
+    return logmel[low] * (1 - weight) + logmel[high] * weight
+
+
 def augment(
     logmel: Tensor, background: Tensor | None, config: AugmentConfig, generator: torch.Generator | None = None
 ) -> Tensor:
@@ -58,6 +81,10 @@ def augment(
     if background is not None and float(torch.rand((), generator=generator)) < config.background_prob:
         offset = int(torch.randint(background.shape[1], (), generator=generator))
         out = mix_power_db(out, torch.roll(background, offset, dims=1), _uniform(*config.background_db, generator))
+    if config.pitch_shift > 0:
+        out = stretch_bands(out, 1 + _uniform(-config.pitch_shift, config.pitch_shift, generator))
+    if config.eq_db > 0:
+        out = out + random_equaliser(out.shape[0], config.eq_db, generator)
     out = mask_bands(out, 0, config.freq_masks, config.freq_mask_width, generator)
     out = mask_bands(out, 1, config.time_masks, config.time_mask_width, generator)
     return out + _uniform(*config.gain_db, generator)

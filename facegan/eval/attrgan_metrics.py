@@ -39,12 +39,12 @@ from typing import Any
 import cv2
 import numpy as np
 import torch
-from scipy import linalg
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from facegan.data.celeba import load_image
 from facegan.data.celeba_landmarks import ANNOTATION_SIZE, CelebAHeatmapDataset
+from facegan.eval.realism import frechet_distance
 from facegan.eval.identity import MODEL_DESCRIPTION, IdentityModel
 from facegan.models.judge import AttributeJudge, load_judge, load_judge_file
 from facegan.faces import PreparedFace
@@ -95,14 +95,6 @@ def cpu_hours(record: dict[str, Any]) -> float | None:
 
 def to_uint8(batch: torch.Tensor) -> list[np.ndarray]:
     return [tensor_to_image(image) for image in batch]
-
-
-def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
-    """Fréchet distance between Gaussians fitted to two feature sets (the FID formula)."""
-    mu_a, mu_b = a.mean(0), b.mean(0)
-    cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    covmean = linalg.sqrtm(cov_a @ cov_b).real
-    return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a + cov_b - 2 * covmean))
 
 
 @dataclass

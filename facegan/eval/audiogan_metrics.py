@@ -19,6 +19,10 @@ discriminator:
   distance augmentation would zoom them for those clips at those gains, next to that zoom itself.
   Also the mean pixel change from 1x, the class match per gain, and whether the estimate rises
   monotonically;
+- realism: Fréchet distance in the scene judge's features between each model's images and real val
+  photos of the same scenes, next to the real-vs-real floor (two disjoint halves, ``facegan.eval.realism``);
+- the sound decides the scene: with one z for every clip, the mean pixel L1 (images in [0, 1]) between
+  clips of different scenes, against the L1 between two seeds of one clip;
 - shortcut probe: how well a logistic regression tells ESC-10 from UrbanSound8K dog barks (the only
   class recorded by both) from the sound features, with the naive front end (zero-padding) and the
   app's (silence trimmed, looped): balanced accuracy, 5-fold cross-validated, chance = 50%.
@@ -42,6 +46,7 @@ from facegan.audio.features import FeaturizerConfig, SoundFeaturizer
 from facegan.data.scenes import SCENE_CLASSES, load_scenes, to_unit
 from facegan.errors import CheckpointMissingError
 from facegan.models.judge import AttributeJudge
+from facegan.eval.realism import realism
 from facegan.eval.scene_judge import inception_score, load_scene_judge, scene_probabilities
 from facegan.paths import checkpoint_dir
 from facegan.models.audiogan import GAINS_DB, zoom, zoom_for_level
@@ -70,6 +75,10 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("audiogan")
     group.add_argument("--samples", type=int, default=4, help="images per held-out clip (default 4)")
     group.add_argument("--splits", type=int, default=10, help="Inception-score splits (default 10)")
+    group.add_argument("--checkpoint", default="audiogan", help="the model of the volume, example and realism rows")
+    group.add_argument(
+        "--candidates", nargs="*", default=[], help="more checkpoints to score beside the shipped one (same rows)"
+    )
 
 
 def _available(name: str) -> bool:
@@ -87,11 +96,14 @@ def _scores(probabilities: Tensor, targets: Tensor, splits: int) -> dict[str, fl
 
 
 @torch.inference_mode()
+def _sound_vectors(model: SoundToScene, cache: ClipCache, rows: np.ndarray, gain_db: float = 0.0) -> Tensor:
+    return model.features(torch.from_numpy(cache.logmel[rows]) + gain_db, torch.from_numpy(cache.logspec[rows]) + gain_db)
+
+
+@torch.inference_mode()
 def generate(model: SoundToScene, cache: ClipCache, rows: np.ndarray, samples: int, gain_db: float = 0.0) -> Tensor:
     """``samples`` images per clip [len(rows) * samples, 3, 64, 64], z seeded by (clip, sample)."""
-    logmel = torch.from_numpy(cache.logmel[rows]) + gain_db
-    logspec = torch.from_numpy(cache.logspec[rows]) + gain_db
-    s = model.features(logmel, logspec).repeat_interleave(samples, dim=0)
+    s = _sound_vectors(model, cache, rows, gain_db).repeat_interleave(samples, dim=0)
     z = torch.randn(len(s), model.config.z_dim, generator=torch.Generator().manual_seed(0))
     return torch.cat([model.generator(s[i : i + 256], z[i : i + 256]) for i in range(0, len(s), 256)]).float()
 
@@ -133,6 +145,11 @@ def volume_effect(
     match = [
         float((scene_probabilities(judge, by_gain[g]).argmax(1) == targets).float().mean()) for g in GAINS
     ]
+    top = GAINS.index(max(GAINS))
+    camera = model.generator.camera
+    if camera is not None:
+        factors = {g: camera.factors(_sound_vectors(model, cache, rows, 20 * float(np.log10(g)))) for g in GAINS}
+        camera_zoom = [round(float((factors[g] / factors[1.0]).log().mean().exp()), 4) for g in GAINS]
     return {
         "gains": list(GAINS),
         "zoom_estimate": [round(z, 4) for z in zooms],
@@ -141,6 +158,10 @@ def volume_effect(
         "class_match": [round(m, 4) for m in match],
         "trained_zoom_vs_1x": [round(float((trained[g] / trained[1.0]).log().mean().exp()), 4) for g in GAINS],
         "calibration_zoom_estimate_on_photos": [round(z, 4) for z in calibration],
+        "estimate_share_of_calibration_at_top_gain": round(float(np.log(zooms[top]) / np.log(calibration[top])), 3),
+        **({"camera_zoom_vs_1x": camera_zoom, "camera_share_of_trained_at_top_gain": round(
+            float(np.log(camera_zoom[top]) / np.log(float((trained[GAINS[top]] / trained[1.0]).log().mean().exp()))), 3
+        )} if camera is not None else {}),
     }
 
 
@@ -221,6 +242,37 @@ def example_sounds(model: SoundToScene) -> list[dict[str, Any]]:
     return rows
 
 
+@torch.inference_mode()
+def sound_versus_noise(model: SoundToScene, cache: ClipCache, rows: np.ndarray, scenes: Tensor) -> dict[str, float]:
+    """Does the sound decide the scene? Mean pixel L1 (images in [0, 1]) between clips of different
+    scenes drawn with one z, against between two z of one clip; the first should be the larger."""
+    s = _sound_vectors(model, cache, rows)
+    z = torch.randn(2, model.config.z_dim, generator=torch.Generator().manual_seed(0))
+    first, second = (model.generator(s, zk.expand(len(s), -1)).float() / 2 + 0.5 for zk in z)
+    rng = np.random.default_rng(0)
+    i, j = rng.integers(len(rows), size=(2, 20 * len(rows)))
+    other = scenes[i] != scenes[j]
+    return {
+        "other_scene_same_seed": round(float((first[i[other]] - first[j[other]]).abs().mean()), 4),
+        "same_clip_other_seed": round(float((first - second).abs().mean()), 4),
+    }
+
+
+def realism_rows(
+    names: list[str], judge: AttributeJudge, cache: ClipCache, clip_rows: np.ndarray, targets: Tensor,
+    args: argparse.Namespace,
+) -> dict[str, float]:  # fmt: skip
+    """Fréchet distance of each model's images to real val photos of the same scenes, and the floor."""
+    order = torch.from_numpy(np.random.default_rng(0).permutation(len(targets)))
+    real = real_upper_bound(targets, args.data)[order]
+    with torch.inference_mode():
+        features = {"real": judge.embed(real).float().numpy()}
+        for name in names:
+            images = generate(SoundToScene(name), cache, clip_rows, args.samples)[order]
+            features[name] = torch.cat([judge.embed(images[k : k + 256]) for k in range(0, len(images), 256)]).numpy()
+    return realism(features)
+
+
 def _score_rows(
     rows: tuple[tuple[str, str], ...], judge: AttributeJudge, cache: ClipCache, clip_rows: np.ndarray,
     targets: Tensor, args: argparse.Namespace,
@@ -264,10 +316,22 @@ def markdown(result: dict[str, Any]) -> str:
         "",
         _table("Features, full model (Table 2)", result["features"]),
     ]
-    if v:
+    if result.get("candidates"):
+        lines += ["", _table("Candidate generators", result["candidates"])]
+    if "frechet" in result:
+        floor = result["frechet"]["real_floor"]
+        lines += ["", "| Model | Fréchet distance to real val photos (scene judge) | sound-decided L1: other scene, same seed | "
+                  "same clip, other seed |", "| --- | ---: | ---: | ---: |"]
+        for name, distances in result["sound_versus_noise"].items():
+            lines.append(
+                f"| {name} | {result['frechet'][name]:.2f} | {distances['other_scene_same_seed']:.3f} | "
+                f"{distances['same_clip_other_seed']:.3f} |"
+            )
+        lines.append(f"| real val photos (floor) | {floor:.2f} | | |")
+    for name, v in (v or {}).items():
         lines += [
             "",
-            "| Volume (shipped model) | " + " | ".join(f"{g:g}x" for g in v["gains"]) + " |",
+            f"| Volume ({name}) | " + " | ".join(f"{g:g}x" for g in v["gains"]) + " |",
             "| --- |" + " ---: |" * len(v["gains"]),
             "| zoom estimate vs 1x | " + " | ".join(f"{z:.3f}" for z in v["zoom_estimate"]) + " |",
             "| mean abs change from 1x | " + " | ".join(f"{c:.4f}" for c in v["mean_abs_change_from_1x"]) + " |",
@@ -275,7 +339,12 @@ def markdown(result: dict[str, Any]) -> str:
             "| zoom the training photos had, vs 1x | " + " | ".join(f"{z:.3f}" for z in v["trained_zoom_vs_1x"]) + " |",
             "| estimate on photos zoomed that way | "
             + " | ".join(f"{z:.3f}" for z in v["calibration_zoom_estimate_on_photos"]) + " |",
-            f"Monotonic zoom estimate: {'yes' if v['monotonic'] else 'no'}.",
+            *(["| G's camera zoom vs 1x | " + " | ".join(f"{z:.3f}" for z in v["camera_zoom_vs_1x"]) + " |"]
+              if "camera_zoom_vs_1x" in v else []),
+            f"Monotonic zoom estimate: {'yes' if v['monotonic'] else 'no'}. At the top gain the estimate is "
+            f"{v['estimate_share_of_calibration_at_top_gain']:.0%} of the photos' estimate in log terms"
+            + (f"; G's camera zooms {v['camera_share_of_trained_at_top_gain']:.0%} of the training zoom."
+               if "camera_share_of_trained_at_top_gain" in v else "."),
         ]
     lines += ["", "| Example sound (held-out recording) | predicted sound class | probability | recognised |"]
     lines.append("| --- | --- | ---: | --- |")
@@ -302,17 +371,18 @@ def markdown(result: dict[str, Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    if not _available("audiogan"):
+    if not _available(args.checkpoint):
         raise CheckpointMissingError(
-            "checkpoints/audiogan.safetensors is missing; train it with "
-            "`python -m facegan.train audiogan --export audiogan`"
+            f"checkpoints/{args.checkpoint}.safetensors is missing; train it with "
+            f"`python -m facegan.train audiogan --export {args.checkpoint}`"
         )
     judge = load_scene_judge(args.device)
     cache = clip_cache(args.data)
     clip_rows = cache.select(held_out=True, with_scene=True)
     scenes = [SCENE_CLASSES.index(SCENE_OF_SOUND[cache.clips[i].label]) for i in clip_rows]
     targets = torch.tensor(scenes).repeat_interleave(args.samples)
-    full = SoundToScene("audiogan")
+    full = SoundToScene(args.checkpoint)
+    models = [args.checkpoint, *args.candidates]
     upper = real_upper_bound(targets, args.data)
     result: dict[str, Any] = {
         "held_out_folds": HELD_OUT_FOLDS,
@@ -326,8 +396,20 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             **_scores(scene_probabilities(judge, upper), targets, args.splits),
         },
         "ladder": _score_rows(LADDER, judge, cache, clip_rows, targets, args),
+        "candidates": _score_rows(
+            tuple((name, name) for name in models if name not in dict(LADDER).values()), judge, cache, clip_rows,
+            targets, args,
+        ),
+        "frechet": realism_rows(models, judge, cache, clip_rows, targets, args),
+        "sound_versus_noise": {
+            name: sound_versus_noise(SoundToScene(name), cache, clip_rows, torch.tensor(scenes)) for name in models
+        },
         "features": _score_rows(FEATURE_ROWS, judge, cache, clip_rows, targets, args),
-        "volume": volume_effect(full, judge, cache, clip_rows, torch.tensor(scenes), args.data),
+        "checkpoint": args.checkpoint,
+        "volume": {
+            name: volume_effect(SoundToScene(name), judge, cache, clip_rows, torch.tensor(scenes), args.data)
+            for name in models
+        },
         "shortcut": shortcut_probe(full.features, args.data),
         "example_sounds": example_sounds(full),
     }

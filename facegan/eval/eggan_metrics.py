@@ -43,7 +43,7 @@ from facegan.losses import ms_ssim
 from facegan.models.eggan import interpolate_aus
 from facegan.pipelines import AUEditor, keep_photo_detail, tensor_to_image
 from facegan.data.celeba_aus import ValFaces, val_faces
-from facegan.eval.attrgan_metrics import frechet_distance
+from facegan.eval.realism import realism
 from facegan.faces.align import feature_region_mask
 from facegan.models.judge import AttributeJudge, load_judge
 
@@ -233,16 +233,6 @@ def evaluate(
             for key, c in curves.items()
         },
     }
-
-
-def realism(features: dict[str, np.ndarray]) -> dict[str, float]:
-    """Fréchet distance of each mode's edits of the first half of the faces to the real second half, and
-    of the real halves to each other (the floor: what sampling alone gives)."""
-    half = len(features["real"]) // 2
-    real = features["real"][half:]
-    edited = {key: values[:half] for key, values in features.items() if key != "real"}
-    halves = {**edited, "real_floor": features["real"][:half]}
-    return {key: round(frechet_distance(values, real), 3) for key, values in halves.items()}
 
 
 def _cell(value: float | None, digits: int = 2) -> str:

@@ -34,7 +34,7 @@ from scipy.stats import spearmanr
 from torch import Tensor
 from tqdm import tqdm
 
-from facegan.eval.eggan_metrics import realism
+from facegan.eval.realism import realism
 from facegan.eval.identity import MODEL_DESCRIPTION, IdentityModel
 from facegan.models.judge import AttributeJudge, load_judge
 from facegan.pipelines import GeneGAN, genegan_attributes, tensor_to_image

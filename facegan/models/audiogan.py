@@ -10,6 +10,13 @@ z, as in the paper. D is a strided-conv trunk whose switches give the rungs of T
 - ``spectral``: spectral norm on every D layer (and no BatchNorm, which SN replaces);
 - ``aux_classifier``: a linear head on phi(x) predicting the scene class (Eq. 1-2's P_C).
 The loss (non-saturating or hinge) lives in the recipe.
+
+Two generator switches were added after the ladder (``generator="residual"``, ``camera_zoom``): a
+residual upsampling generator (SN-GAN's shape), and an explicit camera zoom. The volume effect is
+the distance augmentation's law ("louder means closer"), so instead of hoping G discovers it in one
+of 257 inputs, G draws the scene and a zoom layer enlarges it about the centre by
+``exp(slope * (level - reference(s)))``: ``slope`` (kept positive, so louder never zooms out) and the
+class's reference level ``reference(s)`` are learned with everything else.
 """
 
 from __future__ import annotations
@@ -18,15 +25,17 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Literal
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from facegan.models.dcgan import DCGANConfig, init_dcgan_weights
 from facegan.models.dcgan import Generator as DCGANGenerator
-from facegan.nn.blocks import ConvNormAct, Projection, sn
+from facegan.nn.blocks import ConvNormAct, Projection, UpResidualBlock, make_norm, sn
 
 Conditioning = Literal["concat", "projection"]
+GeneratorKind = Literal["dcgan", "residual"]
 
 
 @dataclass
@@ -42,10 +51,57 @@ class AudioGANConfig:
     conditioning: Conditioning = "projection"
     aux_classifier: bool = True
     concat_dim: int = 64  # size of the tiled projection of s in the concat discriminator
+    generator: GeneratorKind = "dcgan"
+    camera_zoom: bool = False
+    zoom_slope: float = 0.0  # initial d(log zoom) / d(level component of s); the recipe sets it
 
     def __post_init__(self) -> None:
         if self.conditioning not in ("concat", "projection"):
             raise ValueError(f"conditioning must be concat or projection, got {self.conditioning!r}")
+        if self.generator not in ("dcgan", "residual"):
+            raise ValueError(f"generator must be dcgan or residual, got {self.generator!r}")
+
+
+class ResidualGenerator(nn.Module):
+    """x [B, in_dim] -> linear to 4x4 -> 4 upsampling residual blocks -> BN, ReLU, 3x3 conv, tanh: 64x64."""
+
+    def __init__(self, in_dim: int, width: int) -> None:
+        super().__init__()
+        widths = [width * 2**i for i in range(4, -1, -1)]  # 4x4 ... 64x64
+        self.top = widths[0]
+        self.project = nn.Linear(in_dim, 16 * widths[0])
+        self.blocks = nn.Sequential(*[UpResidualBlock(a, b, norm="batch", act="relu") for a, b in pairwise(widths)])
+        self.out = nn.Sequential(make_norm("batch", widths[-1]), nn.ReLU(), nn.Conv2d(widths[-1], 3, 3, 1, 1), nn.Tanh())
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.out(self.blocks(self.project(x).view(len(x), self.top, 4, 4)))
+
+
+class CameraZoom(nn.Module):
+    """Zooms G's scene by exp(slope * (level - reference(s))), clamped to ``ZOOM_RANGE``.
+
+    The level is the last component of s (standardised); ``reference`` reads the rest of s, so each
+    kind of sound has its own typical loudness, as in the distance augmentation.
+    """
+
+    def __init__(self, cond_dim: int, slope: float) -> None:
+        super().__init__()
+        self.raw_slope = nn.Parameter(torch.tensor(float(slope)).expm1().clamp_min(1e-6).log())  # softplus^-1
+        self.reference = nn.Linear(cond_dim - 1, 1)
+        nn.init.zeros_(self.reference.weight)
+        nn.init.zeros_(self.reference.bias)
+
+    @property
+    def slope(self) -> Tensor:
+        return F.softplus(self.raw_slope)
+
+    def factors(self, s: Tensor) -> Tensor:
+        log_zoom = self.slope * (s[:, -1] - self.reference(s[:, :-1]).flatten())
+        low, high = ZOOM_RANGE
+        return log_zoom.clamp(float(np.log(low)), float(np.log(high))).exp()
+
+    def forward(self, images: Tensor, s: Tensor) -> Tensor:
+        return zoom(images, self.factors(s))
 
 
 class Generator(nn.Module):
@@ -54,11 +110,16 @@ class Generator(nn.Module):
     def __init__(self, config: AudioGANConfig) -> None:
         super().__init__()
         self.config = config
-        dcgan = DCGANConfig(resolution=64, z_dim=config.cond_dim + config.z_dim, width=config.g_width)
-        self.net = DCGANGenerator(dcgan)
+        in_dim = config.cond_dim + config.z_dim
+        if config.generator == "residual":
+            self.net: nn.Module = ResidualGenerator(in_dim, config.g_width)
+        else:
+            self.net = DCGANGenerator(DCGANConfig(resolution=64, z_dim=in_dim, width=config.g_width))
+        self.camera = CameraZoom(config.cond_dim, config.zoom_slope) if config.camera_zoom else None
 
     def forward(self, s: Tensor, z: Tensor) -> Tensor:
-        return self.net(torch.cat([s, z], dim=1))
+        images = self.net(torch.cat([s, z], dim=1))
+        return self.camera(images, s) if self.camera is not None else images
 
 
 class Discriminator(nn.Module):
@@ -104,8 +165,8 @@ ZOOM_RANGE = (0.5, 2.0)
 def zoom(images: Tensor, factors: Tensor) -> Tensor:
     """Zoom each image about its centre by its factor (> 1 enlarges; < 1 shrinks with reflected borders)."""
     scale = 1.0 / factors.float()
-    theta = torch.zeros(len(images), 2, 3, device=images.device)
-    theta[:, 0, 0] = theta[:, 1, 1] = scale
+    zero = torch.zeros_like(scale)
+    theta = torch.stack([torch.stack([scale, zero, zero], 1), torch.stack([zero, scale, zero], 1)], 1)
     grid = F.affine_grid(theta, list(images.shape), align_corners=False)
     return F.grid_sample(images.float(), grid, mode="bilinear", padding_mode="reflection", align_corners=False)
 

@@ -19,6 +19,10 @@ the budget went to more steps instead), Adam with the two-time-scale rates of SN
 (D 4e-4, G 1e-4, betas 0 and 0.9) for every rung. With a 10-d z beside a 257-d s, G learns to ignore z
 (every seed gave the same scene in a first run), so every rung also adds the mode-seeking term of
 Mao et al. (2019): G minimises 1 / (|G(s, z1) - G(s, z2)| / |z1 - z2|).
+
+Options added after the ladder (``--generator residual --camera-zoom --diffaugment ... --ema-decay``):
+D sees real and generated photos through the same differentiable augmentation (8k photos are few),
+and inference uses an exponential moving average of G's weights.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from facegan.data.scenes import SCENE_CLASSES, load_scenes, scenes_root, to_unit
 from facegan.losses import GAN_LOSSES
 from facegan.models.audiogan import GAINS_DB, AudioGANConfig, Discriminator, Generator, zoom, zoom_for_level
 from facegan.paths import cache_dir
+from facegan.train.diffaugment import POLICIES, diff_augment
 from facegan.train.loop import StepContext, TrainData
 from facegan.train.recipe import RecipeBase, linear_decay
 
@@ -84,6 +89,8 @@ class AudioGANTrainConfig:
     gains_db: tuple[float, ...] = GAINS_DB
     lr_decay_steps: int = 0
     encoder_checkpoint: str = "sound_classifier"
+    diffaugment: tuple[str, ...] = ()  # DiffAugment policies applied to everything D sees
+    ema_decay: float = 0.0  # weight average of G for inference (0: none, the ladder's checkpoints)
 
 
 def reference_levels(levels: Tensor, labels: list[str]) -> dict[str, float]:
@@ -177,6 +184,7 @@ class AudioGANRecipe(RecipeBase):
         }
         if config.lr_decay_steps > 0:
             self.scheds = {name: linear_decay(opt, config.lr_decay_steps) for name, opt in self.opts.items()}
+        self.G_inference = self.add_ema("G") if config.ema_decay > 0 else self.G
 
     def _noise(self, n: int) -> Tensor:
         return torch.randn(n, self.config.model.z_dim, device=self.device)
@@ -191,11 +199,12 @@ class AudioGANRecipe(RecipeBase):
         s, factors, real, labels = batch
         real = zoom(real, factors)
         G, D = ctx.nets["G"], ctx.nets["D"]
+        policy = self.config.diffaugment
         with torch.no_grad(), ctx.autocast():
             fake = self.G(s, self._noise(len(s)))
         with ctx.autocast():
-            real_score, real_logits = D(real, s)
-            fake_score, _ = D(fake, s)
+            real_score, real_logits = D(diff_augment(real, policy), s)
+            fake_score, _ = D(diff_augment(fake, policy), s)
         adversarial = self.loss.d(real_score, fake_score)
         aux_real = self._aux(real_logits, labels)
         ctx.optimize("D", adversarial + aux_real)
@@ -203,7 +212,7 @@ class AudioGANRecipe(RecipeBase):
         z = self._noise(2 * len(s))
         with ctx.autocast():
             fakes = G(s.repeat(2, 1), z)
-            score, logits = self.D(fakes, s.repeat(2, 1))
+            score, logits = self.D(diff_augment(fakes, policy), s.repeat(2, 1))
         g_adversarial = self.loss.g(score)
         aux_fake = self._aux(logits, labels.repeat(2))
         first, second = fakes.float().chunk(2)
@@ -212,6 +221,8 @@ class AudioGANRecipe(RecipeBase):
         mode_seeking = 1 / (spread + 1e-5)
         ctx.optimize("G", g_adversarial + aux_fake + self.config.diversity_weight * mode_seeking)
         self.D.requires_grad_(True)
+        if self.config.ema_decay > 0:
+            self.update_ema("G", step, self.config.ema_decay)
         return {
             "d_loss": adversarial.detach(), "g_loss": g_adversarial.detach(),
             "d_real": real_score.detach().float().mean(), "d_fake": fake_score.detach().float().mean(),
@@ -222,7 +233,7 @@ class AudioGANRecipe(RecipeBase):
         """Fixed clips (one per row of 8) with fixed noise, so grids show progress rather than new draws."""
         s = self.samples[torch.arange(n) % len(self.samples)].to(self.device)
         z = torch.randn(n, self.config.model.z_dim, generator=torch.Generator().manual_seed(0)).to(self.device)
-        return self.G(s, z)
+        return self.G_inference(s, z)
 
 
 def add_args(parser: argparse.ArgumentParser) -> None:
@@ -239,6 +250,14 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--diversity-weight", type=float, default=d.diversity_weight, help="mode-seeking term")
     group.add_argument("--zoom-exponent", type=float, default=d.zoom_exponent, help="zoom exponent (0: off)")
     group.add_argument("--lr-decay-steps", type=int, default=d.lr_decay_steps)
+    group.add_argument("--generator", choices=("dcgan", "residual"), default=m.generator)
+    group.add_argument(
+        "--camera-zoom", action="store_true", help="G zooms its scene by the sound's level (a learned slope)"
+    )
+    group.add_argument(
+        "--diffaugment", nargs="*", choices=sorted(POLICIES), default=list(d.diffaugment), help="for D's inputs"
+    )
+    group.add_argument("--ema-decay", type=float, default=d.ema_decay, help="G's weight average (0: none)")
 
 
 def _sample_rows(scenes: list[int], per_scene: int = 8) -> list[int]:
@@ -265,12 +284,15 @@ def build(args: argparse.Namespace, device: torch.device) -> tuple[AudioGANRecip
     model = AudioGANConfig(
         cond_dim=featurizer.config.dim, num_scenes=len(GAN_SCENES), g_width=args.g_width, d_width=args.d_width,
         spectral=variant.spectral, conditioning=variant.conditioning, aux_classifier=variant.aux_classifier,
+        generator=args.generator, camera_zoom=args.camera_zoom,
+        zoom_slope=float(args.zoom_exponent * np.log(10) / 20 * featurizer.std[-1]),
     )  # fmt: skip
     config = AudioGANTrainConfig(
         model=model, features=featurizer.config, variant=args.variant, loss=variant.loss, lr_g=args.lr_g,
         lr_d=args.lr_d, aux_weight=args.aux_weight, diversity_weight=args.diversity_weight,
         zoom_exponent=args.zoom_exponent, reference_level_db=references,
         lr_decay_steps=args.lr_decay_steps, encoder_checkpoint=args.encoder,
+        diffaugment=tuple(args.diffaugment), ema_decay=args.ema_decay,
     )  # fmt: skip
     dataset = PairDataset(
         table, scenes, images[keep], gan_labels, GAINS_DB, relative_db, config.unit_gain_prob, config.zoom_exponent

@@ -92,13 +92,18 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--no-augment", dest="augment", action="store_false", help="level and time shift only (the ablation)"
     )
+    augment_defaults = AugmentConfig()
+    group.add_argument("--eq-db", type=float, default=augment_defaults.eq_db, help="random equaliser swing (dB)")
+    group.add_argument(
+        "--pitch-shift", type=float, default=augment_defaults.pitch_shift, help="random mel-axis stretch (fraction)"
+    )
 
 
 def build(args: argparse.Namespace, device: torch.device) -> tuple[SoundClassifierRecipe, TrainData]:
     """The recipe and the training-fold clips for ``python -m facegan.train sound_classifier``."""
     cache = clip_cache(args.data)
     rows = cache.select(held_out=False)
-    augmentation = AugmentConfig() if args.augment else None
+    augmentation = AugmentConfig(eq_db=args.eq_db, pitch_shift=args.pitch_shift) if args.augment else None
     dataset = ClipDataset(cache, rows, augmentation)
     train_db = cache.logmel[rows]
     model = EncoderConfig(
