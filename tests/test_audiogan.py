@@ -77,6 +77,17 @@ def test_residual_generator_with_camera_zooms_in_as_the_level_rises() -> None:
     assert zoom_estimate(images[2:3], images[4:5]) > zoom_estimate(images[2:3], images[3:4]) > 1
 
 
+def test_camera_starts_at_each_kind_of_sound_s_typical_level() -> None:
+    torch.manual_seed(0)
+    camera = Generator(tiny_model(camera_zoom=True, zoom_slope=0.5)).camera
+    s = torch.randn(200, TINY_FEATURES.dim)
+    typical = 0.8 * s[:, 0] - 0.3
+    camera.fit_reference(s, typical)
+    s[:, -1] = typical  # every clip exactly as loud as its kind usually is: no zoom
+    with torch.no_grad():
+        assert torch.allclose(camera.factors(s), torch.ones(200), atol=0.02)
+
+
 @pytest.mark.parametrize(("variant", "options"), [
     ("cgan", {}),
     ("full", {}),

@@ -95,6 +95,18 @@ class CameraZoom(nn.Module):
     def slope(self) -> Tensor:
         return F.softplus(self.raw_slope)
 
+    @torch.no_grad()
+    def fit_reference(self, s: Tensor, level: Tensor, ridge: float = 1.0) -> None:
+        """Start ``reference`` as the ridge regression of each clip's typical level (standardised like
+        s's level) on the rest of s: without it, every kind of sound starts at the overall mean level,
+        and quiet kinds are drawn zoomed out to the limit until D teaches otherwise."""
+        inputs = torch.cat([s[:, :-1], torch.ones(len(s), 1)], dim=1).double()
+        penalty = ridge * torch.eye(inputs.shape[1], dtype=torch.float64)
+        penalty[-1, -1] = 0
+        solution = torch.linalg.solve(inputs.T @ inputs + penalty, inputs.T @ level.double())
+        self.reference.weight.copy_(solution[:-1].float()[None])
+        self.reference.bias.copy_(solution[-1:].float())
+
     def factors(self, s: Tensor) -> Tensor:
         log_zoom = self.slope * (s[:, -1] - self.reference(s[:, :-1]).flatten())
         low, high = ZOOM_RANGE

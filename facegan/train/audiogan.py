@@ -168,12 +168,18 @@ class AudioGANRecipe(RecipeBase):
     exported = ("G", "features")
 
     def __init__(
-        self, config: AudioGANTrainConfig, featurizer: SoundFeaturizer, samples: Tensor, device: torch.device
-    ) -> None:
+        self, config: AudioGANTrainConfig, featurizer: SoundFeaturizer, samples: Tensor, device: torch.device,
+        typical_levels: tuple[Tensor, Tensor] | None = None,
+    ) -> None:  # fmt: skip
+        """``typical_levels``: (s of the training clips at unit gain, their class's reference level in s's
+        standardised units), to start G's camera at the distance augmentation's law."""
         super().__init__()
         self.config = config
         self.device = device
-        self.G = Generator(config.model).to(device)
+        self.G = Generator(config.model)
+        if self.G.camera is not None and typical_levels is not None:
+            self.G.camera.fit_reference(*typical_levels)
+        self.G.to(device)
         self.D = Discriminator(config.model).to(device)
         self.loss = GAN_LOSSES[config.loss]
         self.samples = samples
@@ -303,4 +309,6 @@ def build(args: argparse.Namespace, device: torch.device) -> tuple[AudioGANRecip
         "split": "sound training folds x scene train split, paired by class",
         "counts": {"clips": len(rows), "photos": int(keep.sum())},
     }
-    return AudioGANRecipe(config, featurizer, samples, device), TrainData(dataset, info)
+    typical = (torch.tensor([references[label] for label in labels_of_rows]) - featurizer.mean[-1]) / featurizer.std[-1]
+    recipe = AudioGANRecipe(config, featurizer, samples, device, (table[:, UNIT_GAIN], typical))
+    return recipe, TrainData(dataset, info)
