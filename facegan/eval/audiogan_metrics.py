@@ -139,7 +139,10 @@ def volume_effect(
     config = model.record["config"]
     references = torch.tensor([config["reference_level_db"][cache.clips[i].label] for i in rows])
     relative_db = level_db(torch.from_numpy(cache.logmel[rows])) - references
-    trained = {g: zoom_for_level(relative_db + 20 * float(np.log10(g)), config["zoom_exponent"]) for g in GAINS}
+    trained = {
+        g: zoom_for_level(relative_db + 20 * float(np.log10(g)), config["zoom_exponent"], config.get("min_zoom", 0.5))
+        for g in GAINS
+    }
     photos = real_upper_bound(targets, data)
     calibration = [zoom_estimate(zoom(photos, trained[1.0]), zoom(photos, trained[g])) for g in GAINS]
     match = [

@@ -14,9 +14,9 @@ The loss (non-saturating or hinge) lives in the recipe.
 Two generator switches were added after the ladder (``generator="residual"``, ``camera_zoom``): a
 residual upsampling generator (SN-GAN's shape), and an explicit camera zoom. The volume effect is
 the distance augmentation's law ("louder means closer"), so instead of hoping G discovers it in one
-of 257 inputs, G draws the scene and a zoom layer enlarges it about the centre by
-``exp(slope * (level - reference(s)))``: ``slope`` (kept positive, so louder never zooms out) and the
-class's reference level ``reference(s)`` are learned with everything else.
+of 257 inputs, G draws the scene and a fixed zoom layer enlarges it about the centre by
+``exp(slope * (level - reference(s)))``, with the augmentation's slope and each kind of sound's
+typical level (``CameraZoom``).
 """
 
 from __future__ import annotations
@@ -53,7 +53,8 @@ class AudioGANConfig:
     concat_dim: int = 64  # size of the tiled projection of s in the concat discriminator
     generator: GeneratorKind = "dcgan"
     camera_zoom: bool = False
-    zoom_slope: float = 0.0  # initial d(log zoom) / d(level component of s); the recipe sets it
+    zoom_slope: float = 0.0  # d(log zoom) / d(level component of s) of the camera; the recipe sets it
+    min_zoom: float = 0.5  # the camera's (and the distance augmentation's) zoom-out limit
 
     def __post_init__(self) -> None:
         if self.conditioning not in ("concat", "projection"):
@@ -78,39 +79,37 @@ class ResidualGenerator(nn.Module):
 
 
 class CameraZoom(nn.Module):
-    """Zooms G's scene by exp(slope * (level - reference(s))), clamped to ``ZOOM_RANGE``.
+    """Zooms G's scene by exp(slope * (level - reference(s))), clamped to [min_zoom, ZOOM_RANGE[1]].
 
-    The level is the last component of s (standardised); ``reference`` reads the rest of s, so each
-    kind of sound has its own typical loudness, as in the distance augmentation.
+    A fixed layer, not a learned one: it is the distance augmentation's law ("louder means closer")
+    written into G. The level is the last component of s (standardised); ``reference`` reads the
+    rest of s and gives each kind of sound its typical level (fitted once, ``fit_reference``). When
+    the slope and reference were trainable, G learned to zoom every scene to the 2x limit (a blurry
+    centre crop fooled D as well as a whole scene), so both are buffers saved with the weights.
     """
 
-    def __init__(self, cond_dim: int, slope: float) -> None:
+    def __init__(self, cond_dim: int, slope: float, min_zoom: float = 0.5) -> None:
         super().__init__()
-        self.raw_slope = nn.Parameter(torch.tensor(float(slope)).expm1().clamp_min(1e-6).log())  # softplus^-1
-        self.reference = nn.Linear(cond_dim - 1, 1)
-        nn.init.zeros_(self.reference.weight)
-        nn.init.zeros_(self.reference.bias)
-
-    @property
-    def slope(self) -> Tensor:
-        return F.softplus(self.raw_slope)
+        self.min_zoom = min_zoom
+        self.register_buffer("slope", torch.tensor(float(slope)))
+        self.register_buffer("reference_weight", torch.zeros(cond_dim - 1))
+        self.register_buffer("reference_bias", torch.zeros(()))
 
     @torch.no_grad()
     def fit_reference(self, s: Tensor, level: Tensor, ridge: float = 1.0) -> None:
-        """Start ``reference`` as the ridge regression of each clip's typical level (standardised like
-        s's level) on the rest of s: without it, every kind of sound starts at the overall mean level,
-        and quiet kinds are drawn zoomed out to the limit until D teaches otherwise."""
+        """Set ``reference`` to the ridge regression of each clip's typical level (standardised like
+        s's level) on the rest of s."""
         inputs = torch.cat([s[:, :-1], torch.ones(len(s), 1)], dim=1).double()
         penalty = ridge * torch.eye(inputs.shape[1], dtype=torch.float64)
         penalty[-1, -1] = 0
         solution = torch.linalg.solve(inputs.T @ inputs + penalty, inputs.T @ level.double())
-        self.reference.weight.copy_(solution[:-1].float()[None])
-        self.reference.bias.copy_(solution[-1:].float())
+        self.reference_weight.copy_(solution[:-1].float())
+        self.reference_bias.copy_(solution[-1].float())
 
     def factors(self, s: Tensor) -> Tensor:
-        log_zoom = self.slope * (s[:, -1] - self.reference(s[:, :-1]).flatten())
-        low, high = ZOOM_RANGE
-        return log_zoom.clamp(float(np.log(low)), float(np.log(high))).exp()
+        reference = s[:, :-1] @ self.reference_weight + self.reference_bias
+        log_zoom = self.slope * (s[:, -1] - reference)
+        return log_zoom.clamp(float(np.log(self.min_zoom)), float(np.log(ZOOM_RANGE[1]))).exp()
 
     def forward(self, images: Tensor, s: Tensor) -> Tensor:
         return zoom(images, self.factors(s))
@@ -127,7 +126,7 @@ class Generator(nn.Module):
             self.net: nn.Module = ResidualGenerator(in_dim, config.g_width)
         else:
             self.net = DCGANGenerator(DCGANConfig(resolution=64, z_dim=in_dim, width=config.g_width))
-        self.camera = CameraZoom(config.cond_dim, config.zoom_slope) if config.camera_zoom else None
+        self.camera = CameraZoom(config.cond_dim, config.zoom_slope, config.min_zoom) if config.camera_zoom else None
 
     def forward(self, s: Tensor, z: Tensor) -> Tensor:
         images = self.net(torch.cat([s, z], dim=1))
@@ -183,6 +182,6 @@ def zoom(images: Tensor, factors: Tensor) -> Tensor:
     return F.grid_sample(images.float(), grid, mode="bilinear", padding_mode="reflection", align_corners=False)
 
 
-def zoom_for_level(relative_db: Tensor, exponent: float) -> Tensor:
+def zoom_for_level(relative_db: Tensor, exponent: float, min_zoom: float = ZOOM_RANGE[0]) -> Tensor:
     """The distance augmentation's zoom for a clip ``relative_db`` louder than its class's median level."""
-    return (10 ** (exponent * relative_db.float() / 20)).clamp(*ZOOM_RANGE)
+    return (10 ** (exponent * relative_db.float() / 20)).clamp(min_zoom, ZOOM_RANGE[1])

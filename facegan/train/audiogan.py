@@ -84,6 +84,7 @@ class AudioGANTrainConfig:
     aux_weight: float = 1.0
     diversity_weight: float = 1.0
     zoom_exponent: float = 0.5
+    min_zoom: float = 0.5  # how far a quiet clip's photo is zoomed out at most (reflected borders)
     reference_level_db: dict[str, float] = field(default_factory=dict)  # median level per sound class
     unit_gain_prob: float = 0.25
     gains_db: tuple[float, ...] = GAINS_DB
@@ -137,11 +138,12 @@ class PairDataset(Dataset):
 
     def __init__(
         self, table: Tensor, scenes: list[int], images: Tensor, image_labels: Tensor, gains_db: tuple[float, ...],
-        relative_db: Tensor, unit_gain_prob: float, zoom_exponent: float,
+        relative_db: Tensor, unit_gain_prob: float, zoom_exponent: float, min_zoom: float = 0.5,
     ) -> None:  # fmt: skip
         self.table = table
         self.relative_db = relative_db
         self.zoom_exponent = zoom_exponent
+        self.min_zoom = min_zoom
         self.scenes = torch.tensor(scenes)
         self.images = images
         self.by_scene = [torch.nonzero(image_labels == k).flatten() for k in range(len(GAN_SCENES))]
@@ -159,7 +161,7 @@ class PairDataset(Dataset):
         image = to_unit(self.images[pool[torch.randint(len(pool), ())]])
         if torch.rand(()) < 0.5:
             image = image.flip(-1)
-        factor = zoom_for_level(self.relative_db[index] + self.gains[g], self.zoom_exponent)
+        factor = zoom_for_level(self.relative_db[index] + self.gains[g], self.zoom_exponent, self.min_zoom)
         return self.table[index, g], factor, image, self.scenes[index]
 
 
@@ -172,7 +174,7 @@ class AudioGANRecipe(RecipeBase):
         typical_levels: tuple[Tensor, Tensor] | None = None,
     ) -> None:  # fmt: skip
         """``typical_levels``: (s of the training clips at unit gain, their class's reference level in s's
-        standardised units), to start G's camera at the distance augmentation's law."""
+        standardised units), which G's camera reads the typical level of each kind of sound from."""
         super().__init__()
         self.config = config
         self.device = device
@@ -255,10 +257,11 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--aux-weight", type=float, default=d.aux_weight)
     group.add_argument("--diversity-weight", type=float, default=d.diversity_weight, help="mode-seeking term")
     group.add_argument("--zoom-exponent", type=float, default=d.zoom_exponent, help="zoom exponent (0: off)")
+    group.add_argument("--min-zoom", type=float, default=d.min_zoom, help="zoom-out limit for quiet clips")
     group.add_argument("--lr-decay-steps", type=int, default=d.lr_decay_steps)
     group.add_argument("--generator", choices=("dcgan", "residual"), default=m.generator)
     group.add_argument(
-        "--camera-zoom", action="store_true", help="G zooms its scene by the sound's level (a learned slope)"
+        "--camera-zoom", action="store_true", help="G zooms its scene by the sound's level (the augmentation's law)"
     )
     group.add_argument(
         "--diffaugment", nargs="*", choices=sorted(POLICIES), default=list(d.diffaugment), help="for D's inputs"
@@ -291,17 +294,18 @@ def build(args: argparse.Namespace, device: torch.device) -> tuple[AudioGANRecip
         cond_dim=featurizer.config.dim, num_scenes=len(GAN_SCENES), g_width=args.g_width, d_width=args.d_width,
         spectral=variant.spectral, conditioning=variant.conditioning, aux_classifier=variant.aux_classifier,
         generator=args.generator, camera_zoom=args.camera_zoom,
-        zoom_slope=float(args.zoom_exponent * np.log(10) / 20 * featurizer.std[-1]),
+        zoom_slope=float(args.zoom_exponent * np.log(10) / 20 * featurizer.std[-1]), min_zoom=args.min_zoom,
     )  # fmt: skip
     config = AudioGANTrainConfig(
         model=model, features=featurizer.config, variant=args.variant, loss=variant.loss, lr_g=args.lr_g,
         lr_d=args.lr_d, aux_weight=args.aux_weight, diversity_weight=args.diversity_weight,
-        zoom_exponent=args.zoom_exponent, reference_level_db=references,
+        zoom_exponent=args.zoom_exponent, min_zoom=args.min_zoom, reference_level_db=references,
         lr_decay_steps=args.lr_decay_steps, encoder_checkpoint=args.encoder,
         diffaugment=tuple(args.diffaugment), ema_decay=args.ema_decay,
     )  # fmt: skip
     dataset = PairDataset(
-        table, scenes, images[keep], gan_labels, GAINS_DB, relative_db, config.unit_gain_prob, config.zoom_exponent
+        table, scenes, images[keep], gan_labels, GAINS_DB, relative_db, config.unit_gain_prob, config.zoom_exponent,
+        config.min_zoom,
     )
     samples = table[_sample_rows(scenes), UNIT_GAIN]
     info: dict[str, Any] = {
