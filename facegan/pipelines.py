@@ -618,10 +618,18 @@ class SoundToScene:
     GAIN_RANGE = (0.5, 3.0)
     VOLUME_ROW = (0.5, 1.0, 2.0, 3.0)
     """The gains of the paper's Table 3."""
+    TRUNCATION = 0.7
+    """z is drawn from N(0, I) scaled by this (the truncation trick of BigGAN, Brock et al. 2019): the
+    sound, not the seed, should decide the scene; at 1.0 two seeds of one clip differed more than two
+    clips of different scenes (``python -m facegan.eval audiogan --truncation 1``)."""
 
-    def __init__(self, name: str = "audiogan", directory: Path | None = None, device: str = "cpu") -> None:
+    def __init__(
+        self, name: str = "audiogan", directory: Path | None = None, device: str = "cpu",
+        truncation: float | None = None,
+    ) -> None:  # fmt: skip
         state, record = load_shipped(name, "audiogan", directory)
         self.record = record
+        self.truncation = self.TRUNCATION if truncation is None else truncation
         self.config = config_from_record(AudioGANConfig, record["config"]["model"])
         self.device = torch.device(device)
         self.generator = AudioGANGenerator(self.config)
@@ -666,11 +674,11 @@ class SoundToScene:
         z = torch.stack([
             torch.randn(self.config.z_dim, generator=torch.Generator().manual_seed(int(seed))) for seed in seeds
         ]).to(self.device)  # fmt: skip
-        images = self.generator(s.expand(len(seeds), -1), z)
+        images = self.generator(s.expand(len(seeds), -1), self.truncation * z)
         return [tensor_to_image(image) for image in images]
 
     @torch.inference_mode()
     def __call__(self, clip: AudioInput) -> np.ndarray:
         """One scene for a clip, z drawn from torch's global RNG (callers seed it), at unit gain."""
         s = self.features(*self._inputs(self.prepare(clip), 1.0))
-        return tensor_to_image(self.generator(s, torch.randn(1, self.config.z_dim).to(self.device)))
+        return tensor_to_image(self.generator(s, self.truncation * torch.randn(1, self.config.z_dim).to(self.device)))

@@ -223,9 +223,8 @@ def audiogan_sheet(checkpoint: str = "audiogan", data: str | None = None) -> Ima
     rows = []
     for scene in GAN_SCENES:
         clips = [i for i in held_out if SCENE_OF_SOUND[cache.clips[i].label] == scene][:4]
-        generated = [
-            model.generate(model.prepare(str(root / cache.clips[i].path)), 1.0, seeds=[k])[0] for k, i in enumerate(clips)
-        ]
+        sounds = [model.prepare(str(root / cache.clips[i].path)) for i in clips]
+        generated = [model.generate(sound, 1.0, seeds=[k])[0] for k, sound in enumerate(sounds)]
         real = rng.choice(np.flatnonzero(labels.numpy() == SCENE_CLASSES.index(scene)), 2, replace=False)
         cells = [_enlarge(image, label=scene if k == 0 else "") for k, image in enumerate(generated)]
         rows.append(cells + [_enlarge(photos[k].permute(1, 2, 0).numpy()) for k in real])

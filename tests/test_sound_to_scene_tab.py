@@ -73,8 +73,9 @@ def test_two_sounds_blend_from_one_scene_to_the_other(tiny_tab) -> None:
     assert blended.shape == (256, 256, 3) and len(strip) == len(tiny_tab.BLEND_STEPS) == 5
     model = tiny_tab.pipeline()
     alone = [tiny_tab.for_display(model.generate(model.prepare(p), 1.0, [3])[0]) for p in (first, second)]
-    np.testing.assert_array_equal(strip[0], alone[0])  # 0%: the first sound's scene
-    np.testing.assert_array_equal(strip[-1], alone[1])  # 100%: the second's
+    # 0%: the first sound's scene, 100%: the second's (up to one level of rounding: the strip is one batch)
+    np.testing.assert_allclose(strip[0].astype(int), alone[0].astype(int), atol=1)
+    np.testing.assert_allclose(strip[-1].astype(int), alone[1].astype(int), atol=1)
     np.testing.assert_array_equal(strip[2], blended)  # the slider at 50% is the strip's middle
     with pytest.raises(gr.Error, match="two sounds"):
         tiny_tab.blend_sounds(first, None, 0.5, 0)

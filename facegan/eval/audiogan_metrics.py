@@ -60,7 +60,7 @@ LADDER = (
     ("(e) + hinge loss", "audiogan_hinge"),
     ("(f) + projection discriminator", "audiogan_projection"),
     ("(g) + auxiliary classifier (full)", "audiogan_full"),
-    ("shipped full model (same recipe, trained longer)", "audiogan"),
+    ("(g) trained longer, 30,000 steps (shipped until the camera model)", "audiogan_30k"),
 )
 FEATURE_ROWS = (
     ("spectrogram", "audiogan_spectrogram"),
@@ -76,6 +76,9 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--samples", type=int, default=4, help="images per held-out clip (default 4)")
     group.add_argument("--splits", type=int, default=10, help="Inception-score splits (default 10)")
     group.add_argument("--checkpoint", default="audiogan", help="the model of the volume, example and realism rows")
+    group.add_argument(
+        "--truncation", type=float, default=SoundToScene.TRUNCATION, help="z's scale for every model (the app's)"
+    )
     group.add_argument(
         "--candidates", nargs="*", default=[], help="more checkpoints to score beside the shipped one (same rows)"
     )
@@ -97,14 +100,15 @@ def _scores(probabilities: Tensor, targets: Tensor, splits: int) -> dict[str, fl
 
 @torch.inference_mode()
 def _sound_vectors(model: SoundToScene, cache: ClipCache, rows: np.ndarray, gain_db: float = 0.0) -> Tensor:
-    return model.features(torch.from_numpy(cache.logmel[rows]) + gain_db, torch.from_numpy(cache.logspec[rows]) + gain_db)
+    logmel, logspec = torch.from_numpy(cache.logmel[rows]), torch.from_numpy(cache.logspec[rows])
+    return model.features(logmel + gain_db, logspec + gain_db)
 
 
 @torch.inference_mode()
 def generate(model: SoundToScene, cache: ClipCache, rows: np.ndarray, samples: int, gain_db: float = 0.0) -> Tensor:
     """``samples`` images per clip [len(rows) * samples, 3, 64, 64], z seeded by (clip, sample)."""
     s = _sound_vectors(model, cache, rows, gain_db).repeat_interleave(samples, dim=0)
-    z = torch.randn(len(s), model.config.z_dim, generator=torch.Generator().manual_seed(0))
+    z = model.truncation * torch.randn(len(s), model.config.z_dim, generator=torch.Generator().manual_seed(0))
     return torch.cat([model.generator(s[i : i + 256], z[i : i + 256]) for i in range(0, len(s), 256)]).float()
 
 
@@ -250,7 +254,7 @@ def sound_versus_noise(model: SoundToScene, cache: ClipCache, rows: np.ndarray, 
     """Does the sound decide the scene? Mean pixel L1 (images in [0, 1]) between clips of different
     scenes drawn with one z, against between two z of one clip; the first should be the larger."""
     s = _sound_vectors(model, cache, rows)
-    z = torch.randn(2, model.config.z_dim, generator=torch.Generator().manual_seed(0))
+    z = model.truncation * torch.randn(2, model.config.z_dim, generator=torch.Generator().manual_seed(0))
     first, second = (model.generator(s, zk.expand(len(s), -1)).float() / 2 + 0.5 for zk in z)
     rng = np.random.default_rng(0)
     i, j = rng.integers(len(rows), size=(2, 20 * len(rows)))
@@ -271,7 +275,7 @@ def realism_rows(
     with torch.inference_mode():
         features = {"real": judge.embed(real).float().numpy()}
         for name in names:
-            images = generate(SoundToScene(name), cache, clip_rows, args.samples)[order]
+            images = generate(SoundToScene(name, truncation=args.truncation), cache, clip_rows, args.samples)[order]
             features[name] = torch.cat([judge.embed(images[k : k + 256]) for k in range(0, len(images), 256)]).numpy()
     return realism(features)
 
@@ -284,7 +288,7 @@ def _score_rows(
     for label, name in rows:
         if not _available(name):
             continue
-        model = SoundToScene(name)
+        model = SoundToScene(name, truncation=args.truncation)
         probabilities = scene_probabilities(judge, generate(model, cache, clip_rows, args.samples))
         record = model.record
         scored.append({
@@ -320,11 +324,13 @@ def markdown(result: dict[str, Any]) -> str:
         _table("Features, full model (Table 2)", result["features"]),
     ]
     if result.get("candidates"):
-        lines += ["", _table("Candidate generators", result["candidates"])]
+        lines += ["", _table("Shipped generator and candidates", result["candidates"])]
     if "frechet" in result:
         floor = result["frechet"]["real_floor"]
-        lines += ["", "| Model | Fréchet distance to real val photos (scene judge) | sound-decided L1: other scene, same seed | "
-                  "same clip, other seed |", "| --- | ---: | ---: | ---: |"]
+        lines += [
+            "", "| Model | Fréchet distance to real val photos (scene judge) | sound-decided L1: other scene, "
+            "same seed | same clip, other seed |", "| --- | ---: | ---: | ---: |",
+        ]
         for name, distances in result["sound_versus_noise"].items():
             lines.append(
                 f"| {name} | {result['frechet'][name]:.2f} | {distances['other_scene_same_seed']:.3f} | "
@@ -384,7 +390,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     clip_rows = cache.select(held_out=True, with_scene=True)
     scenes = [SCENE_CLASSES.index(SCENE_OF_SOUND[cache.clips[i].label]) for i in clip_rows]
     targets = torch.tensor(scenes).repeat_interleave(args.samples)
-    full = SoundToScene(args.checkpoint)
+    full = SoundToScene(args.checkpoint, truncation=args.truncation)
+    scene_ids = torch.tensor(scenes)
     models = [args.checkpoint, *args.candidates]
     upper = real_upper_bound(targets, args.data)
     result: dict[str, Any] = {
@@ -405,12 +412,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         ),
         "frechet": realism_rows(models, judge, cache, clip_rows, targets, args),
         "sound_versus_noise": {
-            name: sound_versus_noise(SoundToScene(name), cache, clip_rows, torch.tensor(scenes)) for name in models
+            name: sound_versus_noise(SoundToScene(name, truncation=args.truncation), cache, clip_rows, scene_ids)
+            for name in models
         },
         "features": _score_rows(FEATURE_ROWS, judge, cache, clip_rows, targets, args),
         "checkpoint": args.checkpoint,
+        "truncation": args.truncation,
         "volume": {
-            name: volume_effect(SoundToScene(name), judge, cache, clip_rows, torch.tensor(scenes), args.data)
+            name: volume_effect(
+                SoundToScene(name, truncation=args.truncation), judge, cache, clip_rows, scene_ids, args.data
+            )
             for name in models
         },
         "shortcut": shortcut_probe(full.features, args.data),

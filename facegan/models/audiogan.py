@@ -72,7 +72,8 @@ class ResidualGenerator(nn.Module):
         self.top = widths[0]
         self.project = nn.Linear(in_dim, 16 * widths[0])
         self.blocks = nn.Sequential(*[UpResidualBlock(a, b, norm="batch", act="relu") for a, b in pairwise(widths)])
-        self.out = nn.Sequential(make_norm("batch", widths[-1]), nn.ReLU(), nn.Conv2d(widths[-1], 3, 3, 1, 1), nn.Tanh())
+        last = widths[-1]
+        self.out = nn.Sequential(make_norm("batch", last), nn.ReLU(), nn.Conv2d(last, 3, 3, 1, 1), nn.Tanh())
 
     def forward(self, x: Tensor) -> Tensor:
         return self.out(self.blocks(self.project(x).view(len(x), self.top, 4, 4)))
