@@ -7,6 +7,7 @@ from pathlib import Path
 
 import torch
 
+from facegan.audio.data import SOUND_CLASSES
 from facegan.audio.encoder import EncoderConfig
 from facegan.audio.features import FeaturizerConfig, SoundFeaturizer
 from facegan.models.audiogan import AudioGANConfig, Generator
@@ -28,12 +29,15 @@ def tiny_model(features: FeaturizerConfig = TINY_FEATURES, **overrides) -> Audio
     return AudioGANConfig(cond_dim=features.dim, g_width=4, d_width=4, **overrides)
 
 
-def tiny_audiogan_checkpoint(directory: Path, name: str = "audiogan") -> Path:
+def tiny_audiogan_checkpoint(directory: Path, name: str = "audiogan", **model_overrides) -> Path:
+    """``model_overrides`` go to ``AudioGANConfig`` (e.g. ``camera_zoom=True``); every sound class's
+    reference level is 0 dB, as the eval's volume rows read them."""
     torch.manual_seed(0)
-    model = tiny_model()
+    model = tiny_model(**model_overrides)
     record = {
         "config": {
             "model": dataclasses.asdict(model), "features": dataclasses.asdict(TINY_FEATURES), "zoom_exponent": 0.5,
+            "reference_level_db": dict.fromkeys(SOUND_CLASSES, 0.0),
         },
         "steps": 0, "wall_time_s": 0.0,
     }  # fmt: skip

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+
 import numpy as np
 import pytest
 import torch
@@ -216,3 +218,26 @@ def test_sample_sheet_has_a_row_per_scene_and_the_volume_rows(tmp_path, monkeypa
     with Image.open(out) as sheet:
         assert sheet.width == 6 * SCENE_CELL
         assert sheet.height == 2 * HEADER + (len(GAN_SCENES) + len(VOLUME_SOUNDS)) * SCENE_CELL
+
+
+def test_eval_measures_the_camera_realism_and_the_sound_against_the_noise(tmp_path, monkeypatch) -> None:
+    from facegan.audio.data import clip_cache
+    from facegan.eval.audiogan_metrics import realism_rows, sound_versus_noise, volume_effect
+    from facegan.models.judge import AttributeJudge, JudgeConfig
+
+    sounds_root()
+    monkeypatch.setenv("FACEGAN_CHECKPOINTS", str(tmp_path))
+    tiny_audiogan_checkpoint(tmp_path, "camera", camera_zoom=True, zoom_slope=0.05)  # s is in dB here
+    model = SoundToScene("camera")
+    cache = clip_cache()
+    rows = cache.select(held_out=True, with_scene=True)[:24]
+    scenes = torch.arange(len(rows)) % len(GAN_SCENES)
+    judge = AttributeJudge(JudgeConfig(width=4, num_attributes=6)).eval()
+    volume = volume_effect(model, judge, cache, rows, scenes, None)
+    assert volume["camera_zoom_vs_1x"][1] == 1.0 and volume["camera_zoom_vs_1x"][-1] > 1.0
+    assert 0 < volume["camera_share_of_trained_at_top_gain"] <= 1.5
+    distances = sound_versus_noise(model, cache, rows, scenes)
+    assert set(distances) == {"other_scene_same_seed", "same_clip_other_seed"} and min(distances.values()) > 0
+    args = argparse.Namespace(data=None, samples=1, truncation=model.truncation)
+    frechet = realism_rows(["camera"], judge, cache, rows, scenes, args)
+    assert set(frechet) == {"camera", "real_floor"} and all(np.isfinite(v) for v in frechet.values())

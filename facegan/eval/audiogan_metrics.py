@@ -153,23 +153,25 @@ def volume_effect(
         float((scene_probabilities(judge, by_gain[g]).argmax(1) == targets).float().mean()) for g in GAINS
     ]
     top = GAINS.index(max(GAINS))
-    camera = model.generator.camera
-    if camera is not None:
-        factors = {g: camera.factors(_sound_vectors(model, cache, rows, 20 * float(np.log10(g)))) for g in GAINS}
-        camera_zoom = [round(float((factors[g] / factors[1.0]).log().mean().exp()), 4) for g in GAINS]
-    return {
+    trained_vs_1x = [float((trained[g] / trained[1.0]).log().mean().exp()) for g in GAINS]
+    result = {
         "gains": list(GAINS),
         "zoom_estimate": [round(z, 4) for z in zooms],
         "monotonic": bool(np.all(np.diff(zooms) > 0)),
         "mean_abs_change_from_1x": [round(float((by_gain[g] - unit).abs().mean() / 2), 4) for g in GAINS],
         "class_match": [round(m, 4) for m in match],
-        "trained_zoom_vs_1x": [round(float((trained[g] / trained[1.0]).log().mean().exp()), 4) for g in GAINS],
+        "trained_zoom_vs_1x": [round(z, 4) for z in trained_vs_1x],
         "calibration_zoom_estimate_on_photos": [round(z, 4) for z in calibration],
         "estimate_share_of_calibration_at_top_gain": round(float(np.log(zooms[top]) / np.log(calibration[top])), 3),
-        **({"camera_zoom_vs_1x": camera_zoom, "camera_share_of_trained_at_top_gain": round(
-            float(np.log(camera_zoom[top]) / np.log(float((trained[GAINS[top]] / trained[1.0]).log().mean().exp()))), 3
-        )} if camera is not None else {}),
     }
+    camera = model.generator.camera
+    if camera is not None:  # the exact zoom G's camera applies, against the augmentation's
+        factors = {g: camera.factors(_sound_vectors(model, cache, rows, 20 * float(np.log10(g)))) for g in GAINS}
+        camera_zoom = [float((factors[g] / factors[1.0]).log().mean().exp()) for g in GAINS]
+        result["camera_zoom_vs_1x"] = [round(z, 4) for z in camera_zoom]
+        share = np.log(camera_zoom[top]) / np.log(trained_vs_1x[top])
+        result["camera_share_of_trained_at_top_gain"] = round(float(share), 3)
+    return result
 
 
 def _probe(features: np.ndarray, sources: np.ndarray) -> float:
