@@ -22,7 +22,9 @@ Mao et al. (2019): G minimises 1 / (|G(s, z1) - G(s, z2)| / |z1 - z2|).
 
 Options added after the ladder (``--generator residual --camera-zoom --diffaugment ... --ema-decay``):
 D sees real and generated photos through the same differentiable augmentation (8k photos are few),
-and inference uses an exponential moving average of G's weights.
+inference uses an exponential moving average of G's weights, and G can draw through a fixed camera
+that applies the distance augmentation's zoom itself (``CameraZoom``; its typical levels are fitted
+here, from the training clips, before the first step).
 """
 
 from __future__ import annotations
