@@ -12,7 +12,7 @@ photo the tab returns) and then val faces; a generated-face block starts from G'
 genegan: one block per shipped attribute; each row is a pair A, B (the example photos, then val faces
 with and without the attribute), both with the attribute removed and each with the other's.
 
-audiogan: one row per scene: 4 scenes drawn from 4 held-out clips of that scene (seeds 0-3), then 2
+audiogan: one row per scene: 4 scenes drawn from 4 held-out recordings of that scene (seeds 0-3), then 2
 real val photos of it; below, the Table 3 volume row (0.5x, 1x, 2x, 3x, one seed) for 3 of the app's
 example sounds. Cells are the model's 64 px, enlarged.
 """
@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
-from facegan.audio.data import GAN_SCENES, SCENE_OF_SOUND, clip_cache, sounds_root
+from facegan.audio.data import GAN_SCENES, SCENE_OF_SOUND, ClipCache, clip_cache, sounds_root
 from facegan.audio.examples import EXAMPLE_SOUNDS
 from facegan.checkpoints import train_command
 from facegan.data.attribute_pairs import val_pairs
@@ -214,6 +214,15 @@ def _enlarge(image: np.ndarray, size: int = SCENE_CELL, label: str = "") -> np.n
     return np.asarray(cell)
 
 
+def _one_per_recording(rows: list[int], cache: ClipCache) -> list[int]:
+    """The first clip of each recording: a file name without its last ``-`` part names the recording
+    (UrbanSound8K's slices of one occurrence, ESC-10's takes), and slices of one sound look alike."""
+    seen: dict[str, int] = {}
+    for i in rows:
+        seen.setdefault(Path(cache.clips[i].path).stem.rsplit("-", 1)[0], i)
+    return list(seen.values())
+
+
 def audiogan_sheet(checkpoint: str = "audiogan", data: str | None = None) -> Image.Image:
     model = SoundToScene(checkpoint)
     cache, root = clip_cache(data), sounds_root(data)
@@ -222,13 +231,13 @@ def audiogan_sheet(checkpoint: str = "audiogan", data: str | None = None) -> Ima
     rng = np.random.default_rng(0)
     rows = []
     for scene in GAN_SCENES:
-        clips = [i for i in held_out if SCENE_OF_SOUND[cache.clips[i].label] == scene][:4]
+        clips = _one_per_recording([i for i in held_out if SCENE_OF_SOUND[cache.clips[i].label] == scene], cache)[:4]
         sounds = [model.prepare(str(root / cache.clips[i].path)) for i in clips]
         generated = [model.generate(sound, 1.0, seeds=[k])[0] for k, sound in enumerate(sounds)]
         real = rng.choice(np.flatnonzero(labels.numpy() == SCENE_CLASSES.index(scene)), 2, replace=False)
         cells = [_enlarge(image, label=scene if k == 0 else "") for k, image in enumerate(generated)]
         rows.append(cells + [_enlarge(photos[k].permute(1, 2, 0).numpy()) for k in real])
-    scenes = grid(rows, [f"held-out clip {k + 1}" for k in range(4)] + ["real photo", "real photo"])
+    scenes = grid(rows, [f"held-out recording {k + 1}" for k in range(4)] + ["real photo", "real photo"])
     sounds = {sound.label: sound for sound in EXAMPLE_SOUNDS}
     volume_rows = []
     for label in VOLUME_SOUNDS:
