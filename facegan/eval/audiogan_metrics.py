@@ -49,7 +49,7 @@ from facegan.models.judge import AttributeJudge
 from facegan.eval.realism import realism
 from facegan.eval.scene_judge import inception_score, load_scene_judge, scene_probabilities
 from facegan.paths import checkpoint_dir
-from facegan.models.audiogan import GAINS_DB, zoom, zoom_for_level
+from facegan.models.audiogan import GAINS_DB, ZOOM_RANGE, zoom, zoom_for_level
 from facegan.pipelines import SoundToScene
 from facegan.audio.examples import EXAMPLE_SOUNDS
 from facegan.audio.features import level_db
@@ -143,10 +143,8 @@ def volume_effect(
     config = model.record["config"]
     references = torch.tensor([config["reference_level_db"][cache.clips[i].label] for i in rows])
     relative_db = level_db(torch.from_numpy(cache.logmel[rows])) - references
-    trained = {
-        g: zoom_for_level(relative_db + 20 * float(np.log10(g)), config["zoom_exponent"], config.get("min_zoom", 0.5))
-        for g in GAINS
-    }
+    exponent, min_zoom = config["zoom_exponent"], config.get("min_zoom", ZOOM_RANGE[0])
+    trained = {g: zoom_for_level(relative_db + 20 * float(np.log10(g)), exponent, min_zoom) for g in GAINS}
     photos = real_upper_bound(targets, data)
     calibration = [zoom_estimate(zoom(photos, trained[1.0]), zoom(photos, trained[g])) for g in GAINS]
     match = [

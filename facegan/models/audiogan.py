@@ -38,6 +38,12 @@ Conditioning = Literal["concat", "projection"]
 GeneratorKind = Literal["dcgan", "residual"]
 
 
+GAINS_DB: tuple[float, ...] = tuple(float(d) for d in range(-6, 11))
+"""The volume range of training (and of the eval's augmented probes): -6 to +10 dB on a 1 dB grid."""
+ZOOM_RANGE = (0.5, 2.0)
+"""The distance augmentation's zoom limits (louder means closer, up to 2x)."""
+
+
 @dataclass
 class AudioGANConfig:
     """Networks only; the feature type and training switches are in the recipe's config."""
@@ -54,7 +60,7 @@ class AudioGANConfig:
     generator: GeneratorKind = "dcgan"
     camera_zoom: bool = False
     zoom_slope: float = 0.0  # d(log zoom) / d(level component of s) of the camera; the recipe sets it
-    min_zoom: float = 0.5  # the camera's (and the distance augmentation's) zoom-out limit
+    min_zoom: float = ZOOM_RANGE[0]  # the camera's (and the distance augmentation's) zoom-out limit
 
     def __post_init__(self) -> None:
         if self.conditioning not in ("concat", "projection"):
@@ -89,7 +95,7 @@ class CameraZoom(nn.Module):
     centre crop fooled D as well as a whole scene), so both are buffers saved with the weights.
     """
 
-    def __init__(self, cond_dim: int, slope: float, min_zoom: float = 0.5) -> None:
+    def __init__(self, cond_dim: int, slope: float, min_zoom: float = ZOOM_RANGE[0]) -> None:
         super().__init__()
         self.min_zoom = min_zoom
         self.register_buffer("slope", torch.tensor(float(slope)))
@@ -166,12 +172,6 @@ class Discriminator(nn.Module):
         else:
             score = (self.out(pooled) + self.project(features, s)).flatten()
         return score, self.aux(pooled) if self.aux is not None else None
-
-
-GAINS_DB: tuple[float, ...] = tuple(float(d) for d in range(-6, 11))
-"""The volume range of training (and of the eval's augmented probes): -6 to +10 dB on a 1 dB grid."""
-ZOOM_RANGE = (0.5, 2.0)
-"""The distance augmentation's zoom limits (louder means closer, up to 2x)."""
 
 
 def zoom(images: Tensor, factors: Tensor) -> Tensor:

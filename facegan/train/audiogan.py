@@ -46,7 +46,9 @@ from facegan.audio.encoder import load_sound_encoder
 from facegan.audio.features import FEATURE_KINDS, FeaturizerConfig, SoundFeaturizer, level_db
 from facegan.data.scenes import SCENE_CLASSES, load_scenes, scenes_root, to_unit
 from facegan.losses import GAN_LOSSES
-from facegan.models.audiogan import GAINS_DB, AudioGANConfig, Discriminator, Generator, zoom, zoom_for_level
+from facegan.models.audiogan import (
+    GAINS_DB, ZOOM_RANGE, AudioGANConfig, Discriminator, Generator, zoom, zoom_for_level,
+)  # fmt: skip
 from facegan.paths import cache_dir
 from facegan.train.diffaugment import POLICIES, diff_augment
 from facegan.train.loop import StepContext, TrainData
@@ -86,7 +88,7 @@ class AudioGANTrainConfig:
     aux_weight: float = 1.0
     diversity_weight: float = 1.0
     zoom_exponent: float = 0.5
-    min_zoom: float = 0.5  # how far a quiet clip's photo is zoomed out at most (reflected borders)
+    min_zoom: float = ZOOM_RANGE[0]  # how far a quiet clip's photo is zoomed out at most (reflected borders)
     reference_level_db: dict[str, float] = field(default_factory=dict)  # median level per sound class
     unit_gain_prob: float = 0.25
     gains_db: tuple[float, ...] = GAINS_DB
@@ -140,7 +142,7 @@ class PairDataset(Dataset):
 
     def __init__(
         self, table: Tensor, scenes: list[int], images: Tensor, image_labels: Tensor, gains_db: tuple[float, ...],
-        relative_db: Tensor, unit_gain_prob: float, zoom_exponent: float, min_zoom: float = 0.5,
+        relative_db: Tensor, unit_gain_prob: float, zoom_exponent: float, min_zoom: float = ZOOM_RANGE[0],
     ) -> None:  # fmt: skip
         self.table = table
         self.relative_db = relative_db
