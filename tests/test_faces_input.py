@@ -193,3 +193,34 @@ def test_detections_side_by_side_borrow_their_own_landmarker_and_agree():
         assert len(faces) == len(alone) == 1
         np.testing.assert_allclose(faces[0].points68, alone[0].points68)
     backend.close()
+
+
+def test_the_group_search_scans_tiles_with_the_detector_alone(monkeypatch):
+    """A photo with one large face: the tiles' detector passes find nothing new, so the landmarker
+    runs once (the whole-photo pass), and face 0 is the same face as in the default search."""
+    from facegan.faces.landmarker import get_backend
+    from facegan.paths import UI_EXAMPLES_DIR
+
+    photo = load_image(UI_EXAMPLES_DIR / "grace_hopper.jpg")
+    backend = get_backend()
+    default = detect_faces(photo)
+    calls = {"detect": 0, "detect_boxes": 0}
+
+    def counted(name: str):
+        method = getattr(backend, name)
+
+        def call(rgb):
+            calls[name] += 1
+            return method(rgb)
+
+        return call
+
+    for name in calls:
+        monkeypatch.setattr(backend, name, counted(name))
+    group = detect_faces(photo, every_face=True)
+    assert calls == {"detect": 1, "detect_boxes": 9}
+    assert len(group) == len(default) == 1
+    np.testing.assert_allclose(group[0].points68, default[0].points68)
+    (box,) = backend.detect_boxes(photo)
+    x0, y0, x1, y1 = group[0].box  # the detector's box lies on the landmarks' face
+    assert x0 < (box[0] + box[2]) / 2 < x1 and y0 < (box[1] + box[3]) / 2 < y1

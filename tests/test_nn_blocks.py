@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from facegan.nn import ConvNormAct, Projection, ResidualBlock, SubPixelUp, sn
+from facegan.nn import ConvNormAct, Projection, ResidualBlock, SubPixelUp, make_norm, sn
 
 
 @pytest.mark.parametrize("norm", ["none", "batch", "instance", "layer"])
@@ -16,6 +16,18 @@ def test_conv_norm_act_shapes(norm: str, act: str) -> None:
     assert block(torch.randn(2, 3, 16, 16)).shape == (2, 8, 8, 8)
     assert ("norm" in dict(block.named_children())) == (norm != "none")
     assert (block.conv.bias is None) == (norm != "none")
+
+
+def test_instance_norm_is_per_sample_per_channel_with_its_affine_parameters() -> None:
+    norm = make_norm("instance", 4)
+    with torch.no_grad():
+        norm.weight.copy_(torch.tensor([1.0, 2.0, 0.5, -1.0]))
+        norm.bias.copy_(torch.tensor([0.0, 1.0, -1.0, 3.0]))
+    x = torch.randn(3, 4, 8, 8) * 5 + 2
+    expected = nn.functional.instance_norm(x, weight=norm.weight, bias=norm.bias)
+    torch.testing.assert_close(norm(x), expected)
+    torch.testing.assert_close(norm(x.to(memory_format=torch.channels_last)), expected)
+    assert set(norm.state_dict()) == {"weight", "bias"}  # InstanceNorm2d(affine=True) checkpoints load
 
 
 def test_transposed_conv_doubles_resolution() -> None:
