@@ -34,14 +34,8 @@ from facegan.paths import REPO_ROOT
 from facegan.faces.aus import EXPRESSION_PRESETS, preset_aus
 from facegan.pipelines import DETAIL_BLUR_SIGMA, AUEditor, tensor_to_image
 from facegan.train.checkpoint import export_checkpoint, latest_checkpoint, load_checkpoint
-from facegan.train.eggan import (
-    IDENTITY_ATTRIBUTES,
-    JudgeFeatures,
-    au_loss,
-    draw_targets,
-    identity_loss,
-    load_init,
-)
+from facegan.train.eggan import au_loss, draw_targets, load_init
+from facegan.train.judge_terms import IDENTITY_ATTRIBUTES, JudgeFeatures, identity_loss
 from tests.faces_helpers import celeba_rgb
 
 TINY = EGGANConfig(

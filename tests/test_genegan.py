@@ -117,8 +117,9 @@ def test_recipe_trains_through_the_trainer_and_exports(tmp_path, monkeypatch):
     record = json.loads((run / "checkpoints" / "step_00000003.json").read_text())
     assert record["config"]["w_parallelogram"] > 0 and record["config"]["model"]["width"] == 8
     assert set(record["metrics"]) == {
-        "d_obj", "d_null", "g_obj", "g_null", "rec", "null", "parallelogram", "mask_bu", "mask_ae"
+        "d_obj", "d_null", "g_obj", "g_null", "rec", "null", "parallelogram", "mask_bu", "mask_ae", "identity"
     }
+    assert record["metrics"]["identity"] == 0  # off by default: the paper's objective
     assert record["config"]["w_mask"] > 0 and record["images_per_s"] > 0
     assert all(math.isfinite(v) for v in record["metrics"].values())
     assert genegan_attributes(tmp_path / "ckpt") == ["Smiling"]
@@ -128,6 +129,22 @@ def test_recipe_trains_through_the_trainer_and_exports(tmp_path, monkeypatch):
     assert torch.equal(exported[weight], run_weights[weight.replace("G.", "G_ema.", 1)])  # the average ships
     assert not torch.equal(exported[weight], run_weights[weight])
     assert GeneGAN("Smiling", tmp_path / "ckpt").config.object_channels == 4
+
+
+def test_identity_term_reads_the_judge_on_the_attributes_a_swap_keeps(tmp_path):
+    from facegan.train.__main__ import main
+    from facegan.train.genegan import kept_attributes
+
+    celeba_dir()
+    run = tmp_path / "run"
+    args = ["genegan", "--attribute", "Blond_Hair", "--steps", "2", "--batch-size", "4", "--limit", "40",
+            "--width", "8", "--d-width", "8", "--object-channels", "4", "--run-dir", str(run), "--num-workers", "0",
+            "--no-progress", "--w-identity", "10", "--judge", str(REPO_ROOT / "checkpoints" / "attr_judge.safetensors")]
+    assert main(args) == 0
+    record = json.loads((run / "checkpoints" / "step_00000002.json").read_text())
+    assert record["config"]["w_identity"] == 10 and record["metrics"]["identity"] > 0
+    kept = kept_attributes("Blond_Hair")
+    assert "Male" in kept and not {"Blond_Hair", "Black_Hair", "Smiling"} & set(kept)
 
 
 def test_rmsprop_option_is_the_papers():

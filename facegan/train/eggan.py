@@ -42,7 +42,7 @@ from torch import Tensor
 
 from facegan.checkpoints import load_shipped
 from facegan.data.celeba_aus import CelebAAUDataset, val_faces
-from facegan.models.judge import ATTRIBUTE_NAMES, AttributeJudge, load_judge
+from facegan.models.judge import AttributeJudge, load_judge
 from facegan.losses import (
     attention_regularizer,
     gradient_penalty,
@@ -66,15 +66,11 @@ from facegan.models.eggan import (
     intensity_classes,
     interpolate_aus,
 )
+from facegan.train.judge_terms import JudgeFeatures, identity_loss
 from facegan.train.loop import StepContext, TrainData
 from facegan.train.recipe import RecipeBase, linear_decay
 
 NAME = "eggan"
-EXPRESSION_ATTRIBUTES = ("Smiling", "Mouth_Slightly_Open", "Narrow_Eyes", "High_Cheekbones", "Attractive", "Blurry")
-"""Judge attributes an expression edit may change (or that say nothing about who it is)."""
-IDENTITY_ATTRIBUTES = tuple(name for name in ATTRIBUTE_NAMES if name not in EXPRESSION_ATTRIBUTES)
-PERCEPTUAL_LAYER = 3
-"""phi_3: the judge's first three conv layers (Eq. 5 uses VGG19's third)."""
 
 
 @dataclass
@@ -113,32 +109,6 @@ def load_init(encoder: Encoder, generator: Generator, state: Mapping[str, Mappin
     missing, unexpected = generator.load_state_dict(state["G"], strict=False)
     if unexpected or any(not key.startswith("to_mask.") for key in missing):
         raise ValueError(f"init checkpoint does not fit G: missing {missing}, unexpected {unexpected}")
-
-
-class JudgeFeatures:
-    """The frozen attribute judge as a feature extractor: phi_3 maps and identity-attribute logits."""
-
-    def __init__(self, judge: AttributeJudge) -> None:
-        self.judge = judge.eval().requires_grad_(False)
-        self.columns = [ATTRIBUTE_NAMES.index(name) for name in IDENTITY_ATTRIBUTES]
-
-    def __call__(self, images: Tensor) -> tuple[Tensor, Tensor]:
-        """(phi_3 features, identity logits) of faces in [-1, 1]; gradients flow to the images."""
-        size = self.judge.config.resolution
-        x = F.interpolate(images, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
-        phi = x
-        for index, layer in enumerate(self.judge.features):
-            x = layer(x)
-            if index == PERCEPTUAL_LAYER - 1:
-                phi = x
-        logits = self.judge.head(F.adaptive_avg_pool2d(x, 1))
-        return phi.float(), logits[:, self.columns].float()
-
-
-def identity_loss(fake_logits: Tensor, real_logits: Tensor) -> Tensor:
-    """KL(p_real || p_fake) over the identity attributes, mean per attribute (0 when they agree)."""
-    p = torch.sigmoid(real_logits)
-    return F.binary_cross_entropy_with_logits(fake_logits, p) - F.binary_cross_entropy_with_logits(real_logits, p)
 
 
 def au_loss(logits: Tensor, aus: Tensor) -> Tensor:

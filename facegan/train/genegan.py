@@ -10,12 +10,18 @@ and the generator (encoder + decoder) on Eq. 3:
 
     L_G = w_adv * (g(D_obj(Bu)) + g(D_null(Ae))) + w_rec * (|Au' - Au| + |Be' - Be|)
           + w_null * |epsilon| + w_parallelogram * |Au + Be - Ae - Bu| + attention terms
+          + w_identity * (KL(J(Be) || J(Bu)) + KL(J(Au) || J(Ae)))
 
 with every L1 a per-pixel (per-element) mean. The children are masks and colours applied to their
 parents (``facegan.models.genegan``); the attention terms (GANimation's L1 and total variation on the
 four masks) keep each change on the object region and smooth. Inference uses an EMA of G's weights.
 ``d``/``g`` come from ``facegan.losses.GAN_LOSSES``; the paper's objective is the (non-saturating) log
 loss. Horizontal flips on both parents.
+
+The identity term (``--w-identity``, off by default; not in the paper) asks each child to keep its
+parent's person: J is the frozen attribute judge's reading of the attributes an object swap must not
+change (``facegan.train.judge_terms``: sex, age, skin, nose, ..., less the attribute being swapped and
+those that change with it), the same stand-in for an identity network as EGGAN's Eq. 4.
 
 Adam (2e-4, betas 0.5/0.999) replaces the paper's RMSProp 5e-5 by default because CPU runs get a few
 thousand steps: after 300 steps on Smiling (width 32, batch 16) reconstruction L1 was 0.39 with Adam
@@ -35,6 +41,8 @@ from facegan.data.attribute_pairs import ParentPairs, val_pairs
 from facegan.data.celeba import CelebADataset
 from facegan.losses import GAN_LOSSES, attention_regularizer
 from facegan.models.genegan import Discriminator, GeneGANConfig, Generator
+from facegan.models.judge import load_judge
+from facegan.train.judge_terms import IDENTITY_ATTRIBUTES, JudgeFeatures, identity_loss
 from facegan.train.loop import StepContext, TrainData
 from facegan.train.recipe import RecipeBase
 
@@ -59,10 +67,27 @@ class GeneGANTrainConfig:
     w_parallelogram: float = 1.0
     w_mask: float = 0.05
     w_mask_tv: float = 0.1
+    w_identity: float = 0.0
     ema_decay: float = 0.999
+    judge: str | None = None
+    """The identity term's frozen attribute judge (None: the shipped ``checkpoints/attr_judge``)."""
 
 
-WEIGHTS = ("w_adv", "w_rec", "w_null", "w_parallelogram", "w_mask", "w_mask_tv")
+WEIGHTS = ("w_adv", "w_rec", "w_null", "w_parallelogram", "w_mask", "w_mask_tv", "w_identity")
+SWAPPED_TOGETHER = {
+    "Bangs": ("Receding_Hairline",),
+    "Blond_Hair": ("Black_Hair", "Brown_Hair", "Gray_Hair"),
+    "Eyeglasses": (),
+    "Mustache": ("No_Beard", "Goatee", "Sideburns"),
+    "Wearing_Hat": ("Bald", "Bangs", "Receding_Hairline", "Black_Hair", "Blond_Hair", "Brown_Hair", "Gray_Hair"),
+}
+"""Attributes that change with the swapped one, so the identity term leaves them free."""
+
+
+def kept_attributes(attribute: str) -> tuple[str, ...]:
+    """The judge's identity attributes a swap of ``attribute`` must keep."""
+    free = {attribute, *SWAPPED_TOGETHER.get(attribute, ())}
+    return tuple(name for name in IDENTITY_ATTRIBUTES if name not in free)
 
 
 def make_optimizer(params: object, config: GeneGANTrainConfig) -> torch.optim.Optimizer:
@@ -91,6 +116,9 @@ class GeneGANRecipe(RecipeBase):
         self.opts = {name: make_optimizer(net.parameters(), config) for name, net in self.nets.items()}
         self.G_ema = self.add_ema("G")
         self.gan = GAN_LOSSES[config.loss]
+        self.judge = None
+        if config.w_identity:
+            self.judge = JudgeFeatures(load_judge(config.judge, device), kept_attributes(config.model.attribute))
         self.preview = tuple(t.to(device) for t in preview)
 
     def train_step(self, batch: tuple[Tensor, Tensor], step: int, ctx: StepContext) -> dict[str, Tensor]:
@@ -118,9 +146,14 @@ class GeneGANRecipe(RecipeBase):
         null = kids.epsilon.float().abs().mean()
         parallelogram = (au + be - kids.ae.float() - kids.bu.float()).abs().mean()
         attention = attention_regularizer(kids.masks, cfg.w_mask, cfg.w_mask_tv)
+        identity = torch.zeros(())
+        if self.judge is not None:
+            with ctx.autocast():
+                _, logits = self.judge(torch.cat([au, be, kids.ae, kids.bu]))
+            identity = identity_loss(logits[2 * n :], logits[: 2 * n].detach())  # Ae against Au, Bu against Be
         g_loss = (
             cfg.w_adv * (g_obj + g_null) + cfg.w_rec * rec + cfg.w_null * null + cfg.w_parallelogram * parallelogram
-            + attention
+            + attention + cfg.w_identity * identity
         )
         ctx.optimize("G", g_loss)
         self.update_ema("G", step, cfg.ema_decay)
@@ -129,7 +162,7 @@ class GeneGANRecipe(RecipeBase):
         return {
             "d_obj": d_obj.detach(), "d_null": d_null.detach(), "g_obj": g_obj.detach(), "g_null": g_null.detach(),
             "rec": rec.detach(), "null": null.detach(), "parallelogram": parallelogram.detach(),
-            "mask_bu": transplant_mask, "mask_ae": removal_mask,
+            "mask_bu": transplant_mask, "mask_ae": removal_mask, "identity": identity.detach(),
         }
 
     def sample(self, n: int) -> Tensor:
@@ -154,6 +187,7 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--ema-decay", type=float, default=defaults.ema_decay, help="G's weight average")
     for weight in WEIGHTS:
         group.add_argument(f"--{weight.replace('_', '-')}", type=float, default=getattr(defaults, weight))
+    group.add_argument("--judge", help="the identity term's attribute judge (default: checkpoints/attr_judge)")
     group.add_argument("--limit", type=int, help="use only the first N training images")
 
 
@@ -164,7 +198,7 @@ def config_from_args(args: argparse.Namespace) -> GeneGANTrainConfig:
     weights = {w: getattr(args, w) for w in WEIGHTS}
     return replace(
         GeneGANTrainConfig(), model=model, loss=args.loss, optimizer=args.optimizer, lr=args.lr,
-        ema_decay=args.ema_decay, **weights,
+        ema_decay=args.ema_decay, judge=args.judge, **weights,
     )
 
 
