@@ -224,3 +224,30 @@ def test_the_group_search_scans_tiles_with_the_detector_alone(monkeypatch):
     (box,) = backend.detect_boxes(photo)
     x0, y0, x1, y1 = group[0].box  # the detector's box lies on the landmarks' face
     assert x0 < (box[0] + box[2]) / 2 < x1 and y0 < (box[1] + box[3]) / 2 < y1
+
+
+def test_a_face_the_landmarker_misses_in_its_window_is_landmarked_in_a_tile_that_saw_it(monkeypatch):
+    """The landmarker can miss a large face the detector saw (an edited photo did): the tiles' pass then
+    looks in the tiles where the detector found it, as the search did before it scanned boxes."""
+    from facegan.faces import landmarker
+
+    face_box = (300.0, 300.0, 420.0, 420.0)
+
+    class TileOnlyBackend:
+        name = "tile-only"
+
+        def detect_boxes(self, rgb):  # the detector sees the face in the tile that starts at its corner
+            return [(0.0, 0.0, 120.0, 120.0)] if rgb[0, 0, 0] else []
+
+        def detect(self, rgb):  # the landmarker finds it only in a 400 px tile whose origin is the face's
+            if rgb.shape[:2] != (400, 400) or not rgb[0, 0, 0]:
+                return []
+            points = np.tile([[60.0, 60.0]], (68, 1))
+            return [landmarker.Face(points68=points, box=(0.0, 0.0, 120.0, 120.0))]
+
+    photo = np.zeros((800, 800, 3), np.uint8)
+    photo[300, 300] = 255  # marks the tile (and only the tile) whose corner is the face's
+    monkeypatch.setitem(landmarker._BACKENDS, "tile-only", TileOnlyBackend())
+    monkeypatch.setattr(landmarker, "_tile_starts", lambda length, tile: [0, 300, length - tile])
+    (face,) = landmarker.detect_faces(photo, "tile-only", every_face=True)
+    assert face.box == face_box

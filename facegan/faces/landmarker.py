@@ -327,18 +327,26 @@ MIN_TILE = 96
 
 
 def _faces_in_tiles(model: LandmarkBackend, rgb: np.ndarray, fraction: float, known: list[Face]) -> list[Face]:
-    """Faces the tiles' detector passes find that are not among ``known``, landmarked in a window
-    ``REFINE_WINDOW`` times their size."""
+    """Faces the tiles' detector passes find that are not among ``known``, each landmarked in a window
+    ``REFINE_WINDOW`` times its size or, where the landmarker misses it there, in a tile that saw it."""
     height, width = rgb.shape[:2]
     side = max(MIN_TILE, round(max(height, width) * fraction))
     tile_h, tile_w = min(side, height), min(side, width)
-    boxes = []
+    boxes, tiles = [], []
     for y in _tile_starts(height, tile_h):
         for x in _tile_starts(width, tile_w):
-            tile = rgb[y : y + tile_h, x : x + tile_w]
-            boxes.extend((x0 + x, y0 + y, x1 + x, y1 + y) for x0, y0, x1, y1 in model.detect_boxes(tile))
-    new = [box for box in _suppress_overlaps(boxes) if not any(_centre_in(box, face.box) for face in known)]
-    return _suppress_duplicates([face for box in new if (face := _near(model, rgb, box)) is not None])
+            for x0, y0, x1, y1 in model.detect_boxes(rgb[y : y + tile_h, x : x + tile_w]):
+                boxes.append((x0 + x, y0 + y, x1 + x, y1 + y))
+                tiles.append((x, y, x + tile_w, y + tile_h))
+    faces = []
+    for box in _suppress_overlaps(boxes):
+        if any(_centre_in(box, face.box) for face in known):
+            continue
+        seen_in = (tile for other, tile in zip(boxes, tiles) if _iou(other, box) >= 0.3)
+        face = _near(model, rgb, box) or next(filter(None, (_best_in(model, rgb, box, t) for t in seen_in)), None)
+        if face is not None:
+            faces.append(face)
+    return _suppress_duplicates(faces)
 
 
 def _side(face: Face) -> float:
@@ -375,6 +383,12 @@ def _near(model: LandmarkBackend, rgb: np.ndarray, box: Box) -> Face | None:
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     left, top = max(0, int(cx - half)), max(0, int(cy - half))
     right, bottom = min(rgb.shape[1], int(cx + half)), min(rgb.shape[0], int(cy + half))
+    return _best_in(model, rgb, box, (left, top, right, bottom))
+
+
+def _best_in(model: LandmarkBackend, rgb: np.ndarray, box: Box, window: tuple[int, int, int, int]) -> Face | None:
+    """The face landmarked in ``window`` (left, top, right, bottom) whose box overlaps ``box`` most."""
+    left, top, right, bottom = window
     candidates = [f.shifted(left, top) for f in model.detect(np.ascontiguousarray(rgb[top:bottom, left:right]))]
     return max(candidates, key=lambda f: _iou(f.box, box), default=None)
 
