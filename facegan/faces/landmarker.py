@@ -324,6 +324,8 @@ landmark model is much less precise on faces that were small for the detector.""
 
 TILE_FRACTIONS = (0.5, 0.25)
 MIN_TILE = 96
+SAME_FACE_IOU = 0.3
+"""Detections that overlap this much (intersection over union) are one face seen twice."""
 
 
 def _faces_in_tiles(model: LandmarkBackend, rgb: np.ndarray, fraction: float, known: list[Face]) -> list[Face]:
@@ -342,7 +344,7 @@ def _faces_in_tiles(model: LandmarkBackend, rgb: np.ndarray, fraction: float, kn
     for box in _suppress_overlaps(boxes):
         if any(_centre_in(box, face.box) for face in known):
             continue
-        seen_in = (tile for other, tile in zip(boxes, tiles) if _iou(other, box) >= 0.3)
+        seen_in = (tile for other, tile in zip(boxes, tiles) if _iou(other, box) >= SAME_FACE_IOU)
         face = _near(model, rgb, box) or next(filter(None, (_best_in(model, rgb, box, t) for t in seen_in)), None)
         if face is not None:
             faces.append(face)
@@ -401,12 +403,12 @@ def _tile_starts(length: int, tile: int) -> list[int]:
     return [round(i * (length - tile) / (count - 1)) for i in range(count)]
 
 
-def _suppress_duplicates(faces: list[Face], max_iou: float = 0.3) -> list[Face]:
+def _suppress_duplicates(faces: list[Face], max_iou: float = SAME_FACE_IOU) -> list[Face]:
     """Keep the largest of overlapping detections (the same face seen in several tiles)."""
     return [faces[i] for i in _kept_boxes([face.box for face in faces], max_iou)]
 
 
-def _suppress_overlaps(boxes: list[Box], max_iou: float = 0.3) -> list[Box]:
+def _suppress_overlaps(boxes: list[Box], max_iou: float = SAME_FACE_IOU) -> list[Box]:
     """The largest of each group of overlapping boxes."""
     return [boxes[i] for i in _kept_boxes(boxes, max_iou)]
 
