@@ -251,3 +251,22 @@ def test_a_face_the_landmarker_misses_in_its_window_is_landmarked_in_a_tile_that
     monkeypatch.setattr(landmarker, "_tile_starts", lambda length, tile: [0, 300, length - tile])
     (face,) = landmarker.detect_faces(photo, "tile-only", every_face=True)
     assert face.box == face_box
+
+
+def test_faces_of_an_edited_photo_keep_the_original_numbers():
+    """Stacked edits find the faces again on each result: each keeps its number by where it is, not by
+    its size rank, and a face no longer detected keeps its landmarks from before."""
+    from facegan.faces import prepare_all_faces, prepare_faces_numbered_as
+
+    big_face, small_face = celeba_rgb("000040.jpg"), celeba_rgb("000057.jpg")
+    canvas, _ = place_on_canvas(big_face, 640, (200, 320), 2.0)
+    canvas, _ = place_on_canvas(small_face, 640, (500, 320), 1.0, canvas=canvas)
+    numbered = prepare_all_faces(canvas)
+    swapped = [numbered[1], numbered[0]]  # as if an edit had made face 1 the larger
+    again = prepare_faces_numbered_as(canvas, swapped)
+    assert [f.face.box for f in again] == [f.face.box for f in swapped]
+    gone = canvas.copy()
+    gone[:, 420:] = 110  # the small face is painted over
+    after = prepare_faces_numbered_as(gone, numbered)
+    assert after[1].face is numbered[1].face and after[1].photo is not numbered[1].photo
+    assert after[0].aligned.size == numbered[0].aligned.size

@@ -14,7 +14,7 @@ from facegan.faces.aus import ACTION_UNITS, AU_NUMBERS, estimate_aus
 from facegan.faces.heatmaps import heatmap_to_image, landmark_heatmaps
 from facegan.faces.image_io import MAX_SIDE, load_image
 from facegan.faces.landmarker import Face, detect_face, detect_faces
-from facegan.faces.pipeline import PreparedFace, prepare_all_faces, prepare_face
+from facegan.faces.pipeline import PreparedFace, prepare_all_faces, prepare_face, prepare_faces_numbered_as
 
 __all__ = [
     "ACTION_UNITS",
@@ -35,6 +35,7 @@ __all__ = [
     "load_image",
     "paste_back",
     "prepare_all_faces",
+    "prepare_faces_numbered_as",
     "prepare_face",
     "template_points",
 ]

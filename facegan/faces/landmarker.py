@@ -344,7 +344,7 @@ def _faces_in_tiles(model: LandmarkBackend, rgb: np.ndarray, fraction: float, kn
     for box in _suppress_overlaps(boxes):
         if any(_centre_in(box, face.box) for face in known):
             continue
-        seen_in = (tile for other, tile in zip(boxes, tiles) if _iou(other, box) >= SAME_FACE_IOU)
+        seen_in = (tile for other, tile in zip(boxes, tiles) if box_iou(other, box) >= SAME_FACE_IOU)
         face = _near(model, rgb, box) or next(filter(None, (_best_in(model, rgb, box, t) for t in seen_in)), None)
         if face is not None:
             faces.append(face)
@@ -375,7 +375,7 @@ def follow_face(rgb: np.ndarray, face: Face, backend: str = "mediapipe") -> Face
     only someone else is near): the detector sees only a window 3x the face's size around it, so the face
     is large for it and the search is cheap; frame to frame, that is a tracker."""
     found = _near(get_backend(backend), rgb, face.box)
-    return found if found is not None and _iou(found.box, face.box) >= FOLLOW_MIN_IOU else None
+    return found if found is not None and box_iou(found.box, face.box) >= FOLLOW_MIN_IOU else None
 
 
 def _near(model: LandmarkBackend, rgb: np.ndarray, box: Box) -> Face | None:
@@ -392,7 +392,7 @@ def _best_in(model: LandmarkBackend, rgb: np.ndarray, box: Box, window: tuple[in
     """The face landmarked in ``window`` (left, top, right, bottom) whose box overlaps ``box`` most."""
     left, top, right, bottom = window
     candidates = [f.shifted(left, top) for f in model.detect(np.ascontiguousarray(rgb[top:bottom, left:right]))]
-    return max(candidates, key=lambda f: _iou(f.box, box), default=None)
+    return max(candidates, key=lambda f: box_iou(f.box, box), default=None)
 
 
 def _tile_starts(length: int, tile: int) -> list[int]:
@@ -418,12 +418,13 @@ def _kept_boxes(boxes: list[Box], max_iou: float) -> list[int]:
     areas = [(x1 - x0) * (y1 - y0) for x0, y0, x1, y1 in boxes]
     kept: list[int] = []
     for i in sorted(range(len(boxes)), key=areas.__getitem__, reverse=True):
-        if all(_iou(boxes[i], boxes[j]) < max_iou for j in kept):
+        if all(box_iou(boxes[i], boxes[j]) < max_iou for j in kept):
             kept.append(i)
     return kept
 
 
-def _iou(a: Box, b: Box) -> float:
+def box_iou(a: Box, b: Box) -> float:
+    """Intersection over union of two boxes."""
     ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
     iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
     inter = ix * iy

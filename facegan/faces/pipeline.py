@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,7 +11,7 @@ from facegan.faces.align import TEMPLATE_SIZE, AlignedFace, align_face, paste_ba
 from facegan.faces.aus import estimate_aus
 from facegan.faces.image_io import ImageInput, load_image
 from facegan.errors import NoFaceError
-from facegan.faces.landmarker import NO_FACE_MESSAGE, Face, detect_face, detect_faces
+from facegan.faces.landmarker import NO_FACE_MESSAGE, SAME_FACE_IOU, Face, box_iou, detect_face, detect_faces
 
 
 @dataclass(frozen=True)
@@ -48,3 +49,23 @@ def prepare_all_faces(
     if not faces:
         raise NoFaceError(NO_FACE_MESSAGE)
     return [PreparedFace(photo=photo, face=face, aligned=align_face(photo, face.points68, size)) for face in faces]
+
+
+def prepare_faces_numbered_as(image: ImageInput, numbered: Sequence[PreparedFace]) -> list[PreparedFace]:
+    """The faces of ``image``, an edit of the photo whose faces are ``numbered``, under the same numbers.
+
+    Stacked edits find the faces again on each result (an AU step must measure the expression the last
+    step made). Edits do not move faces, but they can change which of two similar faces is the larger,
+    so each face is the detection that overlaps it most, not the one of the same size rank; a face no
+    longer detected keeps its landmarks from before.
+    """
+    photo = load_image(image)
+    found = detect_faces(photo, every_face=True)
+    faces = []
+    for before in numbered:
+        match = max(found, key=lambda face: box_iou(face.box, before.face.box), default=None)
+        if match is None or box_iou(match.box, before.face.box) < SAME_FACE_IOU:
+            match = before.face
+        aligned = align_face(photo, match.points68, before.aligned.size)
+        faces.append(PreparedFace(photo=photo, face=match, aligned=aligned))
+    return faces

@@ -9,7 +9,7 @@ import gradio as gr
 import numpy as np
 
 from facegan.checkpoints import train_command
-from facegan.faces import PreparedFace, heatmap_to_image, load_image, prepare_all_faces
+from facegan.faces import PreparedFace, heatmap_to_image, load_image, prepare_all_faces, prepare_faces_numbered_as
 from facegan.models.attrgan import HAIR_COLOURS
 from facegan.paths import GROUP_PHOTO, UI_EXAMPLES_DIR
 from facegan.pipelines import AttributeEdit, AttributeTransfer
@@ -136,8 +136,9 @@ def checked_step(step: Mapping) -> dict:
 def replay(photo: str, steps: Sequence[Mapping], _context: Sequence = ()) -> np.ndarray:
     """The photo with ``steps`` applied one after the other, each to the previous result."""
     image = load_image(photo)
-    for step in steps:
-        found = prepare_all_faces(image)
+    numbered = prepare_all_faces(image)
+    for number, step in enumerate(steps):
+        found = prepare_faces_numbered_as(image, numbered) if number else numbered
         faces = found if step["all_faces"] else [face_of(found, step["face_index"])]
         targets = targets_from_controls(step["hair"], step["attributes"])
         image = pipeline().edit_all(faces, targets)[-1].photo

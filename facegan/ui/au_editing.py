@@ -17,7 +17,7 @@ import imageio.v2 as imageio
 import numpy as np
 
 from facegan.checkpoints import train_command
-from facegan.faces import load_image, prepare_all_faces, prepare_face
+from facegan.faces import load_image, prepare_all_faces, prepare_face, prepare_faces_numbered_as
 from facegan.faces.aus import (
     AU_MAX,
     EDITABLE_ACTION_UNITS,
@@ -263,8 +263,9 @@ def replay(photo: str, steps: Sequence[Mapping], _context: Sequence = ()) -> np.
     """The photo with ``steps`` applied one after the other: each sets the sliders' AUs on the previous
     result's face (encoded afresh, so a later step starts from the expression the earlier ones made)."""
     image = load_image(photo)
-    for step in steps:
-        found = prepare_all_faces(image)
+    numbered = prepare_all_faces(image)
+    for number, step in enumerate(steps):
+        found = prepare_faces_numbered_as(image, numbered) if number else numbered
         everyone = [pipeline().encode_prepared(prepared) for prepared in found] if step["all_faces"] else None
         face = (
             numbered_face(everyone, step["face_index"]) if everyone

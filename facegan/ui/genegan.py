@@ -11,7 +11,7 @@ import numpy as np
 
 from facegan.checkpoints import train_command, weights_path
 from facegan.errors import UserError
-from facegan.faces import PreparedFace, load_image, prepare_all_faces
+from facegan.faces import PreparedFace, load_image, prepare_all_faces, prepare_faces_numbered_as
 from facegan.history import file_sha256
 from facegan.paths import UI_EXAMPLES_DIR
 from facegan.pipelines import GeneGAN, GeneGANEdit, edit_each_face, genegan_attributes, genegan_checkpoint_name
@@ -276,8 +276,10 @@ def replay(photo_b: str, steps: Sequence[Mapping], context: Sequence[str | None]
     """Face B's photo with ``steps`` applied one after the other (``context``: face A's photo)."""
     (photo_a,) = context
     image = load_image(photo_b)
+    numbered = prepare_all_faces(image)
     for number, step in enumerate(steps, start=1):
-        model, faces = _model(step["attribute"]), _faces(image, "face B", step["all_faces"], step["face"])
+        found = prepare_faces_numbered_as(image, numbered) if number > 1 else numbered
+        model, faces = _model(step["attribute"]), found if step["all_faces"] else [face_of(found, step["face"])]
         if step["operation"] == "remove":
             edits = _removed(model, faces)
         else:
