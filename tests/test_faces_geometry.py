@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -161,3 +162,15 @@ def test_each_ibug_point_is_the_mean_of_its_mesh_vertices() -> None:
     assert points.shape == (68, 2)
     for point, ids in zip(points, MESH_TO_IBUG68, strict=True):
         assert np.allclose(point, mesh[list(ids)].mean(axis=0))
+
+
+@pytest.mark.parametrize(("shape", "tolerance"), [((512, 512), 0.004), ((300, 420), 0.015)])
+def test_wide_blur_matches_the_full_size_blur(shape, tolerance):
+    from facegan.faces.align import wide_blur
+
+    mask = np.zeros(shape, np.float32)
+    cv2.ellipse(mask, (shape[1] // 2, shape[0] // 2), (shape[1] // 3, shape[0] // 3), 0, 0, 360, 1.0, -1)
+    sigma = 0.06 * max(shape)
+    fast, full = wide_blur(mask, sigma), cv2.GaussianBlur(mask, (0, 0), sigma)
+    assert fast.shape == shape
+    assert np.abs(fast - full).max() < tolerance

@@ -228,29 +228,32 @@ def test_the_group_search_scans_tiles_with_the_detector_alone(monkeypatch):
 
 def test_a_face_the_landmarker_misses_in_its_window_is_landmarked_in_a_tile_that_saw_it(monkeypatch):
     """The landmarker can miss a large face the detector saw (an edited photo did): the tiles' pass then
-    looks in the tiles where the detector found it, as the search did before it scanned boxes."""
+    looks in the tiles where the detector found it, as the search did before it scanned boxes. A
+    neighbour landmarked in the window is not taken for it."""
     from facegan.faces import landmarker
 
-    face_box = (300.0, 300.0, 420.0, 420.0)
+    target, neighbour = (300.0, 300.0, 420.0, 420.0), (470.0, 300.0, 590.0, 420.0)
+
+    def face_at(x: float, y: float) -> landmarker.Face:
+        return landmarker.Face(points68=np.tile([[x + 60, y + 60]], (68, 1)), box=(x, y, x + 120, y + 120))
 
     class TileOnlyBackend:
         name = "tile-only"
 
-        def detect_boxes(self, rgb):  # the detector sees the face in the tile that starts at its corner
+        def detect_boxes(self, rgb):  # the detector sees the target in the tile that starts at its corner
             return [(0.0, 0.0, 120.0, 120.0)] if rgb[0, 0, 0] else []
 
-        def detect(self, rgb):  # the landmarker finds it only in a 400 px tile whose origin is the face's
-            if rgb.shape[:2] != (400, 400) or not rgb[0, 0, 0]:
-                return []
-            points = np.tile([[60.0, 60.0]], (68, 1))
-            return [landmarker.Face(points68=points, box=(0.0, 0.0, 120.0, 120.0))]
+        def detect(self, rgb):  # the neighbour (a green pixel) is always landmarked, the target only in its tile
+            faces = [face_at(float(x), float(y)) for y, x in np.argwhere(rgb[..., 1] == 255)]
+            return faces + ([face_at(0.0, 0.0)] if rgb.shape[:2] == (400, 400) and rgb[0, 0, 0] else [])
 
     photo = np.zeros((800, 800, 3), np.uint8)
-    photo[300, 300] = 255  # marks the tile (and only the tile) whose corner is the face's
+    photo[300, 300, 0] = 255  # marks the tile (and only the tile) whose corner is the target's
+    photo[300, 470, 1] = 255
     monkeypatch.setitem(landmarker._BACKENDS, "tile-only", TileOnlyBackend())
     monkeypatch.setattr(landmarker, "_tile_starts", lambda length, tile: [0, 300, length - tile])
-    (face,) = landmarker.detect_faces(photo, "tile-only", every_face=True)
-    assert face.box == face_box
+    faces = landmarker.detect_faces(photo, "tile-only", every_face=True)
+    assert sorted(face.box for face in faces) == [target, neighbour]
 
 
 def test_faces_of_an_edited_photo_keep_the_original_numbers():
@@ -270,3 +273,13 @@ def test_faces_of_an_edited_photo_keep_the_original_numbers():
     after = prepare_faces_numbered_as(gone, numbered)
     assert after[1].face is numbered[1].face and after[1].photo is not numbered[1].photo
     assert after[0].aligned.size == numbered[0].aligned.size
+
+
+def test_a_landmarker_file_without_its_face_detector_is_a_clear_error(tmp_path):
+    from facegan.errors import ModelFileMissingError
+    from facegan.faces.landmarker import MediaPipeBackend
+
+    not_a_bundle = tmp_path / "face_landmarker.task"
+    not_a_bundle.write_bytes(b"not a zip archive")
+    with pytest.raises(ModelFileMissingError, match="face_detector.tflite"):
+        MediaPipeBackend(model_path=not_a_bundle)

@@ -144,7 +144,8 @@ def test_identity_term_reads_the_judge_on_the_attributes_a_swap_keeps(tmp_path):
     record = json.loads((run / "checkpoints" / "step_00000002.json").read_text())
     assert record["config"]["w_identity"] == 10 and record["metrics"]["identity"] > 0
     kept = kept_attributes("Blond_Hair")
-    assert "Male" in kept and not {"Blond_Hair", "Black_Hair", "Smiling"} & set(kept)
+    assert "Male" in kept and "Mustache" in kept and not {"Blond_Hair", "Black_Hair", "Gray_Hair"} & set(kept)
+    assert "No_Beard" not in kept_attributes("Mustache") and "Blond_Hair" in kept_attributes("Mustache")
 
 
 def test_rmsprop_option_is_the_papers():

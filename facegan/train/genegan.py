@@ -10,7 +10,7 @@ and the generator (encoder + decoder) on Eq. 3:
 
     L_G = w_adv * (g(D_obj(Bu)) + g(D_null(Ae))) + w_rec * (|Au' - Au| + |Be' - Be|)
           + w_null * |epsilon| + w_parallelogram * |Au + Be - Ae - Bu| + attention terms
-          + w_identity * (KL(J(Be) || J(Bu)) + KL(J(Au) || J(Ae)))
+          + w_identity * mean(KL(J(Be) || J(Bu)), KL(J(Au) || J(Ae)))
 
 with every L1 a per-pixel (per-element) mean. The children are masks and colours applied to their
 parents (``facegan.models.genegan``); the attention terms (GANimation's L1 and total variation on the
