@@ -320,6 +320,12 @@ api_edit.__signature__ = inspect.Signature([  # type: ignore[attr-defined]
 ])
 
 
+BLEND_QUEUE = "au_blend"
+"""One queue for every handler that blends toward the targets: an α move, a β move and a new target are
+separate events, which Gradio runs side by side, so a busy server could finish an older blend last and
+leave the sliders on stale values; in one queue they finish in the order they were made."""
+
+
 def build_tab() -> None:
     """Lay out the tab's contents; must be called inside a ``gr.Tab``."""
     if checkpoint_or_notice("eggan.safetensors", TRAIN_COMMAND, DESCRIPTION) is None:
@@ -400,14 +406,16 @@ def build_tab() -> None:
         (second_preset, target_from_preset, second),
     ):
         chooser.change(choose, chooser, state, api_visibility="private").then(
-            apply_alpha, alpha_inputs, blended, api_visibility="private"
+            apply_alpha, alpha_inputs, blended, api_visibility="private", concurrency_id=BLEND_QUEUE
         ).then(**readout_args)
     for axis in (alpha, beta):
         axis.input(
             apply_alpha, alpha_inputs, blended, trigger_mode="always_last", show_progress="hidden",
-            api_visibility="private",
+            api_visibility="private", concurrency_id=BLEND_QUEUE,
         )  # fmt: skip
-        axis.release(apply_alpha, alpha_inputs, blended, api_visibility="private").then(**readout_args)
+        axis.release(
+            apply_alpha, alpha_inputs, blended, api_visibility="private", concurrency_id=BLEND_QUEUE
+        ).then(**readout_args)
     # Gradio's webcam takes a frame every MIRROR_FRAME_S only while no frame of its own is pending, so a
     # slow server sees fewer frames (they are dropped at the camera), never a queue of old ones.
     webcam.stream(
