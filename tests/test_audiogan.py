@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 
 import numpy as np
 import pytest
@@ -222,7 +221,7 @@ def test_sample_sheet_has_a_row_per_scene_and_the_volume_rows(tmp_path, monkeypa
 
 def test_eval_measures_the_camera_realism_and_the_sound_against_the_noise(tmp_path, monkeypatch) -> None:
     from facegan.audio.data import clip_cache
-    from facegan.eval.audiogan_metrics import realism_rows, sound_versus_noise, volume_effect
+    from facegan.eval.audiogan_metrics import generate, realism_rows, sound_versus_noise, volume_effect
     from facegan.models.judge import AttributeJudge, JudgeConfig
 
     sounds_root()
@@ -238,6 +237,5 @@ def test_eval_measures_the_camera_realism_and_the_sound_against_the_noise(tmp_pa
     assert 0 < volume["camera_share_of_trained_at_top_gain"] <= 1.5
     distances = sound_versus_noise(model, cache, rows, scenes)
     assert set(distances) == {"other_scene_same_seed", "same_clip_other_seed"} and min(distances.values()) > 0
-    args = argparse.Namespace(data=None, samples=1, truncation=model.truncation)
-    frechet = realism_rows(["camera"], judge, cache, rows, scenes, args)
+    frechet = realism_rows({"camera": generate(model, cache, rows, 1)}, judge, scenes, None)
     assert set(frechet) == {"camera", "real_floor"} and all(np.isfinite(v) for v in frechet.values())

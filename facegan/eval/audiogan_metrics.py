@@ -107,7 +107,12 @@ def _sound_vectors(model: SoundToScene, cache: ClipCache, rows: np.ndarray, gain
 @torch.inference_mode()
 def generate(model: SoundToScene, cache: ClipCache, rows: np.ndarray, samples: int, gain_db: float = 0.0) -> Tensor:
     """``samples`` images per clip [len(rows) * samples, 3, 64, 64], z seeded by (clip, sample)."""
-    s = _sound_vectors(model, cache, rows, gain_db).repeat_interleave(samples, dim=0)
+    return _draw(model, _sound_vectors(model, cache, rows, gain_db), samples)
+
+
+@torch.inference_mode()
+def _draw(model: SoundToScene, vectors: Tensor, samples: int) -> Tensor:
+    s = vectors.repeat_interleave(samples, dim=0)
     z = model.truncation * torch.randn(len(s), model.config.z_dim, generator=torch.Generator().manual_seed(0))
     return torch.cat([model.generator(s[i : i + 256], z[i : i + 256]) for i in range(0, len(s), 256)]).float()
 
@@ -137,7 +142,8 @@ def volume_effect(
     model: SoundToScene, judge: AttributeJudge, cache: ClipCache, rows: np.ndarray, targets: Tensor, data: str | None
 ) -> dict[str, Any]:
     """Table 3 measured: zoom estimate, change from 1x and class match at each gain, plus calibration."""
-    by_gain = {g: generate(model, cache, rows, 1, 20 * float(np.log10(g))) for g in GAINS}
+    vectors = {g: _sound_vectors(model, cache, rows, 20 * float(np.log10(g))) for g in GAINS}
+    by_gain = {g: _draw(model, vectors[g], 1) for g in GAINS}
     unit = by_gain[1.0]
     zooms = [zoom_estimate(unit, by_gain[g]) for g in GAINS]
     config = model.record["config"]
@@ -164,7 +170,7 @@ def volume_effect(
     }
     camera = model.generator.camera
     if camera is not None:  # the exact zoom G's camera applies, against the augmentation's
-        factors = {g: camera.factors(_sound_vectors(model, cache, rows, 20 * float(np.log10(g)))) for g in GAINS}
+        factors = {g: camera.factors(vectors[g]) for g in GAINS}
         camera_zoom = [float((factors[g] / factors[1.0]).log().mean().exp()) for g in GAINS]
         result["camera_zoom_vs_1x"] = [round(z, 4) for z in camera_zoom]
         share = np.log(camera_zoom[top]) / np.log(trained_vs_1x[top])
@@ -266,35 +272,44 @@ def sound_versus_noise(model: SoundToScene, cache: ClipCache, rows: np.ndarray, 
 
 
 def realism_rows(
-    names: list[str], judge: AttributeJudge, cache: ClipCache, clip_rows: np.ndarray, targets: Tensor,
-    args: argparse.Namespace,
-) -> dict[str, float]:  # fmt: skip
-    """Fréchet distance of each model's images to real val photos of the same scenes, and the floor."""
+    images: dict[str, Tensor], judge: AttributeJudge, targets: Tensor, data: str | None
+) -> dict[str, float]:
+    """Fréchet distance of each model's images (``generate``'s order) to real val photos of the same
+    scenes, and the floor."""
     order = torch.from_numpy(np.random.default_rng(0).permutation(len(targets)))
-    real = real_upper_bound(targets, args.data)[order]
+    real = real_upper_bound(targets, data)[order]
     with torch.inference_mode():
         features = {"real": judge.embed(real).float().numpy()}
-        for name in names:
-            images = generate(SoundToScene(name, truncation=args.truncation), cache, clip_rows, args.samples)[order]
-            features[name] = torch.cat([judge.embed(images[k : k + 256]) for k in range(0, len(images), 256)]).numpy()
+        for name, generated in images.items():
+            shuffled = generated[order]
+            batches = [judge.embed(shuffled[k : k + 256]) for k in range(0, len(shuffled), 256)]
+            features[name] = torch.cat(batches).numpy()
     return realism(features)
+
+
+def _score(
+    label: str, name: str, model: SoundToScene, images: Tensor, judge: AttributeJudge, targets: Tensor, splits: int
+) -> dict[str, Any]:
+    """One table row: the judge's scores of ``images`` beside the checkpoint's training record."""
+    record = model.record
+    return {
+        "row": label, "checkpoint": name, "steps": record["steps"], "wall_time_s": round(record["wall_time_s"]),
+        "features": record["config"]["features"]["kind"],
+        **_scores(scene_probabilities(judge, images), targets, splits),
+    }  # fmt: skip
 
 
 def _score_rows(
     rows: tuple[tuple[str, str], ...], judge: AttributeJudge, cache: ClipCache, clip_rows: np.ndarray,
     targets: Tensor, args: argparse.Namespace,
 ) -> list[dict[str, Any]]:  # fmt: skip
+    """The rows whose checkpoints are present, each model loaded and drawn once."""
     scored = []
     for label, name in rows:
-        if not _available(name):
-            continue
-        model = SoundToScene(name, truncation=args.truncation)
-        probabilities = scene_probabilities(judge, generate(model, cache, clip_rows, args.samples))
-        record = model.record
-        scored.append({
-            "row": label, "checkpoint": name, "steps": record["steps"], "wall_time_s": round(record["wall_time_s"]),
-            "features": record["config"]["features"]["kind"], **_scores(probabilities, targets, args.splits),
-        })  # fmt: skip
+        if _available(name):
+            model = SoundToScene(name, truncation=args.truncation)
+            images = generate(model, cache, clip_rows, args.samples)
+            scored.append(_score(label, name, model, images, judge, targets, args.splits))
     return scored
 
 
@@ -390,10 +405,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     clip_rows = cache.select(held_out=True, with_scene=True)
     scenes = [SCENE_CLASSES.index(SCENE_OF_SOUND[cache.clips[i].label]) for i in clip_rows]
     targets = torch.tensor(scenes).repeat_interleave(args.samples)
-    full = SoundToScene(args.checkpoint, truncation=args.truncation)
     scene_ids = torch.tensor(scenes)
-    models = [args.checkpoint, *args.candidates]
+    models = {name: SoundToScene(name, truncation=args.truncation) for name in (args.checkpoint, *args.candidates)}
+    images = {name: generate(model, cache, clip_rows, args.samples) for name, model in models.items()}
+    full = models[args.checkpoint]
     upper = real_upper_bound(targets, args.data)
+    ladder_names = dict(LADDER).values()
     result: dict[str, Any] = {
         "held_out_folds": HELD_OUT_FOLDS,
         "clips": len(clip_rows),
@@ -406,23 +423,20 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             **_scores(scene_probabilities(judge, upper), targets, args.splits),
         },
         "ladder": _score_rows(LADDER, judge, cache, clip_rows, targets, args),
-        "candidates": _score_rows(
-            tuple((name, name) for name in models if name not in dict(LADDER).values()), judge, cache, clip_rows,
-            targets, args,
-        ),
-        "frechet": realism_rows(models, judge, cache, clip_rows, targets, args),
+        "candidates": [
+            _score(name, name, model, images[name], judge, targets, args.splits)
+            for name, model in models.items()
+            if name not in ladder_names
+        ],
+        "frechet": realism_rows(images, judge, targets, args.data),
         "sound_versus_noise": {
-            name: sound_versus_noise(SoundToScene(name, truncation=args.truncation), cache, clip_rows, scene_ids)
-            for name in models
+            name: sound_versus_noise(model, cache, clip_rows, scene_ids) for name, model in models.items()
         },
         "features": _score_rows(FEATURE_ROWS, judge, cache, clip_rows, targets, args),
         "checkpoint": args.checkpoint,
         "truncation": args.truncation,
         "volume": {
-            name: volume_effect(
-                SoundToScene(name, truncation=args.truncation), judge, cache, clip_rows, scene_ids, args.data
-            )
-            for name in models
+            name: volume_effect(model, judge, cache, clip_rows, scene_ids, args.data) for name, model in models.items()
         },
         "shortcut": shortcut_probe(full.features, args.data),
         "example_sounds": example_sounds(full),
