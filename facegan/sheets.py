@@ -215,11 +215,10 @@ def _enlarge(image: np.ndarray, size: int = SCENE_CELL, label: str = "") -> np.n
 
 
 def _one_per_recording(rows: list[int], cache: ClipCache) -> list[int]:
-    """The first clip of each recording: a file name without its last ``-`` part names the recording
-    (UrbanSound8K's slices of one occurrence, ESC-10's takes), and slices of one sound look alike."""
-    seen: dict[str, int] = {}
+    """The first clip of each recording (class and freesound id): slices of one sound look alike."""
+    seen: dict[tuple[str, int], int] = {}
     for i in rows:
-        seen.setdefault(Path(cache.clips[i].path).stem.rsplit("-", 1)[0], i)
+        seen.setdefault((cache.clips[i].label, cache.clips[i].freesound_id), i)
     return list(seen.values())
 
 

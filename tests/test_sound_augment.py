@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from facegan.audio.augment import AugmentConfig, augment, mask_bands, mix_power_db, random_equaliser, stretch_bands
-from facegan.audio.data import SOUND_CLASSES, ClipCache, ClipInfo
+from facegan.audio.data import SOUND_CLASSES, ClipCache, ClipInfo, freesound_id
 from facegan.audio.encoder import EncoderConfig, SoundEncoder
-from facegan.eval.sound_classifier_metrics import held_out_report
+from facegan.eval.sound_classifier_metrics import held_out_report, per_recording
 
 
 def test_mixing_adds_power_not_decibels() -> None:
@@ -44,7 +44,7 @@ def test_augment_is_random_but_reproducible_and_keeps_the_shape() -> None:
 def test_held_out_report_counts_per_class_and_the_confusion_matrix() -> None:
     torch.manual_seed(0)
     encoder = SoundEncoder(EncoderConfig(width=4, num_classes=len(SOUND_CLASSES))).eval()
-    clips = [ClipInfo(f"c{i}.wav", label, "UrbanSound8K", "3") for i, label in enumerate(SOUND_CLASSES * 2)]
+    clips = [ClipInfo(f"us8k-{i}-0-0-0.ogg", label, "UrbanSound8K", "3") for i, label in enumerate(SOUND_CLASSES * 2)]
     cache = ClipCache(clips, np.random.default_rng(0).normal(-40, 10, (len(clips), 64, 40)).astype(np.float32),
                       np.zeros((len(clips), 257), np.float32))  # fmt: skip
     report = held_out_report(encoder, cache)
@@ -52,6 +52,20 @@ def test_held_out_report_counts_per_class_and_the_confusion_matrix() -> None:
     assert confusion.sum() == len(clips) and (confusion.sum(axis=1) == 2).all()
     assert report["sound_class_accuracy"] == pytest.approx(np.trace(confusion) / len(clips), abs=1e-4)  # rounded
     assert report["mean_class_accuracy"] == pytest.approx(np.mean(np.diag(confusion) / 2), abs=1e-4)
+    assert report["recordings"] == len(clips)  # every clip its own recording here
+
+
+def test_clips_of_one_recording_are_read_together() -> None:
+    assert freesound_id("us8k-144068-5-0-12.ogg") == 144068 and freesound_id("esc10-4-182613-B.ogg") == 182613
+    names = ["us8k-7-5-0-0.ogg", "us8k-7-5-0-1.ogg", "us8k-7-5-1-0.ogg", "us8k-9-5-0-0.ogg", "esc10-4-7-A.ogg"]
+    labels = ["engine_idling"] * 4 + ["rain"]
+    cache = ClipCache([ClipInfo(n, label, "", "") for n, label in zip(names, labels)], np.zeros(0), np.zeros(0))
+    guesses = ["jackhammer", "jackhammer", "engine_idling", "engine_idling", "rain"]
+    report = per_recording(cache, np.arange(5), np.array([SOUND_CLASSES.index(g) for g in guesses]))
+    assert [(r["label"], r["freesound_id"], r["clips"]) for r in report] == [
+        ("engine_idling", 7, 3), ("engine_idling", 9, 1), ("rain", 7, 1)
+    ]  # the same freesound id in another class is another recording
+    assert report[0]["accuracy"] == pytest.approx(1 / 3, abs=1e-4) and report[0]["mostly_predicted"] == "jackhammer"
 
 
 def test_equaliser_and_pitch_stretch_stay_within_their_bounds() -> None:

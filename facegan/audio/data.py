@@ -47,6 +47,18 @@ class ClipInfo:
     def held_out(self) -> bool:
         return HELD_OUT_FOLDS.get(self.source) == self.fold
 
+    @property
+    def freesound_id(self) -> int:
+        return freesound_id(Path(self.path).name)
+
+
+def freesound_id(file_name: str) -> int:
+    """The freesound.org recording a clip was cut from: its file name is ``esc10-<fold>-<id>-<take>``
+    (ESC-10) or ``us8k-<id>-<class>-<occurrence>-<slice>`` (UrbanSound8K). Clips of one recording sound
+    alike, so held-out figures are also read per recording."""
+    fields = file_name.split("-")
+    return int(fields[2] if fields[0] == "esc10" else fields[1])
+
 
 def sounds_root(data: str | os.PathLike | None = None) -> Path:
     root = data_dir(data) / "sounds"

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from facegan.audio.data import freesound_id
 from facegan.paths import UI_EXAMPLES_DIR
 
 
@@ -39,13 +40,13 @@ class ExampleSound:
 
 def _esc10(label: str, clip: str) -> ExampleSound:
     """An ESC-10 clip; its file name ``esc10-<fold>-<freesound id>-<take>`` carries the freesound id."""
-    return ExampleSound(f"sound_{label}.ogg", label, "ESC-10", f"{label}/{clip}", int(clip.split("-")[2]), "CC BY 3.0")
+    return ExampleSound(f"sound_{label}.ogg", label, "ESC-10", f"{label}/{clip}", freesound_id(clip), "CC BY 3.0")
 
 
 def _urbansound(label: str, clip: str) -> ExampleSound:
     """An UrbanSound8K clip; its file name ``us8k-<freesound id>-<class>-...`` carries the freesound id."""
     return ExampleSound(
-        f"sound_{label}.ogg", label, "UrbanSound8K", f"{label}/{clip}", int(clip.split("-")[1]), "CC BY-NC 3.0"
+        f"sound_{label}.ogg", label, "UrbanSound8K", f"{label}/{clip}", freesound_id(clip), "CC BY-NC 3.0"
     )
 
 
