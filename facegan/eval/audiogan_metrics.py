@@ -41,12 +41,13 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from torch import Tensor
 
-from facegan.audio.data import GAN_SCENES, HELD_OUT_FOLDS, SCENE_OF_SOUND, SOUND_CLASSES, ClipCache, clip_cache
+from facegan.audio.data import GAN_SCENES, HELD_OUT_FOLDS, SCENE_OF_SOUND, ClipCache, clip_cache
 from facegan.audio.features import FeaturizerConfig, SoundFeaturizer
 from facegan.data.scenes import SCENE_CLASSES, load_scenes, to_unit
 from facegan.errors import CheckpointMissingError
 from facegan.models.judge import AttributeJudge
 from facegan.eval.realism import realism
+from facegan.eval.sound_classifier_metrics import held_out_report
 from facegan.eval.scene_judge import inception_score, load_scene_judge, scene_probabilities
 from facegan.paths import checkpoint_dir
 from facegan.models.audiogan import GAINS_DB, ZOOM_RANGE, zoom, zoom_for_level
@@ -216,17 +217,9 @@ def shortcut_probe(featurizer: SoundFeaturizer, data: str | None) -> dict[str, A
 
 @torch.inference_mode()
 def classifier_accuracy(featurizer: SoundFeaturizer, cache: ClipCache) -> dict[str, float]:
-    """Held-out accuracy of the sound classifier: sound class, and the scene its class maps to."""
-    rows = cache.select(held_out=True)
-    probabilities = featurizer.encoder.probabilities(torch.from_numpy(cache.logmel[rows]))
-    predicted = [SOUND_CLASSES[k] for k in probabilities.argmax(1).tolist()]
-    truth = [cache.clips[i].label for i in rows]
-    scene_pairs = [(SCENE_OF_SOUND.get(p), SCENE_OF_SOUND[t]) for p, t in zip(predicted, truth) if t in SCENE_OF_SOUND]
-    return {
-        "clips": len(rows),
-        "sound_class_accuracy": round(float(np.mean([p == t for p, t in zip(predicted, truth)])), 4),
-        "scene_accuracy": round(float(np.mean([p == t for p, t in scene_pairs])), 4),
-    }
+    """The headline of ``python -m facegan.eval sound_classifier`` for the generator's own encoder."""
+    report = held_out_report(featurizer.encoder, cache)
+    return {key: report[key] for key in ("clips", "sound_class_accuracy", "scene_accuracy", "mean_recording_accuracy")}
 
 
 @torch.inference_mode()

@@ -264,8 +264,8 @@ def replay(photo: str, steps: Sequence[Mapping], _context: Sequence = ()) -> np.
     result's face (encoded afresh, so a later step starts from the expression the earlier ones made)."""
     image = load_image(photo)
     numbered = prepare_all_faces(image)
-    for number, step in enumerate(steps):
-        found = prepare_faces_numbered_as(image, numbered) if number else numbered
+    for index, step in enumerate(steps):
+        found = prepare_faces_numbered_as(image, numbered) if index else numbered
         everyone = [pipeline().encode_prepared(prepared) for prepared in found] if step["all_faces"] else None
         face = (
             numbered_face(everyone, step["face_index"]) if everyone

@@ -277,13 +277,13 @@ def replay(photo_b: str, steps: Sequence[Mapping], context: Sequence[str | None]
     (photo_a,) = context
     image = load_image(photo_b)
     numbered = prepare_all_faces(image)
-    for number, step in enumerate(steps, start=1):
-        found = prepare_faces_numbered_as(image, numbered) if number > 1 else numbered
+    for step_number, step in enumerate(steps, start=1):
+        found = prepare_faces_numbered_as(image, numbered) if step_number > 1 else numbered
         model, faces = _model(step["attribute"]), found if step["all_faces"] else [face_of(found, step["face"])]
         if step["operation"] == "remove":
             edits = _removed(model, faces)
         else:
-            edits = _transplanted(model, _donor(photo_a, step, number), faces, step["strength"])
+            edits = _transplanted(model, _donor(photo_a, step, step_number), faces, step["strength"])
         image = edits[-1].photo
     return image
 
