@@ -219,7 +219,8 @@ def shortcut_probe(featurizer: SoundFeaturizer, data: str | None) -> dict[str, A
 def classifier_accuracy(featurizer: SoundFeaturizer, cache: ClipCache) -> dict[str, float]:
     """The headline of ``python -m facegan.eval sound_classifier`` for the generator's own encoder."""
     report = held_out_report(featurizer.encoder, cache)
-    return {key: report[key] for key in ("clips", "sound_class_accuracy", "scene_accuracy", "mean_recording_accuracy")}
+    headline = ("clips", "sound_class_accuracy", "scene_accuracy", "recordings", "mean_recording_accuracy")
+    return {key: report[key] for key in headline}
 
 
 @torch.inference_mode()
@@ -324,7 +325,8 @@ def markdown(result: dict[str, Any]) -> str:
     lines = [
         f"Scene judge val accuracy: {judge['accuracy']:.1%} ({judge['val_images']} photos, 6 classes). "
         f"Sound classifier held-out accuracy: {sounds['sound_class_accuracy']:.1%} (12 classes), "
-        f"{sounds['scene_accuracy']:.1%} by scene ({sounds['clips']} clips).",
+        f"{sounds['scene_accuracy']:.1%} by scene ({sounds['clips']} clips; "
+        f"{sounds['mean_recording_accuracy']:.1%} averaged over their {sounds['recordings']} recordings).",
         f"Held-out clips: {result['clips']} x {result['samples_per_clip']} images each.",
         "",
         _table("Model (Table 4)", [result["upper_bound"], *result["ladder"]]),
