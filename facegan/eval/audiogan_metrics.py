@@ -31,6 +31,8 @@ discriminator:
 from __future__ import annotations
 
 import argparse
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -294,17 +296,11 @@ def _score(
 
 
 def _score_rows(
-    rows: tuple[tuple[str, str], ...], judge: AttributeJudge, cache: ClipCache, clip_rows: np.ndarray,
-    targets: Tensor, args: argparse.Namespace,
+    rows: tuple[tuple[str, str], ...], drawn: Callable[[str], tuple[SoundToScene, Tensor]], judge: AttributeJudge,
+    targets: Tensor, splits: int,
 ) -> list[dict[str, Any]]:  # fmt: skip
-    """The rows whose checkpoints are present, each model loaded and drawn once."""
-    scored = []
-    for label, name in rows:
-        if _available(name):
-            model = SoundToScene(name, truncation=args.truncation)
-            images = generate(model, cache, clip_rows, args.samples)
-            scored.append(_score(label, name, model, images, judge, targets, args.splits))
-    return scored
+    """The rows whose checkpoints are present."""
+    return [_score(label, name, *drawn(name), judge, targets, splits) for label, name in rows if _available(name)]
 
 
 def _table(title: str, rows: list[dict[str, Any]]) -> str:
@@ -401,8 +397,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     scenes = [SCENE_CLASSES.index(SCENE_OF_SOUND[cache.clips[i].label]) for i in clip_rows]
     targets = torch.tensor(scenes).repeat_interleave(args.samples)
     scene_ids = torch.tensor(scenes)
-    models = {name: SoundToScene(name, truncation=args.truncation) for name in (args.checkpoint, *args.candidates)}
-    images = {name: generate(model, cache, clip_rows, args.samples) for name, model in models.items()}
+
+    @functools.cache
+    def drawn(name: str) -> tuple[SoundToScene, Tensor]:
+        """Each checkpoint loaded and drawn once, however many tables show it."""
+        model = SoundToScene(name, truncation=args.truncation)
+        return model, generate(model, cache, clip_rows, args.samples)
+
+    models = {name: drawn(name)[0] for name in (args.checkpoint, *args.candidates)}
     full = models[args.checkpoint]
     upper = real_upper_bound(targets, args.data)
     ladder_names = dict(LADDER).values()
@@ -417,17 +419,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "row": "(a) upper bound (real val photos)",
             **_scores(scene_probabilities(judge, upper), targets, args.splits),
         },
-        "ladder": _score_rows(LADDER, judge, cache, clip_rows, targets, args),
+        "ladder": _score_rows(LADDER, drawn, judge, targets, args.splits),
         "candidates": [
-            _score(name, name, model, images[name], judge, targets, args.splits)
-            for name, model in models.items()
-            if name not in ladder_names
+            _score(name, name, *drawn(name), judge, targets, args.splits) for name in models if name not in ladder_names
         ],
-        "frechet": realism_rows(images, judge, targets, args.data),
+        "frechet": realism_rows({name: drawn(name)[1] for name in models}, judge, targets, args.data),
         "sound_versus_noise": {
             name: sound_versus_noise(model, cache, clip_rows, scene_ids) for name, model in models.items()
         },
-        "features": _score_rows(FEATURE_ROWS, judge, cache, clip_rows, targets, args),
+        "features": _score_rows(FEATURE_ROWS, drawn, judge, targets, args.splits),
         "checkpoint": args.checkpoint,
         "truncation": args.truncation,
         "volume": {
