@@ -191,17 +191,37 @@ def test_classifier_weights_favour_rare_classes_and_scene_split_is_stable() -> N
     assert 0.07 < np.mean([split_of(n) == "val" for n in names]) < 0.13
 
 
-def test_sound_classifier_recipe_steps(tmp_path) -> None:
+@pytest.mark.parametrize("pool", ["mean", "frequency"])
+def test_sound_classifier_recipe_steps(tmp_path, pool: str) -> None:
     from facegan.audio.encoder import EncoderConfig
     from facegan.train.sound_classifier import SoundClassifierRecipe, SoundClassifierTrainConfig
 
     torch.manual_seed(0)
-    config = SoundClassifierTrainConfig(model=EncoderConfig(width=4, embed_dim=8), class_weights=[1.0] * 12)
+    model = EncoderConfig(width=4, embed_dim=8, pool=pool)
+    config = SoundClassifierTrainConfig(model=model, class_weights=[1.0] * 12)
     recipe = SoundClassifierRecipe(config, torch.device("cpu"))
     data = torch.utils.data.TensorDataset(torch.randn(8, 64, 201) * 10 - 60, torch.arange(8) % 12)
     options = TrainOptions(steps=2, batch_size=4, run_dir=tmp_path, num_workers=0, progress=False, ckpt_every_s=1e9)
     metrics = Trainer(recipe, TrainData(data, {}), options).fit()
     assert np.isfinite(metrics["loss"])
+    assert recipe.encoder.embed(torch.zeros(3, 64, 150)).shape == (3, 8)  # any clip length
+
+
+def test_frequency_pooling_keeps_where_a_band_sits_and_names_bad_choices() -> None:
+    from facegan.audio.encoder import EncoderConfig, SoundEncoder
+
+    torch.manual_seed(0)
+    low, high = torch.full((2, 64, 96), -80.0), torch.full((2, 64, 96), -80.0)
+    low[:, 4:12], high[:, 44:52] = 0.0, 0.0  # one loud band, low or high in the spectrum
+    encoders = {pool: SoundEncoder(EncoderConfig(width=4, pool=pool)).eval() for pool in ("mean", "frequency")}
+    for encoder in encoders.values():  # the features see only the band's position, not its shape
+        encoder.features = torch.nn.Identity()
+        encoder.embedding = torch.nn.Flatten()
+    with torch.no_grad():
+        assert torch.allclose(encoders["mean"].embed(low), encoders["mean"].embed(high))
+        assert not torch.allclose(encoders["frequency"].embed(low), encoders["frequency"].embed(high))
+    with pytest.raises(ValueError, match="unknown pooling 'max'"):
+        SoundEncoder(EncoderConfig(pool="max"))
 
 
 def test_sample_sheet_has_a_row_per_scene_and_the_volume_rows(tmp_path, monkeypatch) -> None:

@@ -29,28 +29,45 @@ class EncoderConfig:
     dropout: float = 0.3
     db_mean: float = -60.0  # global (not per-clip) scaling of the dB input, so the level survives
     db_std: float = 20.0
+    pool: str = "mean"  # see POOLINGS
+
+
+POOLINGS = {
+    "mean": "mean over frequency and time: one value per channel (the original encoder)",
+    "frequency": "frequency bands kept, mean + max over time: where in the spectrum a sound sits survives",
+}
+STAGES = 4
 
 
 class SoundEncoder(nn.Module):
-    """log-mel [B, n_mels, T] in dB -> 4 x (conv-BN-ReLU, 2x2 max-pool) -> mean pool -> 256-d -> classes."""
+    """log-mel [B, n_mels, T] in dB -> 4 x (conv-BN-ReLU, 2x2 max-pool) -> pool -> 256-d -> classes."""
 
     def __init__(self, config: EncoderConfig | None = None) -> None:
         super().__init__()
         self.config = config = config or EncoderConfig()
+        if config.pool not in POOLINGS:
+            raise ValueError(f"unknown pooling {config.pool!r}; choose from {', '.join(POOLINGS)}")
         layers: list[nn.Module] = []
         in_ch = 1
-        for stage in range(4):
+        for stage in range(STAGES):
             out_ch = config.width * 2**stage
             layers += [ConvNormAct(in_ch, out_ch, 3, norm="batch"), nn.MaxPool2d(2)]
             in_ch = out_ch
         self.features = nn.Sequential(*layers)
-        self.embedding = nn.Sequential(nn.Linear(in_ch, config.embed_dim), nn.ReLU(inplace=True))
+        pooled = in_ch * (config.n_mels // 2**STAGES if config.pool == "frequency" else 1)
+        self.embedding = nn.Sequential(nn.Linear(pooled, config.embed_dim), nn.ReLU(inplace=True))
         self.head = nn.Sequential(nn.Dropout(config.dropout), nn.Linear(config.embed_dim, config.num_classes))
 
     def embed(self, logmel_db: Tensor) -> Tensor:
         """The 256-d sound vector (post-ReLU) of each clip."""
         x = (logmel_db[:, None] - self.config.db_mean) / self.config.db_std
-        return self.embedding(self.features(x).mean(dim=(2, 3)))
+        return self.embedding(self._pool(self.features(x)))
+
+    def _pool(self, maps: Tensor) -> Tensor:
+        """[B, C, F, T] conv maps -> one vector per clip."""
+        if self.config.pool == "mean":
+            return maps.mean(dim=(2, 3))
+        return (maps.mean(dim=3) + maps.amax(dim=3)).flatten(1)
 
     def forward(self, logmel_db: Tensor) -> Tensor:
         """Sound-class logits [B, num_classes]."""

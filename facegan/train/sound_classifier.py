@@ -21,7 +21,7 @@ from torch.utils.data import Dataset
 
 from facegan.audio.augment import AugmentConfig, augment
 from facegan.audio.data import HELD_OUT_FOLDS, SOUND_CLASSES, ClipCache, clip_cache, sounds_root
-from facegan.audio.encoder import EncoderConfig, SoundEncoder
+from facegan.audio.encoder import POOLINGS, EncoderConfig, SoundEncoder
 from facegan.train.loop import TrainData
 from facegan.train.recipe import ClassifierRecipe, add_classifier_options
 
@@ -92,6 +92,9 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--no-augment", dest="augment", action="store_false", help="level and time shift only (the ablation)"
     )
+    group.add_argument(
+        "--pool", choices=list(POOLINGS), default=m.pool, help="; ".join(f"{k}: {v}" for k, v in POOLINGS.items())
+    )
     augment_defaults = AugmentConfig()
     group.add_argument("--eq-db", type=float, default=augment_defaults.eq_db, help="random equaliser swing (dB)")
     group.add_argument(
@@ -107,7 +110,7 @@ def build(args: argparse.Namespace, device: torch.device) -> tuple[SoundClassifi
     dataset = ClipDataset(cache, rows, augmentation)
     train_db = cache.logmel[rows]
     model = EncoderConfig(
-        width=args.width, dropout=args.dropout, num_classes=len(SOUND_CLASSES),
+        width=args.width, dropout=args.dropout, num_classes=len(SOUND_CLASSES), pool=args.pool,
         db_mean=round(float(train_db.mean()), 2), db_std=round(float(train_db.std()), 2),
     )  # fmt: skip
     config = SoundClassifierTrainConfig(
