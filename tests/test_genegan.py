@@ -146,6 +146,7 @@ def test_identity_term_reads_the_judge_on_the_attributes_a_swap_keeps(tmp_path):
     kept = kept_attributes("Blond_Hair")
     assert "Male" in kept and "Mustache" in kept and not {"Blond_Hair", "Black_Hair", "Gray_Hair"} & set(kept)
     assert "No_Beard" not in kept_attributes("Mustache") and "Blond_Hair" in kept_attributes("Mustache")
+    assert "Arched_Eyebrows" not in kept_attributes("Eyeglasses") and "Male" in kept_attributes("Eyeglasses")
 
 
 def test_rmsprop_option_is_the_papers():

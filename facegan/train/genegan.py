@@ -77,7 +77,7 @@ WEIGHTS = ("w_adv", "w_rec", "w_null", "w_parallelogram", "w_mask", "w_mask_tv",
 SWAPPED_TOGETHER = {
     "Bangs": ("Receding_Hairline",),
     "Blond_Hair": ("Black_Hair", "Brown_Hair", "Gray_Hair"),
-    "Eyeglasses": (),
+    "Eyeglasses": ("Bags_Under_Eyes", "Arched_Eyebrows", "Bushy_Eyebrows"),  # what the frames cover
     "Mustache": ("No_Beard", "Goatee", "Sideburns"),
     "Wearing_Hat": ("Bald", "Bangs", "Receding_Hairline", "Black_Hair", "Blond_Hair", "Brown_Hair", "Gray_Hair"),
 }
