@@ -45,6 +45,15 @@ def slider_value(page: Page, au: int) -> float:
     return float(page.locator(f"#au{au} input[type=number]").input_value())
 
 
+def wait_for_sliders(page: Page, values: dict[int, float]) -> None:
+    """Until every listed AU slider shows its value, read together: sliders can redraw in different frames."""
+    page.wait_for_function(
+        "want => Object.entries(want).every("
+        "([au, v]) => Number(document.querySelector(`#au${au} input[type=number]`)?.value) === v)",
+        arg={str(au): value for au, value in values.items()},
+    )
+
+
 def wait_for_new_images(page: Page, before: str) -> str:
     page.wait_for_function(f"before => ({PANEL_IMAGES})() !== before", arg=before, timeout=30_000)
     return page.evaluate(PANEL_IMAGES)
@@ -69,20 +78,14 @@ def test_upload_sliders_presets_alpha_and_export(page: Page, tmp_path: Path) -> 
     panel.get_by_label("Preset (FACS combination)").click()
     page.get_by_role("option", name="surprise").click()
     page.locator("#au_alpha input[type=range]").fill("1")
-    page.wait_for_function(  # FACS surprise, waited for in all three sliders: CI once read AU1 before it moved
-        "() => ['#au1', '#au5', '#au12'].map(id => Number(document.querySelector(id + ' input[type=number]')?.value))"
-        ".join() === '4,3.5,0'"
-    )
+    wait_for_sliders(page, {1: 4.0, 5: 3.5, 12: 0.0})  # the FACS surprise combination
     images = wait_for_new_images(page, images)
 
     panel.get_by_label("2D mode: a second target (preset)").click()  # surprise on α, happy on β
     page.get_by_role("option", name="happy").click()
     page.locator("#au_alpha input[type=range]").fill("0")
     page.locator("#au_beta input[type=range]").fill("1")  # the β axis alone: all the way to happy
-    page.wait_for_function(  # the last blend (α 0, β 1), not one made while the sliders moved
-        "() => ['#au12', '#au6', '#au1'].map(id => Number(document.querySelector(id + ' input[type=number]')?.value))"
-        ".join() === '4,3.5,0'"
-    )
+    wait_for_sliders(page, {12: 4.0, 6: 3.5, 1: 0.0})  # the last blend (α 0, β 1), not one made while they moved
 
     panel.get_by_role("button", name="Export interpolation strip").click()
     panel.locator("a[href*='interpolation.gif']").first.wait_for(state="attached", timeout=30_000)
