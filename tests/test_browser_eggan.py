@@ -47,11 +47,17 @@ def slider_value(page: Page, au: int) -> float:
 
 def wait_for_sliders(page: Page, values: dict[int, float]) -> None:
     """Until every listed AU slider shows its value, read together: sliders can redraw in different frames."""
-    page.wait_for_function(
-        "want => Object.entries(want).every("
-        "([au, v]) => Number(document.querySelector(`#au${au} input[type=number]`)?.value) === v)",
-        arg={str(au): value for au, value in values.items()},
-    )
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(
+            "want => Object.entries(want).every("
+            "([au, v]) => Number(document.querySelector(`#au${au} input[type=number]`)?.value) === v)",
+            arg={str(au): value for au, value in values.items()},
+        )
+    except PlaywrightTimeout:
+        shown = {au: slider_value(page, au) for au in values}
+        pytest.fail(f"sliders never showed {values}; they show {shown}")
 
 
 def wait_for_new_images(page: Page, before: str) -> str:

@@ -82,6 +82,10 @@ def test_a_released_slider_gets_a_readout_in_both_modes(loaded, tmp_path):
         assert "Identity" in table and "| Smiling |" in table and "asked for" in table
         assert change_map.shape[2] == 3
     assert tab.show_readout(None, True, *[0.0] * 16) == (gr.update(), gr.update())
+    happy, surprise = preset_aus("happy"), preset_aus("surprise")
+    blended = tab.apply_alpha(face, happy, 0.5, True, surprise, 0.5)[2:]  # what the sliders will show
+    assert tab.show_blend_readout(face, happy, 0.5, True, surprise, 0.5)[0] == tab.show_readout(face, True, *blended)[0]
+    assert tab.show_blend_readout(None, happy, 0.5, True) == (gr.update(), gr.update())
     attribute_judge.cache_clear()
 
 

@@ -200,6 +200,12 @@ def blend(
     return blend_aus_2d(face.aus, first, other, number(alpha, "α", 0, 1), number(beta, "β", 0, 1))
 
 
+def _blended(
+    face: EncodedFace, target: np.ndarray | None, alpha: float, second: np.ndarray | None, beta: float
+) -> np.ndarray:
+    return _keep_unmeasured(face, np.clip(blend(face, target, alpha, second, beta), 0, AU_MAX))
+
+
 @user_errors
 def apply_alpha(
     face: EncodedFace | None,
@@ -214,8 +220,24 @@ def apply_alpha(
     """α, β or a target changed: move every slider to the blended AUs and render them."""
     if face is None:
         return (None, None, *[gr.update()] * len(EDITABLE_ACTION_UNITS))
-    aus = _keep_unmeasured(face, np.clip(blend(face, target, alpha, second, beta), 0, AU_MAX))
+    aus = _blended(face, target, alpha, second, beta)
     return (*_render(face, aus, keep_detail, _everyone(group, every_face)), *_slider_values(aus))
+
+
+@user_errors
+def show_blend_readout(
+    face: EncodedFace | None,
+    target: np.ndarray | None,
+    alpha: float,
+    keep_detail: bool,
+    second: np.ndarray | None = None,
+    beta: float = 0.0,
+) -> tuple:
+    """α or β released, or a target chosen: the readout of the blend, computed from the same controls as
+    ``apply_alpha`` rather than read back from the sliders, which may not show that blend yet."""
+    if face is None:
+        return gr.update(), gr.update()
+    return show_readout(face, keep_detail, *_slider_values(_blended(face, target, alpha, second, beta)))
 
 
 def write_animation(frames: list[np.ndarray], fmt: str, fps: int = STRIP_FPS) -> Path:
@@ -320,12 +342,6 @@ api_edit.__signature__ = inspect.Signature([  # type: ignore[attr-defined]
 ])
 
 
-BLEND_QUEUE = "au_blend"
-"""One queue for every handler that blends toward the targets: an α move, a β move and a new target are
-separate events, which Gradio runs side by side, so a busy server could finish an older blend last and
-leave the sliders on stale values; in one queue they finish in the order they were made."""
-
-
 def build_tab() -> None:
     """Lay out the tab's contents; must be called inside a ``gr.Tab``."""
     if checkpoint_or_notice("eggan.safetensors", TRAIN_COMMAND, DESCRIPTION) is None:
@@ -386,36 +402,34 @@ def build_tab() -> None:
     face_index.change(
         choose_face, [group, face_index, detail], [face, result, crop, *sliders], api_visibility="private"
     )
-    for control in (*sliders, detail, every_face):
-        control.input(
-            render_sliders, [face, detail, group, every_face, *sliders], [result, crop], trigger_mode="always_last",
-            show_progress="hidden", api_visibility="private",
-        )  # fmt: skip
-    # The readout follows a finished change (a released slider, a chosen target), never every drag step,
-    # and reads the sliders only after the blended values have landed in them.
-    readout_args = {"fn": show_readout, "inputs": [face, detail, *sliders], "outputs": [report, change_map],
-                    "show_progress": "hidden", "api_visibility": "private"}  # fmt: skip
-    for control in sliders:
-        control.release(**readout_args)
-    detail.input(**readout_args)
-    blended = [result, crop, *sliders]
-    alpha_inputs = [face, target, alpha, detail, second, beta, group, every_face]
+    # Each handler below is one dependency with ``always_last`` for all of its triggers: the page then has
+    # at most one of its requests at the server, and the next one reads the controls when it is sent. Two
+    # dependencies (one per slider) could reach the server in either order and leave an older edit shown.
+    gr.on(
+        [control.input for control in (*sliders, detail, every_face)], render_sliders,
+        [face, detail, group, every_face, *sliders], [result, crop], trigger_mode="always_last",
+        show_progress="hidden", api_visibility="private",
+    )  # fmt: skip
+    # The readout follows a finished change (a released slider, a chosen target), never every drag step.
+    gr.on(
+        [*(control.release for control in sliders), detail.input], show_readout, [face, detail, *sliders],
+        [report, change_map], trigger_mode="always_last", show_progress="hidden", api_visibility="private",
+    )  # fmt: skip
     for chooser, choose, state in (
         (preset, target_from_preset, target),
         (target_photo, target_from_photo, target),
         (second_preset, target_from_preset, second),
     ):
-        chooser.change(choose, chooser, state, api_visibility="private").then(
-            apply_alpha, alpha_inputs, blended, api_visibility="private", concurrency_id=BLEND_QUEUE
-        ).then(**readout_args)
-    for axis in (alpha, beta):
-        axis.input(
-            apply_alpha, alpha_inputs, blended, trigger_mode="always_last", show_progress="hidden",
-            api_visibility="private", concurrency_id=BLEND_QUEUE,
-        )  # fmt: skip
-        axis.release(
-            apply_alpha, alpha_inputs, blended, api_visibility="private", concurrency_id=BLEND_QUEUE
-        ).then(**readout_args)
+        chooser.change(choose, chooser, state, trigger_mode="always_last", api_visibility="private")
+    blend_inputs = [face, target, alpha, detail, second, beta]
+    gr.on(
+        [alpha.input, beta.input, target.change, second.change], apply_alpha, [*blend_inputs, group, every_face],
+        [result, crop, *sliders], trigger_mode="always_last", show_progress="hidden", api_visibility="private",
+    )  # fmt: skip
+    gr.on(
+        [alpha.release, beta.release, target.change, second.change], show_blend_readout, blend_inputs,
+        [report, change_map], trigger_mode="always_last", show_progress="hidden", api_visibility="private",
+    )  # fmt: skip
     # Gradio's webcam takes a frame every MIRROR_FRAME_S only while no frame of its own is pending, so a
     # slow server sees fewer frames (they are dropped at the camera), never a queue of old ones.
     webcam.stream(
