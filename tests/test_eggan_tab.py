@@ -177,6 +177,20 @@ def test_tab_has_a_labelled_slider_per_au_presets_and_the_api_endpoint():
     assert "au_edit" in {dep.api_name for dep in demo.fns.values()}
 
 
+
+def test_each_edit_handler_is_one_always_last_dependency():
+    """A handler wired to several controls as separate dependencies can have two requests at the server,
+    which may finish in either order and leave an older edit shown; one ``always_last`` dependency cannot."""
+    with gr.Blocks() as demo:
+        tab.build_tab()
+    by_name: dict[str, list] = {}
+    for dep in demo.fns.values():
+        by_name.setdefault(getattr(dep.fn, "__name__", ""), []).append(dep)
+    for name in ("render_sliders", "show_readout", "apply_alpha", "show_blend_readout", "stack", "undo", "redo"):
+        assert len(by_name[name]) == 1 and by_name[name][0].trigger_mode == "always_last", name
+    assert len(by_name["apply_alpha"][0].targets) == 4  # α, β and both targets
+
+
 def test_missing_checkpoint_shows_the_training_command(tmp_path, monkeypatch):
     monkeypatch.setenv("FACEGAN_CHECKPOINTS", str(tmp_path / "empty"))
     with gr.Blocks() as demo:

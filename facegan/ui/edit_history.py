@@ -124,9 +124,12 @@ class StackedEdits:
         shown = [result, controls.history, controls.note]
         before = [photo, controls.history]
         private = {"api_visibility": "private"}
-        controls.stack.click(self.stack, [*before, *context, *inputs], shown, **private)
-        controls.undo.click(self.undo, [*before, *context], shown, **private)
-        controls.redo.click(self.redo, [*before, *context], shown, **private)
+        # A click while the last one of the same button is still at the server runs after it (Gradio's
+        # default drops it), so a quick second Stack edit or Undo is never lost on a busy server.
+        steps = {**private, "trigger_mode": "always_last"}
+        controls.stack.click(self.stack, [*before, *context, *inputs], shown, **steps)
+        controls.undo.click(self.undo, [*before, *context], shown, **steps)
+        controls.redo.click(self.redo, [*before, *context], shown, **steps)
         controls.save.click(self.save_recipe, before, controls.recipe_file, **private)
         controls.recipe_file.upload(self.load_recipe, [photo, controls.recipe_file, *context], shown, **private)
         photo.change(lambda: (None, ""), None, [controls.history, controls.note], **private)
