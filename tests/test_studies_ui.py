@@ -146,3 +146,12 @@ def test_stimuli_are_sent_as_content_not_as_study_paths() -> None:
     assert rate == 16_000 and samples.dtype.name == "int16" and len(samples) > rate
     image = pairwise._image(UI_EXAMPLES_DIR / "astronaut.jpg")
     assert image.shape == (512, 512, 3) and image.dtype.name == "uint8"
+
+
+def test_start_is_never_dropped_and_a_vote_never_repeated(root: Path) -> None:
+    """A Start clicked again while the refused one is at the server runs after it; a second click of a vote
+    button while the first is at the server is dropped, so one click is one vote."""
+    with gr.Blocks() as demo:
+        pairwise.build_tab()
+    modes = {getattr(dep.fn, "__name__", ""): dep.trigger_mode for dep in demo.fns.values()}
+    assert modes["on_start"] == "always_last" and modes["handler"] == "once"

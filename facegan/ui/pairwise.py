@@ -310,6 +310,8 @@ def _participant_view() -> None:
     page.load(None, js=STUDY_PAGE_JS)
     undo.click(on_undo, [study, participant], view, **shared)
     study.input(user_errors(lambda s, p: show(screen(s, p))), [study, participant], view, **shared)
-    start.click(on_start, [study, participant, agree], view, **shared)
+    # Joining is idempotent, so a Start clicked again while the last one (say, refused for the unticked box)
+    # is still at the server runs after it rather than being dropped; a vote is never repeated.
+    start.click(on_start, [study, participant, agree], view, trigger_mode="always_last", **shared)
     for choice, button in zip(CHOICES, buttons, strict=True):
         button.click(on_vote(choice), [study, participant, shown], view, trigger_mode="once", **shared)
