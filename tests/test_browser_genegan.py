@@ -29,7 +29,21 @@ def upload_a_and_b(page: Page) -> tuple[Locator, int]:
     page.wait_for_function(VISIBLE_IMAGES, arg=before + 1)
     uploads.nth(0).set_input_files(ASTRONAUT)
     page.wait_for_function(VISIBLE_IMAGES, arg=before + 2)  # both previews
+    for side in "ab":  # each photo's change events have run: its faces are listed (and B's history reset)
+        gallery = f"#genegan_faces_{side}"
+        page.locator(f"{gallery} .thumbnail-item, {gallery} .grid-container button").first.wait_for(timeout=60_000)
     return panel, before
+
+
+def wait_for_note(page: Page, panel: Locator, text: str) -> None:
+    """Until the stacked-edit note says ``text``; on a timeout, the failure says what it does say."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        panel.get_by_text(text).wait_for(timeout=60_000)
+    except PlaywrightTimeout:
+        shown = page.locator("#genegan_history").inner_text()
+        pytest.fail(f"the note never said {text!r}; the history panel shows {shown!r}")
 
 
 def test_upload_two_photos_and_swap_in_the_browser(browser_page: Page, tmp_path: Path) -> None:
@@ -50,12 +64,12 @@ def test_stacked_edits_on_face_b_with_undo_in_the_browser(browser: Browser, app_
     panel, _ = upload_a_and_b(page)
     page.locator("#genegan_history").get_by_text("Stacked edits on face B").click()  # open the accordion
     panel.get_by_role("button", name="Stack edit", exact=True).click()
-    panel.get_by_text("1 stacked edit(s) applied").wait_for(timeout=60_000)
+    wait_for_note(page, panel, "1 stacked edit(s) applied")
     panel.get_by_label("Remove from B").check()
     panel.get_by_role("button", name="Stack edit", exact=True).click()
-    panel.get_by_text("2 stacked edit(s) applied").wait_for(timeout=60_000)
+    wait_for_note(page, panel, "2 stacked edit(s) applied")
     panel.get_by_role("button", name="Undo", exact=True).click()
-    panel.get_by_text("1 stacked edit(s) applied, 1 to redo").wait_for(timeout=60_000)
+    wait_for_note(page, panel, "1 stacked edit(s) applied, 1 to redo")
     assert not page.locator("[data-testid=toast-body].error").count()
     page.close()
 
