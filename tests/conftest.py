@@ -11,7 +11,7 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -48,6 +48,18 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+@contextlib.contextmanager
+def explain_timeout(describe: Callable[[], str]) -> Iterator[None]:
+    """Around a Playwright wait: a timeout fails the test with ``describe()``, what the page shows instead,
+    rather than only the selector that never matched."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        yield
+    except PlaywrightTimeout:
+        pytest.fail(describe())
 
 
 @contextlib.contextmanager

@@ -14,7 +14,7 @@ import pytest
 
 from facegan.faces.aus import EDITABLE_AU_NUMBERS
 from facegan.ui.au_editing import EXAMPLES
-from tests.conftest import serve_app
+from tests.conftest import explain_timeout, serve_app
 from tests.test_eggan import tiny_checkpoint
 
 if TYPE_CHECKING:
@@ -47,17 +47,15 @@ def slider_value(page: Page, au: int) -> float:
 
 def wait_for_sliders(page: Page, values: dict[int, float]) -> None:
     """Until every listed AU slider shows its value, read together: sliders can redraw in different frames."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    def shown() -> str:
+        return f"sliders never showed {values}; they show { {au: slider_value(page, au) for au in values} }"
 
-    try:
+    with explain_timeout(shown):
         page.wait_for_function(
             "want => Object.entries(want).every("
             "([au, v]) => Number(document.querySelector(`#au${au} input[type=number]`)?.value) === v)",
             arg={str(au): value for au, value in values.items()},
         )
-    except PlaywrightTimeout:
-        shown = {au: slider_value(page, au) for au in values}
-        pytest.fail(f"sliders never showed {values}; they show {shown}")
 
 
 def wait_for_new_images(page: Page, before: str) -> str:

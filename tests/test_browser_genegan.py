@@ -9,6 +9,7 @@ import pytest
 
 from facegan.pipelines import GeneGAN, genegan_attributes
 from facegan.ui.genegan import ASTRONAUT, HOPPER
+from tests.conftest import explain_timeout
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Locator, Page
@@ -37,13 +38,9 @@ def upload_a_and_b(page: Page) -> tuple[Locator, int]:
 
 def wait_for_note(page: Page, panel: Locator, text: str) -> None:
     """Until the stacked-edit note says ``text``; on a timeout, the failure says what it does say."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
-    try:
+    shown = page.locator("#genegan_history")
+    with explain_timeout(lambda: f"the note never said {text!r}; the history panel shows {shown.inner_text()!r}"):
         panel.get_by_text(text).wait_for(timeout=60_000)
-    except PlaywrightTimeout:
-        shown = page.locator("#genegan_history").inner_text()
-        pytest.fail(f"the note never said {text!r}; the history panel shows {shown!r}")
 
 
 def test_upload_two_photos_and_swap_in_the_browser(browser_page: Page, tmp_path: Path) -> None:
