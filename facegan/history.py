@@ -23,10 +23,17 @@ RECIPE_FORMAT = "facegan-studio-recipe/1"
 
 @dataclass(frozen=True)
 class EditHistory:
-    """Steps taken (settings dicts) and how many of them are applied; the rest can be redone."""
+    """Steps taken (settings dicts), how many of them are applied (the rest can be redone) and the sha256
+    of the photo they were taken on."""
 
     steps: tuple[Mapping[str, Any], ...] = ()
     applied: int = 0
+    photo_sha256: str = ""
+
+    def __hash__(self) -> int:
+        """By content, as equality is: Gradio hashes a session's state to tell which ones changed, and
+        dataclasses cannot hash the step dicts."""
+        return hash(json.dumps([list(self.steps), self.applied, self.photo_sha256], sort_keys=True))
 
     @property
     def active(self) -> tuple[Mapping[str, Any], ...]:
@@ -42,7 +49,7 @@ class EditHistory:
 
     def push(self, step: Mapping[str, Any]) -> EditHistory:
         """A new edit on top of the applied ones; anything that could have been redone is dropped."""
-        return EditHistory((*self.active, dict(step)), self.applied + 1)
+        return replace(self, steps=(*self.active, dict(step)), applied=self.applied + 1)
 
     def undo(self) -> EditHistory:
         if not self.can_undo:

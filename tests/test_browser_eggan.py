@@ -67,7 +67,8 @@ def test_upload_sliders_presets_alpha_and_export(page: Page, tmp_path: Path) -> 
     panel = page.get_by_role("tabpanel").filter(visible=True)
     before = page.evaluate(PANEL_IMAGES)
     panel.locator("input[type=file]").first.set_input_files(ASTRONAUT)
-    page.wait_for_function("() => Number(document.querySelector('#au12 input[type=number]').value) > 0")
+    # ?. : while the sliders re-render, #au12 is absent for a moment
+    page.wait_for_function("() => Number(document.querySelector('#au12 input[type=number]')?.value) > 0")
     images = wait_for_new_images(page, before)
     assert slider_value(page, 12) > 2  # sliders start at the face's own AUs: the astronaut smiles
 
@@ -135,7 +136,7 @@ def test_stack_undo_redo_and_save_a_recipe(browser: Browser, tiny_server: str) -
     panel = page.get_by_role("tabpanel").filter(visible=True)
     before = page.evaluate(PANEL_IMAGES)
     panel.locator("input[type=file]").first.set_input_files(ASTRONAUT)
-    page.wait_for_function("() => Number(document.querySelector('#au12 input[type=number]').value) > 0")
+    page.wait_for_function("() => Number(document.querySelector('#au12 input[type=number]')?.value) > 0")
     images = wait_for_new_images(page, before)  # the photo is encoded: the sliders hold its AUs
     page.locator("#au26 input[type=range]").fill("4.5")
     images = wait_for_new_images(page, images)

@@ -30,7 +30,7 @@ def upload_a_and_b(page: Page) -> tuple[Locator, int]:
     page.wait_for_function(VISIBLE_IMAGES, arg=before + 1)
     uploads.nth(0).set_input_files(ASTRONAUT)
     page.wait_for_function(VISIBLE_IMAGES, arg=before + 2)  # both previews
-    for side in "ab":  # each photo's change events have run: its faces are listed (and B's history reset)
+    for side in "ab":  # each photo's change events have run: its faces are listed
         gallery = f"#genegan_faces_{side}"
         page.locator(f"{gallery} .thumbnail-item, {gallery} .grid-container button").first.wait_for(timeout=60_000)
     return panel, before

@@ -35,3 +35,12 @@ def test_recipe_round_trips_and_refuses_other_tabs_weights_and_photos():
     for text in ("not json", '{"format": "other"}', '{"format": "facegan-studio-recipe/1"}'):
         with pytest.raises(UserError):
             Recipe.from_json(text)
+
+
+def test_a_history_hashes_by_content_as_gradio_needs_to_see_a_state_change():
+    from gradio.utils import deep_hash
+
+    history = EditHistory(photo_sha256="ab" * 32).push({"hair": "Blond", "faces": [0, 1]})
+    same = EditHistory(photo_sha256="ab" * 32).push({"faces": [0, 1], "hair": "Blond"})
+    assert hash(history) == hash(same) and deep_hash(history) == deep_hash(same)
+    assert deep_hash(history.undo()) != deep_hash(history) != deep_hash(EditHistory().push(dict(history.steps[0])))

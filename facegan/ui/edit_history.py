@@ -61,29 +61,38 @@ class StackedEdits:
         image = self.replay(photo, history.active, context) if photo else None
         return image, history, history_note(history)
 
+    @staticmethod
+    def history_of(photo: str | None, history: EditHistory | None) -> EditHistory:
+        """The edits taken on this photo. A history taken on another photo counts as none, so a new upload
+        starts afresh whichever of its events and a click's finishes first."""
+        if photo is None:
+            return EditHistory()
+        sha = file_sha256(photo)
+        return history if history is not None and history.photo_sha256 == sha else EditHistory(photo_sha256=sha)
+
     @user_errors
     def stack(self, photo: str | None, history: EditHistory | None, *values: Any) -> tuple:
         """The controls' edit applied on top of the edits so far (smile, then glasses, then hair)."""
         if photo is None:
             raise gr.Error("Upload a photo with a face first.")
         context = values[: self.context_size]
-        history = (history or EditHistory()).push(self.step(*values))
-        return self._shown(photo, history, context)
+        return self._shown(photo, self.history_of(photo, history).push(self.step(*values)), context)
 
     @user_errors
     def undo(self, photo: str | None, history: EditHistory | None, *context: Any) -> tuple:
-        return self._shown(photo, (history or EditHistory()).undo(), context)
+        return self._shown(photo, self.history_of(photo, history).undo(), context)
 
     @user_errors
     def redo(self, photo: str | None, history: EditHistory | None, *context: Any) -> tuple:
-        return self._shown(photo, (history or EditHistory()).redo(), context)
+        return self._shown(photo, self.history_of(photo, history).redo(), context)
 
     @user_errors
     def save_recipe(self, photo: str | None, history: EditHistory | None) -> str:
         """The recipe of the edits applied, as a JSON file to download."""
-        if photo is None or history is None or not history.applied:
+        history = self.history_of(photo, history)
+        if photo is None or not history.applied:
             raise gr.Error("Make an edit with Stack edit first: the recipe records the stacked edits.")
-        recipe = Recipe(self.tab, self._hashes(history.active), file_sha256(photo), history.active)
+        recipe = Recipe(self.tab, self._hashes(history.active), history.photo_sha256, history.active)
         path = export_folder("facegan-recipe-") / "recipe.json"
         path.write_text(recipe.to_json(), encoding="utf-8")
         return str(path)
@@ -98,8 +107,15 @@ class StackedEdits:
         recipe = Recipe.from_json(Path(recipe_file).read_text(encoding="utf-8"))
         recipe.check_tab(self.tab)
         steps = tuple(self.check_step(step) for step in recipe.steps)
-        recipe.check(self.tab, self._hashes(steps), file_sha256(photo))
-        return self._shown(photo, EditHistory(steps, len(steps)), context)
+        photo_sha256 = file_sha256(photo)
+        recipe.check(self.tab, self._hashes(steps), photo_sha256)
+        return self._shown(photo, EditHistory(steps, len(steps), photo_sha256), context)
+
+    @classmethod
+    def note_of(cls, photo: str | None, history: EditHistory | None) -> str:
+        """The note for this photo's edits; empty before the first."""
+        history = cls.history_of(photo, history)
+        return history_note(history) if history.steps else ""
 
     @staticmethod
     def controls(stack_label: str = "Stack edit") -> HistoryControls:
@@ -118,7 +134,7 @@ class StackedEdits:
         context: Sequence[gr.components.Component] = (),
     ) -> None:
         """Connect the controls: ``inputs`` are the step's controls, ``result`` shows the stacked photo, and
-        a new photo starts a new history."""
+        a new photo starts a new history (``history_of``)."""
         if len(context) != self.context_size:
             raise ValueError(f"{self.tab} replays with {self.context_size} context input(s), got {len(context)}")
         shown = [result, controls.history, controls.note]
@@ -132,7 +148,12 @@ class StackedEdits:
         controls.redo.click(self.redo, [*before, *context], shown, **steps)
         controls.save.click(self.save_recipe, before, controls.recipe_file, **private)
         controls.recipe_file.upload(self.load_recipe, [photo, controls.recipe_file, *context], shown, **private)
-        photo.change(lambda: (None, ""), None, [controls.history, controls.note], **private)
+        # The note follows the photo and its history in one dependency that re-runs after the last change,
+        # so a new photo's event can never blank the note of an edit made after it.
+        gr.on(
+            [photo.change, controls.history.change], self.note_of, before, controls.note,
+            trigger_mode="always_last", **private,
+        )
 
 
 @contextmanager
