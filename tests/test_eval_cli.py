@@ -50,7 +50,10 @@ def test_judge_command_on_64_images(
     assert result["command"] == f"python -m facegan.eval judge --limit 64 --batch-size 32 --out {out}"
     assert list(result["attributes"]) == list(ATTRIBUTE_NAMES) and list(result["highlighted"]) == list(HIGHLIGHTED)
     for figures in result["attributes"].values():
-        assert set(figures) == {"accuracy", "majority_baseline", "positive_rate"}
+        assert set(figures) == {"accuracy", "majority_baseline", "positive_rate", "recall", "specificity"}
         assert all(0.0 <= value <= 1.0 for value in figures.values())
+        rate = figures["positive_rate"]  # accuracy is recall on the positives and specificity on the rest
+        mixed = rate * figures["recall"] + (1 - rate) * figures["specificity"]
+        assert figures["accuracy"] == pytest.approx(mixed, abs=2e-4)
     table = capsys.readouterr().out
     assert "| **Male** |" in table and "| **mean (40)** |" in table and table.count("\n| ") >= 42

@@ -224,6 +224,13 @@ def test_eval_command_prints_every_figure(tmp_path, monkeypatch, capsys):
         assert len(subspace["mean_probability"]) == len(subspace["alphas"]) and 0 <= subspace["increasing_steps"] <= 1
     assert "transplant ok (baseline)" in printed and "swap: A lacks it" in printed and "Spearman" in printed
 
+    other = tmp_path / "other_judge.safetensors"  # --judge scores with other weights; the default is gone
+    for suffix in (".safetensors", ".json"):
+        (tmp_path / f"attr_judge{suffix}").rename(other.with_suffix(suffix))
+    main(["genegan", "--attributes", "Smiling", "--limit", "4", "--judge", str(other), "--out", str(out)])
+    result = json.loads(out.read_text())
+    assert result["judge"] == str(other) and result["rows"][0]["pairs"] == 4
+
 
 def test_latency_benchmark_smoke(tmp_path, monkeypatch):
     sys.path.insert(0, str(REPO_ROOT / "benchmarks"))

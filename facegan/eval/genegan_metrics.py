@@ -36,7 +36,7 @@ from tqdm import tqdm
 
 from facegan.eval.realism import realism
 from facegan.eval.identity import MODEL_DESCRIPTION, IdentityModel
-from facegan.models.judge import AttributeJudge, load_judge
+from facegan.models.judge import AttributeJudge, judge_checkpoint_path, load_judge
 from facegan.pipelines import GeneGAN, genegan_attributes, tensor_to_image
 from facegan.data.attribute_pairs import val_pairs
 
@@ -48,6 +48,9 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--attributes", nargs="+", help="default: every attribute with a shipped checkpoint")
     group.add_argument("--limit", type=int, default=300, help="val pairs per attribute (default 300)")
     group.add_argument("--batch-size", type=int, default=50)
+    group.add_argument(
+        "--judge", help="weights of the attribute judge that scores the edits (default: checkpoints/attr_judge)"
+    )
 
 
 def to_uint8(batch: Tensor) -> list[np.ndarray]:
@@ -177,7 +180,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     attributes = args.attributes or genegan_attributes()
     if not attributes:
         raise SystemExit("no genegan_*.safetensors checkpoint found; train one with `python -m facegan.train genegan`")
-    judge = load_judge(device=args.device)
+    judge = load_judge(args.judge, device=args.device)
     identity = IdentityModel()
     rows = []
     for attribute in attributes:
@@ -187,7 +190,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     print(markdown(rows))
     return {
         "split": "val",
-        "judge": "checkpoints/attr_judge",
+        "judge": str(judge_checkpoint_path(args.judge)),
         "identity_model": MODEL_DESCRIPTION,
         "rows": rows,
     }

@@ -2,7 +2,9 @@
 
 Each accuracy stands beside its majority-class baseline (always answer the train split's more common
 value): CelebA's attributes are imbalanced (7% Eyeglasses), so 93% on Eyeglasses means nothing by
-itself, and the gain over the baseline is what tells how far the judge can be trusted on an edit.
+itself, and the gain over the baseline is what tells how far the judge can be trusted on an edit. Recall
+(the share of faces with the attribute it says have it) is reported too: a transplant's success rate is
+read against it, and a rare attribute's accuracy can be high while its recall is poor.
 """
 
 from __future__ import annotations
@@ -56,15 +58,15 @@ def markdown_table(attributes: dict[str, dict[str, float]], mean: dict[str, floa
     """Highlighted attributes first (bold), then the rest in file order, then the mean over all 40."""
     order = [*HIGHLIGHTED, *(name for name in ATTRIBUTE_NAMES if name not in HIGHLIGHTED)]
     lines = [
-        "| Attribute | Judge accuracy | Majority baseline | Gain | Positives |",
-        "| --- | ---: | ---: | ---: | ---: |",
+        "| Attribute | Judge accuracy | Majority baseline | Gain | Positives | Recall | Specificity |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
 
     def row(label: str, figures: dict[str, float]) -> str:
         accuracy, baseline = figures["accuracy"], figures["majority_baseline"]
         return (
             f"| {label} | {accuracy:.1%} | {baseline:.1%} | {100 * (accuracy - baseline):+.1f} pt | "
-            f"{figures['positive_rate']:.1%} |"
+            f"{figures['positive_rate']:.1%} | {figures['recall']:.1%} | {figures['specificity']:.1%} |"
         )
 
     lines += [row(f"**{name}**" if name in HIGHLIGHTED else name, attributes[name]) for name in order]
@@ -84,6 +86,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "accuracy": (predictions == labels).float().mean(0),
         "majority_baseline": (labels == train_majority(dataset)).float().mean(0),
         "positive_rate": labels.float().mean(0),
+        "recall": (predictions & labels).float().sum(0) / labels.float().sum(0).clamp(min=1),
+        "specificity": (~predictions & ~labels).float().sum(0) / (~labels).float().sum(0).clamp(min=1),
     }
     attributes = {
         name: {key: round(float(values[j]), 4) for key, values in columns.items()}
