@@ -73,6 +73,24 @@ def test_twenty_training_steps_lower_the_loss_and_export_loads(tmp_path: Path) -
         assert torch.equal(loaded(images), recipe.judge(images))
 
 
+@needs_celeba
+def test_balanced_weighs_each_attributes_positives_by_its_rarity() -> None:
+    """``--balanced``: positives weigh train negatives/positives, so a rare attribute's misses cost as much
+    in total as its false alarms; the weights are recorded with the recipe's config."""
+    args = parse_args(["judge", "--limit", "64", "--width", "8", "--balanced", "--device", "cpu"])
+    recipe, data = load_recipe("judge").build(args, torch.device("cpu"))
+    positives = data.dataset.labels.sum(0)
+    j = ATTRIBUTE_NAMES.index("Eyeglasses")
+    assert positives[j] > 0
+    assert recipe.config.pos_weight[j] == pytest.approx((64 - positives[j]) / positives[j], rel=1e-3)
+    logits, labels = torch.zeros(2, 40), torch.zeros(2, 40)
+    labels[0, j] = 1.0
+    loss, _ = recipe.loss(logits, labels)
+    plain = F.binary_cross_entropy_with_logits(logits, labels)
+    extra = (recipe.config.pos_weight[j] - 1) * F.softplus(torch.tensor(0.0)) / 80  # one positive of 80 terms
+    assert loss.item() == pytest.approx(plain.item() + extra.item(), rel=1e-5)
+
+
 def test_missing_checkpoint_names_the_train_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FACEGAN_CHECKPOINTS", str(tmp_path))
     with pytest.raises(CheckpointMissingError, match="python -m facegan.train judge"):
