@@ -36,7 +36,7 @@ from tqdm import tqdm
 
 from facegan.eval.realism import realism
 from facegan.eval.identity import MODEL_DESCRIPTION, IdentityModel
-from facegan.models.judge import AttributeJudge, judge_checkpoint_path, load_judge
+from facegan.models.judge import AttributeJudge, load_judge
 from facegan.pipelines import GeneGAN, genegan_attributes, tensor_to_image
 from facegan.data.attribute_pairs import val_pairs
 
@@ -190,7 +190,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     print(markdown(rows))
     return {
         "split": "val",
-        "judge": str(judge_checkpoint_path(args.judge)),
+        "judge": args.judge or "checkpoints/attr_judge",
         "identity_model": MODEL_DESCRIPTION,
         "rows": rows,
     }
