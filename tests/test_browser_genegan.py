@@ -68,6 +68,8 @@ def test_stacked_edits_on_face_b_with_undo_in_the_browser(browser: Browser, app_
     panel.get_by_role("button", name="Undo", exact=True).click()
     wait_for_note(page, panel, "1 stacked edit(s) applied, 1 to redo")
     assert not page.locator("[data-testid=toast-body].error").count()
+    panel.get_by_role("button", name="Remove Image").nth(1).click()  # clear photo B (A's comes first)
+    panel.get_by_text("stacked edit(s) applied").wait_for(state="detached", timeout=30_000)
     page.close()
 
 
