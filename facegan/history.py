@@ -9,8 +9,10 @@ sha256) reproduces the final photo bit for bit when it is loaded again with the 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -63,6 +65,14 @@ class EditHistory:
 
 
 def file_sha256(path: str | Path) -> str:
+    """The file's sha256, read once per version of the file: every click of a stacked edit asks for the
+    photo's (and the note, the donor and a recipe's checkpoints ask again)."""
+    stat = os.stat(path)
+    return _sha256_of_version(str(path), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=256)
+def _sha256_of_version(path: str, size: int, mtime_ns: int) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

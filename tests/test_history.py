@@ -44,3 +44,17 @@ def test_a_history_hashes_by_content_as_gradio_needs_to_see_a_state_change():
     same = EditHistory(photo_sha256="ab" * 32).push({"faces": [0, 1], "hair": "Blond"})
     assert hash(history) == hash(same) and deep_hash(history) == deep_hash(same)
     assert deep_hash(history.undo()) != deep_hash(history) != deep_hash(EditHistory().push(dict(history.steps[0])))
+
+
+def test_file_sha256_follows_a_rewritten_file(tmp_path):
+    import hashlib
+    import os
+
+    from facegan.history import file_sha256
+
+    path = tmp_path / "photo.jpg"
+    path.write_bytes(b"first")
+    assert file_sha256(path) == hashlib.sha256(b"first").hexdigest() == file_sha256(str(path))
+    path.write_bytes(b"second")
+    os.utime(path, ns=(1, 1))  # another version even where the clock would give the same mtime
+    assert file_sha256(path) == hashlib.sha256(b"second").hexdigest()
