@@ -104,6 +104,36 @@ def test_parent_pairs_have_and_lack_the_attribute():
         ParentPairs(CelebADataset(split="val", resolution=64, attributes=["Smiling"], limit=1))
 
 
+def test_matched_parent_pairs_share_the_matched_attributes():
+    from facegan.data.celeba import CelebADataset
+    from facegan.data.attribute_pairs import ParentPairs
+
+    celeba_dir()
+    faces = CelebADataset(split="val", resolution=64, attributes=["Smiling", "Male"], limit=60)
+    pairs = ParentPairs(faces)
+    torch.manual_seed(0)
+    for index in range(len(pairs)):
+        face = pairs.with_object[index]
+        group = pairs.partners[(float(faces.labels[face, 1]),)]
+        assert all(faces.labels[i, 0] == 0 and faces.labels[i, 1] == faces.labels[face, 1] for i in group)
+        au, _ = pairs[index]
+        assert torch.equal(au, faces[face][0])
+    males = [i for i in pairs.with_object if faces.labels[i, 1] == 1]
+    women = [i for i in pairs.with_object if faces.labels[i, 1] == 0]
+    assert males and women, "the first 60 val faces should hold smiling men and women"
+
+
+def test_matching_fails_clearly_when_no_partner_shares_the_values():
+    from facegan.data.celeba import CelebADataset
+    from facegan.data.attribute_pairs import ParentPairs
+
+    celeba_dir()
+    faces = CelebADataset(split="val", resolution=64, attributes=["Mustache", "Male"], limit=200)
+    faces.labels[:, 1] = (faces.labels[:, 0] > 0).float()  # every face with a mustache a man, every other a woman
+    with pytest.raises(ValueError, match="no face without Mustache has the values"):
+        ParentPairs(faces)
+
+
 def test_recipe_trains_through_the_trainer_and_exports(tmp_path, monkeypatch):
     from facegan.train.__main__ import main
 
@@ -120,6 +150,7 @@ def test_recipe_trains_through_the_trainer_and_exports(tmp_path, monkeypatch):
         "d_obj", "d_null", "g_obj", "g_null", "rec", "null", "parallelogram", "mask_bu", "mask_ae", "identity"
     }
     assert record["metrics"]["identity"] == 0  # off by default: the paper's objective
+    assert record["config"]["match"] == [] and record["data"]["matched"] == []
     assert record["config"]["w_mask"] > 0 and record["images_per_s"] > 0
     assert all(math.isfinite(v) for v in record["metrics"].values())
     assert genegan_attributes(tmp_path / "ckpt") == ["Smiling"]
@@ -139,10 +170,12 @@ def test_identity_term_reads_the_judge_on_the_attributes_a_swap_keeps(tmp_path):
     run = tmp_path / "run"
     args = ["genegan", "--attribute", "Blond_Hair", "--steps", "2", "--batch-size", "4", "--limit", "40",
             "--width", "8", "--d-width", "8", "--object-channels", "4", "--run-dir", str(run), "--num-workers", "0",
-            "--no-progress", "--w-identity", "10", "--judge", str(REPO_ROOT / "checkpoints" / "attr_judge.safetensors")]
+            "--no-progress", "--w-identity", "10", "--judge", str(REPO_ROOT / "checkpoints" / "attr_judge.safetensors"),
+            "--match", "Male"]
     assert main(args) == 0
     record = json.loads((run / "checkpoints" / "step_00000002.json").read_text())
     assert record["config"]["w_identity"] == 10 and record["metrics"]["identity"] > 0
+    assert record["config"]["match"] == ["Male"] and record["data"]["matched"] == ["Male"]
     kept = kept_attributes("Blond_Hair")
     assert "Male" in kept and "Mustache" in kept and not {"Blond_Hair", "Black_Hair", "Gray_Hair"} & set(kept)
     assert "No_Beard" not in kept_attributes("Mustache") and "Blond_Hair" in kept_attributes("Mustache")
@@ -219,10 +252,21 @@ def test_eval_command_prints_every_figure(tmp_path, monkeypatch, capsys):
         assert all(0 <= row[key] <= 1 for key in ("transplant_baseline", "removal_baseline", "swap_success_a"))
         assert set(row["frechet"]) == {"transplant", "removal", "real_floor"}
         assert all(-1 <= c <= 1 for c in row["identity_cosine"].values())
+        assert all(0 <= row["sex_kept"][key] <= 1 for key in ("b_bu", "a_ae"))
+        by_sex, men_share = row["by_sex_of_b"], row["by_sex_of_b"]["men_share"]
+        assert 0 <= men_share <= 1 and (by_sex["men"]["transplant_success"] is None) == (men_share == 0)
+        overall = {
+            "transplant_success": row["transplant_success"], "identity_verified_b_bu": row["identity_verified"]["b_bu"]
+        }
+        for key in overall:
+            weights = (("men", men_share), ("women", 1 - men_share))
+            parts = [(by_sex[sex][key], weight) for sex, weight in weights if weight]
+            assert sum(share * weight for share, weight in parts) == pytest.approx(overall[key], abs=1e-3)
         assert row["reconstruction_l1"]["au"] > 0 and row["parallelogram_l1"] > 0
         subspace = row["subspace"]
         assert len(subspace["mean_probability"]) == len(subspace["alphas"]) and 0 <= subspace["increasing_steps"] <= 1
     assert "transplant ok (baseline)" in printed and "swap: A lacks it" in printed and "Spearman" in printed
+    assert "B men / women: transplant ok, verified" in printed and "sex kept B-Bu / A-Ae" in printed
 
     other = tmp_path / "other_judge.safetensors"  # --judge scores with other weights; the default is gone
     for suffix in (".safetensors", ".json"):

@@ -15,7 +15,11 @@ discriminator) and dlib's face descriptor then measure:
   half's real val faces (one parent per pair, alternately with and without the attribute) in the
   judge's face-network features, next to the first half's real faces (the floor);
 - background preservation: identity cosine and verification (distance < 0.6) of B vs Bu and A vs
-  A-epsilon, next to the cosine of the two different people A vs B;
+  A-epsilon, next to the cosine of the two different people A vs B; transplant success and B vs Bu
+  are also split by B's sex (CelebA's Male label), and the judge says how often a child keeps its
+  parent's sex: in CelebA most mustaches are on men and most blond hair on women, and an object
+  feature that learned the sex along with the attribute changes the person of every parent of the
+  other sex (while a judge that learned the same correlation reads the change as the attribute);
 - reconstruction L1 of Au' and B-epsilon' and the parallelogram residual |Au + Be - Ae - Bu| (Eq. 5),
   all in [0, 1] pixel units;
 - the attribute-subspace claim: decoding B with alpha * u for alpha in [0, 1.5], the judge's mean
@@ -38,7 +42,7 @@ from facegan.eval.realism import realism
 from facegan.eval.identity import MODEL_DESCRIPTION, IdentityModel
 from facegan.models.judge import AttributeJudge, load_judge
 from facegan.pipelines import GeneGAN, genegan_attributes, tensor_to_image
-from facegan.data.attribute_pairs import val_pairs
+from facegan.data.attribute_pairs import val_pair_labels, val_pairs
 
 ALPHAS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5)
 
@@ -72,12 +76,14 @@ def monotonicity(alphas: tuple[float, ...], curves: np.ndarray) -> dict[str, Any
 
 @torch.inference_mode()
 def evaluate(
-    model: GeneGAN, judge: AttributeJudge, identity: IdentityModel, au: Tensor, be: Tensor, batch_size: int
+    model: GeneGAN, judge: AttributeJudge, identity: IdentityModel, au: Tensor, be: Tensor, b_is_male: Tensor,
+    batch_size: int,
 ) -> dict[str, Any]:
-    """Figures for one attribute's checkpoint over val pairs ``(au, be)``."""
+    """Figures for one attribute's checkpoint over val pairs ``(au, be)``; ``b_is_male``: B's CelebA sex label."""
     attribute = model.attribute
     keys = (
-        "parent_a", "parent_b", "bu", "ae", "swap_a", "own_b", "own_a", "rec_au", "rec_be", "parallelogram"
+        "parent_a", "parent_b", "bu", "ae", "swap_a", "own_b", "own_a", "rec_au", "rec_be", "parallelogram",
+        "sex_kept_bu", "sex_kept_ae",
     )
     values: dict[str, list[Tensor]] = {key: [] for key in keys}
     cosines: dict[str, list[np.ndarray]] = {key: [] for key in ("b_bu", "a_ae", "a_b")}
@@ -86,8 +92,11 @@ def evaluate(
     features: dict[str, list[np.ndarray]] = {"real": [], "transplant": [], "removal": []}
     generator = model.generator
 
-    def probability(images: Tensor) -> Tensor:
-        return judge.probabilities(images, [attribute])[:, 0]
+    def probability(images: Tensor, name: str = attribute) -> Tensor:
+        return judge.probabilities(images, [name])[:, 0]
+
+    def same_sex(parent: Tensor, child: Tensor) -> Tensor:
+        return (probability(parent, "Male") > 0.5) == (probability(child, "Male") > 0.5)
 
     for start in tqdm(range(0, len(au), batch_size), desc=f"genegan {attribute}", unit="batch"):
         a, b = au[start : start + batch_size].to(model.device), be[start : start + batch_size].to(model.device)
@@ -100,6 +109,8 @@ def evaluate(
         values["swap_a"].append(probability(generator.decode(background_a, kids.epsilon, a)) <= 0.5)
         values["own_b"].append(probability(generator.decode(background_b, kids.epsilon, b)) > 0.5)
         values["own_a"].append(probability(kids.au) <= 0.5)  # Au' is A decoded with its own object
+        values["sex_kept_bu"].append(same_sex(b, kids.bu))
+        values["sex_kept_ae"].append(same_sex(a, kids.ae))
         with_or_without = ((torch.arange(len(a)) + start) % 2 == 0).view(-1, 1, 1, 1).to(a.device)
         real = torch.where(with_or_without, a, b)  # one real face per pair, half of them with the attribute
         for key, images in (("real", real), ("transplant", kids.bu), ("removal", kids.ae)):
@@ -118,6 +129,16 @@ def evaluate(
     def mean(key: str) -> float:
         return round(float(torch.cat(values[key]).float().mean()), 4)
 
+    by_b = {
+        "transplant_success": torch.cat(values["bu"]).numpy(),
+        "identity_verified_b_bu": np.concatenate(verified["b_bu"]),
+    }
+    men = b_is_male.numpy() > 0
+    sexes = (("men", men), ("women", ~men))
+
+    def share(hits: np.ndarray) -> float | None:
+        return round(float(hits.mean()), 4) if hits.size else None
+
     return {
         "checkpoint": model.record["name"],
         "attribute": attribute,
@@ -131,6 +152,11 @@ def evaluate(
         "judge_on_parents": {"with_says_yes": mean("parent_a"), "without_says_no": mean("parent_b")},
         "identity_cosine": {key: round(float(np.concatenate(v).mean()), 4) for key, v in cosines.items()},
         "identity_verified": {key: round(float(np.concatenate(v).mean()), 4) for key, v in verified.items()},
+        "by_sex_of_b": {
+            "men_share": share(men),
+            **{sex: {key: share(hits[chosen]) for key, hits in by_b.items()} for sex, chosen in sexes},
+        },
+        "sex_kept": {"b_bu": mean("sex_kept_bu"), "a_ae": mean("sex_kept_ae")},
         "reconstruction_l1": {"au": mean("rec_au"), "be": mean("rec_be")},
         "parallelogram_l1": mean("parallelogram"),
         "subspace": monotonicity(ALPHAS, torch.cat(curves).numpy()),
@@ -143,20 +169,27 @@ def markdown(rows: list[dict[str, Any]]) -> str:
     lines = [
         (
             "| Attribute | steps | pairs | transplant ok (baseline) | removal ok (baseline) | swap: A lacks it | "
-            "judge on parents (with / without) | verified B-Bu | verified A-Ae | id cos B-Bu / A-Ae / A-B | "
+            "judge on parents (with / without) | verified B-Bu | verified A-Ae | "
+            "B men / women: transplant ok, verified | sex kept B-Bu / A-Ae | id cos B-Bu / A-Ae / A-B | "
             "FD transplant / removal (floor) | rec. L1 Au' / Be' | parallelogram L1 |"
         ),
-        "| --- |" + " ---: |" * 12,
+        "| --- |" + " ---: |" * 14,
     ]
     for r in rows:
         cos, ver, rec, fd = r["identity_cosine"], r["identity_verified"], r["reconstruction_l1"], r["frechet"]
-        parents = r["judge_on_parents"]
+        parents, sex = r["judge_on_parents"], r["sex_kept"]
+        by_sex = " / ".join(
+            "–" if part["transplant_success"] is None
+            else f"{part['transplant_success']:.1%}, {part['identity_verified_b_bu']:.1%}"
+            for part in (r["by_sex_of_b"]["men"], r["by_sex_of_b"]["women"])
+        )
         lines.append(
             f"| {r['attribute']} | {r['steps']} | {r['pairs']} | "
             f"{r['transplant_success']:.1%} ({r['transplant_baseline']:.1%}) | "
             f"{r['removal_success']:.1%} ({r['removal_baseline']:.1%}) | {r['swap_success_a']:.1%} | "
             f"{parents['with_says_yes']:.1%} / {parents['without_says_no']:.1%} | "
-            f"{ver['b_bu']:.1%} | {ver['a_ae']:.1%} | {cos['b_bu']:.3f} / {cos['a_ae']:.3f} / {cos['a_b']:.3f} | "
+            f"{ver['b_bu']:.1%} | {ver['a_ae']:.1%} | {by_sex} | {sex['b_bu']:.1%} / {sex['a_ae']:.1%} | "
+            f"{cos['b_bu']:.3f} / {cos['a_ae']:.3f} / {cos['a_b']:.3f} | "
             f"{fd['transplant']:.2f} / {fd['removal']:.2f} ({fd['real_floor']:.2f}) | "
             f"{rec['au']:.4f} / {rec['be']:.4f} | {r['parallelogram_l1']:.4f} |"
         )
@@ -186,7 +219,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     for attribute in attributes:
         model = GeneGAN(attribute, device=args.device)
         au, be = val_pairs(args.data, attribute, model.config.resolution, args.limit)
-        rows.append(evaluate(model, judge, identity, au, be, args.batch_size))
+        _, b_is_male = val_pair_labels(args.data, attribute, "Male", args.limit)
+        rows.append(evaluate(model, judge, identity, au, be, b_is_male, args.batch_size))
     print(markdown(rows))
     return {
         "split": "val",

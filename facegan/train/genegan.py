@@ -71,6 +71,8 @@ class GeneGANTrainConfig:
     ema_decay: float = 0.999
     judge: str | None = None
     """The identity term's frozen attribute judge (None: the shipped ``checkpoints/attr_judge``)."""
+    match: tuple[str, ...] = ()
+    """Attributes the two parents of a pair share (``facegan.data.attribute_pairs.ParentPairs``)."""
 
 
 WEIGHTS = ("w_adv", "w_rec", "w_null", "w_parallelogram", "w_mask", "w_mask_tv", "w_identity")
@@ -189,6 +191,10 @@ def add_args(parser: argparse.ArgumentParser) -> None:
         group.add_argument(f"--{weight.replace('_', '-')}", type=float, default=getattr(defaults, weight))
     group.add_argument("--judge", help="the identity term's attribute judge (default: checkpoints/attr_judge)")
     group.add_argument("--limit", type=int, help="use only the first N training images")
+    group.add_argument(
+        "--match", nargs="*", default=list(defaults.match), metavar="ATTRIBUTE",
+        help="CelebA attributes both parents of a pair share, e.g. Male, so the object does not learn them",
+    )
 
 
 def config_from_args(args: argparse.Namespace) -> GeneGANTrainConfig:
@@ -198,7 +204,7 @@ def config_from_args(args: argparse.Namespace) -> GeneGANTrainConfig:
     weights = {w: getattr(args, w) for w in WEIGHTS}
     return replace(
         GeneGANTrainConfig(), model=model, loss=args.loss, optimizer=args.optimizer, lr=args.lr,
-        ema_decay=args.ema_decay, judge=args.judge, **weights,
+        ema_decay=args.ema_decay, judge=args.judge, match=tuple(args.match), **weights,
     )
 
 
@@ -206,11 +212,13 @@ def build(args: argparse.Namespace, device: torch.device) -> tuple[GeneGANRecipe
     """The recipe and its CelebA train pairs for ``python -m facegan.train genegan``."""
     config = config_from_args(args)
     model = config.model
-    faces = CelebADataset(args.data, "train", model.resolution, [model.attribute], flip=True, limit=args.limit)
+    faces = CelebADataset(
+        args.data, "train", model.resolution, [model.attribute, *config.match], flip=True, limit=args.limit
+    )
     dataset = ParentPairs(faces)
     preview = val_pairs(args.data, model.attribute, model.resolution)
     info = {
-        "dir": str(faces.root), "split": "train", "attribute": model.attribute,
+        "dir": str(faces.root), "split": "train", "attribute": model.attribute, "matched": list(config.match),
         "counts": {"with": len(dataset.with_object), "without": len(dataset.without_object)},
     }
     return GeneGANRecipe(config, device, preview), TrainData(dataset, info)
