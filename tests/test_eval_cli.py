@@ -55,5 +55,11 @@ def test_judge_command_on_64_images(
         rate = figures["positive_rate"]  # accuracy is recall on the positives and specificity on the rest
         mixed = rate * figures["recall"] + (1 - rate) * figures["specificity"]
         assert figures["accuracy"] == pytest.approx(mixed, abs=2e-4)
+    men = result["by_sex"]["Male"]["men"]  # every man is a positive of Male, every woman a negative
+    assert men["negatives"] == 0 and men["specificity"] is None
+    assert men["recall"] == result["attributes"]["Male"]["recall"]
+    for name, groups in result["by_sex"].items():
+        counts = [groups[sex][kind] for sex in ("men", "women") for kind in ("positives", "negatives")]
+        assert sum(counts) == 64 and counts[0] + counts[2] == round(result["attributes"][name]["positive_rate"] * 64)
     table = capsys.readouterr().out
     assert "| **Male** |" in table and "| **mean (40)** |" in table and table.count("\n| ") >= 42

@@ -4,7 +4,9 @@ Each accuracy stands beside its majority-class baseline (always answer the train
 value): CelebA's attributes are imbalanced (7% Eyeglasses), so 93% on Eyeglasses means nothing by
 itself, and the gain over the baseline is what tells how far the judge can be trusted on an edit. Recall
 (the share of faces with the attribute it says have it) is reported too: a transplant's success rate is
-read against it, and a rare attribute's accuracy can be high while its recall is poor.
+read against it, and a rare attribute's accuracy can be high while its recall is poor. Recall and
+specificity are also given among men and among women (CelebA's Male label): a judge can learn that
+mustaches come with men, and then read a man without one as having one, or never see one on a woman.
 """
 
 from __future__ import annotations
@@ -52,6 +54,24 @@ def train_majority(dataset: CelebADataset) -> Tensor:
     rows = {name: i for i, name in enumerate(table.files)}
     train = table.columns(ATTRIBUTE_NAMES)[[rows[f] for f in split_files(dataset.root, "train")]]
     return torch.from_numpy((train > 0).mean(axis=0) >= 0.5)
+
+
+def rates_by_sex(predictions: Tensor, labels: Tensor) -> dict[str, dict[str, dict[str, float | int | None]]]:
+    """Per attribute, recall and specificity among the men and among the women (None where a group has no case)."""
+    men = labels[:, ATTRIBUTE_NAMES.index("Male")]
+    result: dict[str, dict[str, dict[str, float | int | None]]] = {}
+    for j, name in enumerate(ATTRIBUTE_NAMES):
+        result[name] = {}
+        for sex, chosen in (("men", men), ("women", ~men)):
+            said, truth = predictions[chosen, j], labels[chosen, j]
+            positives, negatives = int(truth.sum()), int((~truth).sum())
+            result[name][sex] = {
+                "positives": positives,
+                "negatives": negatives,
+                "recall": round(float((said & truth).sum()) / positives, 4) if positives else None,
+                "specificity": round(float((~said & ~truth).sum()) / negatives, 4) if negatives else None,
+            }
+    return result
 
 
 def markdown_table(attributes: dict[str, dict[str, float]], mean: dict[str, float]) -> str:
@@ -103,4 +123,5 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "mean_majority_baseline": mean["majority_baseline"],
         "highlighted": {name: attributes[name] for name in HIGHLIGHTED},
         "attributes": attributes,
+        "by_sex": rates_by_sex(predictions, labels),
     }
