@@ -111,16 +111,18 @@ def test_matched_parent_pairs_share_the_matched_attributes():
     celeba_dir()
     faces = CelebADataset(split="val", resolution=64, attributes=["Smiling", "Male"], limit=60)
     pairs = ParentPairs(faces)
-    torch.manual_seed(0)
     for index in range(len(pairs)):
         face = pairs.with_object[index]
         group = pairs.partners[(float(faces.labels[face, 1]),)]
         assert all(faces.labels[i, 0] == 0 and faces.labels[i, 1] == faces.labels[face, 1] for i in group)
-        au, _ = pairs[index]
-        assert torch.equal(au, faces[face][0])
-    males = [i for i in pairs.with_object if faces.labels[i, 1] == 1]
+        torch.manual_seed(index)
+        au, be = pairs[index]
+        torch.manual_seed(index)
+        partner = group[int(torch.randint(len(group), ()))]  # the same draw: the partner comes from the group
+        assert torch.equal(au, faces[face][0]) and torch.equal(be, faces[partner][0])
+    men = [i for i in pairs.with_object if faces.labels[i, 1] == 1]
     women = [i for i in pairs.with_object if faces.labels[i, 1] == 0]
-    assert males and women, "the first 60 val faces should hold smiling men and women"
+    assert men and women, "the first 60 val faces should hold smiling men and women"
 
 
 def test_matching_fails_clearly_when_no_partner_shares_the_values():

@@ -23,6 +23,10 @@ parent's person: J is the frozen attribute judge's reading of the attributes an 
 change (``facegan.train.judge_terms``: sex, age, skin, nose, ..., less the attribute being swapped and
 those that change with it), the same stand-in for an identity network as EGGAN's Eq. 4.
 
+``--match Male`` (not in the paper, which draws the two sets unpaired) gives each Au a partner of the
+same sex: with random partners the object feature learns whatever else tells the two sets apart, and in
+CelebA that is the sex for Mustache, Eyeglasses and Blond_Hair, so a transplant changed the person.
+
 Adam (2e-4, betas 0.5/0.999) replaces the paper's RMSProp 5e-5 by default because CPU runs get a few
 thousand steps: after 300 steps on Smiling (width 32, batch 16) reconstruction L1 was 0.39 with Adam
 against 0.47 with RMSProp, the parallelogram residual 0.28 against 0.37. ``--optimizer rmsprop
