@@ -92,25 +92,25 @@ def evaluate(
     features: dict[str, list[np.ndarray]] = {"real": [], "transplant": [], "removal": []}
     generator = model.generator
 
-    def probability(images: Tensor, name: str = attribute) -> Tensor:
-        return judge.probabilities(images, [name])[:, 0]
-
-    def same_sex(parent: Tensor, child: Tensor) -> Tensor:
-        return (probability(parent, "Male") > 0.5) == (probability(child, "Male") > 0.5)
+    def probability(images: Tensor) -> Tensor:
+        return judge.probabilities(images, [attribute])[:, 0]
 
     for start in tqdm(range(0, len(au), batch_size), desc=f"genegan {attribute}", unit="batch"):
         a, b = au[start : start + batch_size].to(model.device), be[start : start + batch_size].to(model.device)
         kids = generator(a, b)
-        values["parent_a"].append(probability(a) > 0.5)
-        values["parent_b"].append(probability(b) <= 0.5)
-        values["bu"].append(probability(kids.bu) > 0.5)
-        values["ae"].append(probability(kids.ae) <= 0.5)
+        # One judge pass per image set reads both the attribute and the sex.
+        says = {key: judge.probabilities(x, [attribute, "Male"]) > 0.5 for key, x in
+                (("a", a), ("b", b), ("bu", kids.bu), ("ae", kids.ae))}
+        values["parent_a"].append(says["a"][:, 0])
+        values["parent_b"].append(~says["b"][:, 0])
+        values["bu"].append(says["bu"][:, 0])
+        values["ae"].append(~says["ae"][:, 0])
         background_a, background_b = generator.encode(a).background, generator.encode(b).background
         values["swap_a"].append(probability(generator.decode(background_a, kids.epsilon, a)) <= 0.5)
         values["own_b"].append(probability(generator.decode(background_b, kids.epsilon, b)) > 0.5)
         values["own_a"].append(probability(kids.au) <= 0.5)  # Au' is A decoded with its own object
-        values["sex_kept_bu"].append(same_sex(b, kids.bu))
-        values["sex_kept_ae"].append(same_sex(a, kids.ae))
+        values["sex_kept_bu"].append(says["b"][:, 1] == says["bu"][:, 1])
+        values["sex_kept_ae"].append(says["a"][:, 1] == says["ae"][:, 1])
         with_or_without = ((torch.arange(len(a)) + start) % 2 == 0).view(-1, 1, 1, 1).to(a.device)
         real = torch.where(with_or_without, a, b)  # one real face per pair, half of them with the attribute
         for key, images in (("real", real), ("transplant", kids.bu), ("removal", kids.ae)):
