@@ -55,19 +55,24 @@ class ParentPairs(Dataset[tuple[Tensor, Tensor]]):
         return self.faces[face][0], self.faces[partner][0]
 
 
+def _first_val_parents(faces: CelebADataset, count: int) -> tuple[list[int], list[int]]:
+    """Indices of the first ``count`` faces with and without ``faces.attributes[0]``, in list order."""
+    pairs = ParentPairs(faces)
+    take = min(count, len(pairs.with_object), len(pairs.without_object))
+    return pairs.with_object[:take], pairs.without_object[:take]
+
+
 def val_pairs(data: str | None, attribute: str, resolution: int, count: int = 8) -> tuple[Tensor, Tensor]:
     """The first ``count`` val faces with and without the attribute, paired in list order (previews, eval)."""
     faces = CelebADataset(data, "val", resolution, [attribute])
-    pairs = ParentPairs(faces)
-    take = min(count, len(pairs.with_object), len(pairs.without_object))
-    au = torch.stack([faces[i][0] for i in pairs.with_object[:take]])
-    be = torch.stack([faces[i][0] for i in pairs.without_object[:take]])
+    with_object, without_object = _first_val_parents(faces, count)
+    au = torch.stack([faces[i][0] for i in with_object])
+    be = torch.stack([faces[i][0] for i in without_object])
     return au, be
 
 
 def val_pair_labels(data: str | None, attribute: str, name: str, count: int = 8) -> tuple[Tensor, Tensor]:
     """CelebA's 0/1 labels of ``name`` for the A and the B parents of ``val_pairs``, in the same order."""
-    faces = CelebADataset(data, "val", 64, [attribute, name])
-    has = faces.labels[:, 0] > 0
-    take = min(count, int(has.sum()), int((~has).sum()))
-    return faces.labels[has, 1][:take], faces.labels[~has, 1][:take]
+    with_object, without_object = _first_val_parents(CelebADataset(data, "val", 64, [attribute]), count)
+    labels = CelebADataset(data, "val", 64, [name]).labels[:, 0]
+    return labels[with_object], labels[without_object]
