@@ -254,7 +254,44 @@ def test_eval_measures_the_camera_realism_and_the_sound_against_the_noise(tmp_pa
     volume = volume_effect(model, judge, cache, rows, scenes, None)
     assert volume["camera_zoom_vs_1x"][1] == 1.0 and volume["camera_zoom_vs_1x"][-1] > 1.0
     assert 0 < volume["camera_share_of_trained_at_top_gain"] <= 1.5
-    distances = sound_versus_noise(model, cache, rows, scenes)
+    distances = sound_versus_noise(model, cache, rows, scenes, seeds=3)
+    assert distances.pop("seeds") == 3
     assert set(distances) == {"other_scene_same_seed", "same_clip_other_seed"} and min(distances.values()) > 0
     frechet = realism_rows({"camera": generate(model, cache, rows, 1)}, judge, scenes, None)
     assert set(frechet) == {"camera", "real_floor"} and all(np.isfinite(v) for v in frechet.values())
+
+
+def test_class_match_is_read_per_scene_and_where_the_encoder_heard_the_scene() -> None:
+    from facegan.data.scenes import SCENE_CLASSES
+    from facegan.eval.audiogan_metrics import _per_scene_table, _scores, _table
+
+    targets = torch.tensor([0, 0, 1, 1])
+    probabilities = torch.eye(6)[[0, 1, 1, 2]]  # hits: yes, no, yes, no
+    heard = torch.tensor([False, True, True, False])  # G missed the one scene-0 clip it was told right
+    scores = _scores(probabilities, targets, splits=1, heard=heard)
+    assert scores["class_match_per_scene"] == {SCENE_CLASSES[0]: 0.5, SCENE_CLASSES[1]: 0.5}
+    assert scores["balanced_class_match"] == 0.5
+    assert scores["balanced_class_match_heard_right"] == 0.5  # scene 0: 0 of 1, scene 1: 1 of 1
+    assert "balanced_class_match_heard_right" not in _scores(probabilities, targets, splits=1)
+    row = {"row": "model", **scores}
+    assert _table("Model", [row]).splitlines()[-1].endswith("| 50.0% | 50.0% | 50.0% |")
+    header = f"| Class match by scene | {SCENE_CLASSES[0]} | {SCENE_CLASSES[1]} |"
+    assert _per_scene_table([row]).splitlines()[0] == header
+
+
+def test_heard_scenes_maps_the_encoders_sound_class_to_its_scene(tmp_path, monkeypatch) -> None:
+    from facegan.audio.data import clip_cache
+    from facegan.data.scenes import SCENE_CLASSES
+    from facegan.eval.audiogan_metrics import heard_scenes
+
+    sounds_root()
+    monkeypatch.setenv("FACEGAN_CHECKPOINTS", str(tmp_path))
+    tiny_audiogan_checkpoint(tmp_path)
+    model = SoundToScene("audiogan")
+    cache = clip_cache()
+    rows = cache.select(held_out=True)[:16]
+    scenes = heard_scenes(model, cache, rows)
+    classes = model.features.encoder.probabilities(torch.from_numpy(cache.logmel[rows])).argmax(1).tolist()
+    expected = [SCENE_CLASSES.index(SCENE_OF_SOUND[SOUND_CLASSES[k]]) if SOUND_CLASSES[k] in SCENE_OF_SOUND else -1
+                for k in classes]  # fmt: skip
+    assert scenes.tolist() == expected

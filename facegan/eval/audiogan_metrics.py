@@ -10,7 +10,8 @@ discriminator:
   accuracy (judge's arg-max = the clip's scene; overall, and averaged over the five scenes, since
   street clips are 56% of the held-out set) of ``--samples`` images per clip, for the real-image
   upper bound (val photos of each clip's scene), every trained rung (same steps each) and the
-  shipped model;
+  shipped model; per model also the class match of each scene, and its mean over scenes among the
+  clips whose scene the model's encoder heard, where a miss is G's rather than the encoder's;
 - Table 2: the same for the full model with each trained feature type (same steps as the ladder);
 - volume and the tab use the shipped model (``audiogan``);
 - volume (Table 3): each clip at 0.5/1/2/3x gain with a fixed z; the zoom estimate is the ratio of
@@ -22,7 +23,7 @@ discriminator:
 - realism: Fréchet distance in the scene judge's features between each model's images and real val
   photos of the same scenes, next to the real-vs-real floor (two disjoint halves, ``facegan.eval.realism``);
 - the sound decides the scene: with one z for every clip, the mean pixel L1 (images in [0, 1]) between
-  clips of different scenes, against the L1 between two seeds of one clip;
+  clips of different scenes, against the L1 between two seeds of one clip (means over 8 draws of z);
 - shortcut probe: how well a logistic regression tells ESC-10 from UrbanSound8K dog barks (the only
   class recorded by both) from the sound features, with the naive front end (zero-padding) and the
   app's (silence trimmed, looped): balanced accuracy, 5-fold cross-validated, chance = 50%.
@@ -32,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -43,7 +45,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from torch import Tensor
 
-from facegan.audio.data import GAN_SCENES, HELD_OUT_FOLDS, SCENE_OF_SOUND, ClipCache, clip_cache
+from facegan.audio.data import GAN_SCENES, HELD_OUT_FOLDS, SCENE_OF_SOUND, SOUND_CLASSES, ClipCache, clip_cache
 from facegan.audio.features import FeaturizerConfig, SoundFeaturizer
 from facegan.data.scenes import SCENE_CLASSES, load_scenes, to_unit
 from facegan.errors import CheckpointMissingError
@@ -72,6 +74,8 @@ FEATURE_ROWS = (
     ("learned encoder", "audiogan_full"),
 )
 GAINS = SoundToScene.VOLUME_ROW
+NOISE_SEEDS = 8
+"""Draws of z for the sound-versus-noise distances."""
 
 
 def add_args(parser: argparse.ArgumentParser) -> None:
@@ -91,14 +95,32 @@ def _available(name: str) -> bool:
     return (checkpoint_dir() / f"{name}.safetensors").is_file()
 
 
-def _scores(probabilities: Tensor, targets: Tensor, splits: int) -> dict[str, float]:
+def _scores(probabilities: Tensor, targets: Tensor, splits: int, heard: Tensor | None = None) -> dict[str, Any]:
+    """``heard`` (one flag per image): the encoder heard the clip's scene. Among those images a miss is
+    G's, not the encoder's, so ``balanced_class_match_heard_right`` separates the two."""
     mean, std = inception_score(probabilities.numpy(), splits)
     hits = (probabilities.argmax(1) == targets).float()
-    per_scene = [float(hits[targets == k].mean()) for k in targets.unique().tolist()]
-    return {
-        "inception_score": round(mean, 3), "inception_std": round(std, 3),
-        "class_match": round(float(hits.mean()), 4), "balanced_class_match": round(float(np.mean(per_scene)), 4),
+    scenes = targets.unique().tolist()
+    per_scene = {SCENE_CLASSES[k]: round(float(hits[targets == k].mean()), 4) for k in scenes}
+    scores: dict[str, Any] = {
+        "inception_score": round(mean, 3), "inception_std": round(std, 3), "class_match": round(float(hits.mean()), 4),
+        "balanced_class_match": round(float(np.mean(list(per_scene.values()))), 4),
+        "class_match_per_scene": per_scene,
     }  # fmt: skip
+    if heard is not None:
+        right = [float(hits[(targets == k) & heard].mean()) for k in scenes if bool(((targets == k) & heard).any())]
+        scores["balanced_class_match_heard_right"] = round(float(np.mean(right)), 4)
+    return scores
+
+
+@torch.inference_mode()
+def heard_scenes(model: SoundToScene, cache: ClipCache, rows: np.ndarray) -> Tensor:
+    """The scene (index in SCENE_CLASSES; -1 for a sound without one) of the class the model's encoder hears."""
+    predicted = model.features.encoder.probabilities(torch.from_numpy(cache.logmel[rows])).argmax(1).tolist()
+    return torch.tensor([
+        SCENE_CLASSES.index(SCENE_OF_SOUND[SOUND_CLASSES[k]]) if SOUND_CLASSES[k] in SCENE_OF_SOUND else -1
+        for k in predicted
+    ])  # fmt: skip
 
 
 @torch.inference_mode()
@@ -252,18 +274,28 @@ def example_sounds(model: SoundToScene) -> list[dict[str, Any]]:
 
 
 @torch.inference_mode()
-def sound_versus_noise(model: SoundToScene, cache: ClipCache, rows: np.ndarray, scenes: Tensor) -> dict[str, float]:
+@torch.inference_mode()
+def sound_versus_noise(
+    model: SoundToScene, cache: ClipCache, rows: np.ndarray, scenes: Tensor, seeds: int = NOISE_SEEDS
+) -> dict[str, float]:
     """Does the sound decide the scene? Mean pixel L1 (images in [0, 1]) between clips of different
-    scenes drawn with one z, against between two z of one clip; the first should be the larger."""
+    scenes drawn with one z, against between two z of one clip; the first should be the larger.
+
+    Averaged over ``seeds`` draws of z (every pair of them for the second figure): z moves the
+    exposure of a whole scene, so a single pair of draws could read either way."""
     s = _sound_vectors(model, cache, rows)
-    z = model.truncation * torch.randn(2, model.config.z_dim, generator=torch.Generator().manual_seed(0))
-    first, second = (model.generator(s, zk.expand(len(s), -1)).float() / 2 + 0.5 for zk in z)
+    z = model.truncation * torch.randn(seeds, model.config.z_dim, generator=torch.Generator().manual_seed(0))
+    images = [model.generator(s, zk.expand(len(s), -1)).float() / 2 + 0.5 for zk in z]
     rng = np.random.default_rng(0)
-    i, j = rng.integers(len(rows), size=(2, 20 * len(rows)))
+    i, j = rng.integers(len(rows), size=(2, 4 * len(rows)))
     other = scenes[i] != scenes[j]
+    i, j = i[other.numpy()], j[other.numpy()]
+    other_scene = [float((image[i] - image[j]).abs().mean()) for image in images]
+    same_clip = [float((a - b).abs().mean()) for a, b in itertools.combinations(images, 2)]
     return {
-        "other_scene_same_seed": round(float((first[i[other]] - first[j[other]]).abs().mean()), 4),
-        "same_clip_other_seed": round(float((first - second).abs().mean()), 4),
+        "other_scene_same_seed": round(float(np.mean(other_scene)), 4),
+        "same_clip_other_seed": round(float(np.mean(same_clip)), 4),
+        "seeds": seeds,
     }
 
 
@@ -284,20 +316,21 @@ def realism_rows(
 
 
 def _score(
-    label: str, name: str, model: SoundToScene, images: Tensor, judge: AttributeJudge, targets: Tensor, splits: int
-) -> dict[str, Any]:
+    label: str, name: str, model: SoundToScene, images: Tensor, heard: Tensor, judge: AttributeJudge,
+    targets: Tensor, splits: int,
+) -> dict[str, Any]:  # fmt: skip
     """One table row: the judge's scores of ``images`` beside the checkpoint's training record."""
     record = model.record
     return {
         "row": label, "checkpoint": name, "steps": record["steps"], "wall_time_s": round(record["wall_time_s"]),
         "features": record["config"]["features"]["kind"],
-        **_scores(scene_probabilities(judge, images), targets, splits),
+        **_scores(scene_probabilities(judge, images), targets, splits, heard),
     }  # fmt: skip
 
 
 def _score_rows(
-    rows: tuple[tuple[str, str], ...], drawn: Callable[[str], tuple[SoundToScene, Tensor]], judge: AttributeJudge,
-    targets: Tensor, splits: int,
+    rows: tuple[tuple[str, str], ...], drawn: Callable[[str], tuple[SoundToScene, Tensor, Tensor]],
+    judge: AttributeJudge, targets: Tensor, splits: int,
 ) -> list[dict[str, Any]]:  # fmt: skip
     """The rows whose checkpoints are present."""
     return [_score(label, name, *drawn(name), judge, targets, splits) for label, name in rows if _available(name)]
@@ -305,13 +338,23 @@ def _score_rows(
 
 def _table(title: str, rows: list[dict[str, Any]]) -> str:
     lines = [
-        f"| {title} | steps | Inception-style score (judge) | class match | class match, mean over scenes |",
-        "| --- | ---: | ---: | ---: | ---: |",
+        f"| {title} | steps | Inception-style score (judge) | class match | class match, mean over scenes | "
+        "the same, clips whose scene the encoder heard |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in rows:
         score = f"{r['inception_score']:.2f} ± {r['inception_std']:.2f}"
         match = f"{r['class_match']:.1%} | {r['balanced_class_match']:.1%}"
-        lines.append(f"| {r['row']} | {r.get('steps', '')} | {score} | {match} |")
+        heard = f"{r['balanced_class_match_heard_right']:.1%}" if "balanced_class_match_heard_right" in r else ""
+        lines.append(f"| {r['row']} | {r.get('steps', '')} | {score} | {match} | {heard} |")
+    return "\n".join(lines)
+
+
+def _per_scene_table(rows: list[dict[str, Any]]) -> str:
+    scenes = list(rows[0]["class_match_per_scene"])
+    lines = ["| Class match by scene | " + " | ".join(scenes) + " |", "| --- |" + " ---: |" * len(scenes)]
+    for r in rows:
+        lines.append(f"| {r['row']} | " + " | ".join(f"{r['class_match_per_scene'][k]:.1%}" for k in scenes) + " |")
     return "\n".join(lines)
 
 
@@ -331,11 +374,12 @@ def markdown(result: dict[str, Any]) -> str:
     ]
     if result.get("candidates"):
         lines += ["", _table("Shipped generator and candidates", result["candidates"])]
+        lines += ["", _per_scene_table([result["upper_bound"], *result["candidates"]])]
     if "frechet" in result:
         floor = result["frechet"]["real_floor"]
         lines += [
             "", "| Model | Fréchet distance to real val photos (scene judge) | sound-decided L1: other scene, "
-            "same seed | same clip, other seed |", "| --- | ---: | ---: | ---: |",
+            f"same seed | same clip, other seed (means over {NOISE_SEEDS} seeds) |", "| --- | ---: | ---: | ---: |",
         ]
         for name, distances in result["sound_versus_noise"].items():
             lines.append(
@@ -399,10 +443,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     scene_ids = torch.tensor(scenes)
 
     @functools.cache
-    def drawn(name: str) -> tuple[SoundToScene, Tensor]:
-        """Each checkpoint loaded and drawn once, however many tables show it."""
+    def drawn(name: str) -> tuple[SoundToScene, Tensor, Tensor]:
+        """Each checkpoint loaded and drawn once, however many tables show it, with which images' clips
+        its encoder heard the right scene in."""
         model = SoundToScene(name, truncation=args.truncation)
-        return model, generate(model, cache, clip_rows, args.samples)
+        heard = (heard_scenes(model, cache, clip_rows) == scene_ids).repeat_interleave(args.samples)
+        return model, generate(model, cache, clip_rows, args.samples), heard
 
     models = {name: drawn(name)[0] for name in (args.checkpoint, *args.candidates)}
     full = models[args.checkpoint]
