@@ -240,7 +240,9 @@ def test_sample_sheet_has_a_row_per_scene_and_the_volume_rows(tmp_path, monkeypa
 
 def test_eval_measures_the_camera_realism_and_the_sound_against_the_noise(tmp_path, monkeypatch) -> None:
     from facegan.audio.data import clip_cache
-    from facegan.eval.audiogan_metrics import generate, realism_rows, sound_versus_noise, volume_effect
+    from facegan.eval.audiogan_metrics import (
+        generate, real_photo_distances, realism_rows, sound_versus_noise, volume_effect,
+    )  # fmt: skip
     from facegan.models.judge import AttributeJudge, JudgeConfig
 
     sounds_root()
@@ -257,6 +259,8 @@ def test_eval_measures_the_camera_realism_and_the_sound_against_the_noise(tmp_pa
     distances = sound_versus_noise(model, cache, rows, scenes, seeds=3)
     assert distances.pop("seeds") == 3
     assert set(distances) == {"other_scene_same_seed", "same_clip_other_seed"} and min(distances.values()) > 0
+    real = real_photo_distances(None, pairs=2000)
+    assert 0 < real["same_scene"] < real["other_scene"]  # photos of one scene look more alike
     frechet = realism_rows({"camera": generate(model, cache, rows, 1)}, judge, scenes, None)
     assert set(frechet) == {"camera", "real_floor"} and all(np.isfinite(v) for v in frechet.values())
 

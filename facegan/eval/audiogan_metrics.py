@@ -23,7 +23,8 @@ discriminator:
 - realism: Fréchet distance in the scene judge's features between each model's images and real val
   photos of the same scenes, next to the real-vs-real floor (two disjoint halves, ``facegan.eval.realism``);
 - the sound decides the scene: with one z for every clip, the mean pixel L1 (images in [0, 1]) between
-  clips of different scenes, against the L1 between two seeds of one clip (means over 8 draws of z);
+  clips of different scenes, against the L1 between two seeds of one clip (means over 8 draws of z),
+  beside the same distances between real photos of two scenes and of one scene;
 - shortcut probe: how well a logistic regression tells ESC-10 from UrbanSound8K dog barks (the only
   class recorded by both) from the sound features, with the naive front end (zero-padding) and the
   app's (silence trimmed, looped): balanced accuracy, 5-fold cross-validated, chance = 50%.
@@ -299,6 +300,22 @@ def sound_versus_noise(
     }
 
 
+def real_photo_distances(data: str | None, pairs: int = 20_000) -> dict[str, float]:
+    """The same pixel L1 between real val photos of the five scenes: two photos of one scene, and of two
+    scenes. A G that drew the photos' variety would sit at these figures."""
+    images, labels = load_scenes(data, "val")
+    keep = torch.isin(labels, torch.tensor([SCENE_CLASSES.index(s) for s in GAN_SCENES]))
+    images, labels = to_unit(images[keep]).float() / 2 + 0.5, labels[keep]
+    i, j = np.random.default_rng(0).integers(len(images), size=(2, pairs))
+    distinct = torch.from_numpy(i != j)
+    same = (labels[i] == labels[j]) & distinct
+    distances = (images[i] - images[j]).abs().mean(dim=(1, 2, 3))
+    return {
+        "other_scene": round(float(distances[~same & distinct].mean()), 4),
+        "same_scene": round(float(distances[same].mean()), 4),
+    }
+
+
 def realism_rows(
     images: dict[str, Tensor], judge: AttributeJudge, targets: Tensor, data: str | None
 ) -> dict[str, float]:
@@ -386,7 +403,11 @@ def markdown(result: dict[str, Any]) -> str:
                 f"| {name} | {result['frechet'][name]:.2f} | {distances['other_scene_same_seed']:.3f} | "
                 f"{distances['same_clip_other_seed']:.3f} |"
             )
-        lines.append(f"| real val photos (floor) | {floor:.2f} | | |")
+        real = result["real_photo_distances"]
+        lines.append(
+            f"| real val photos (floor; L1: two scenes, one scene) | {floor:.2f} | {real['other_scene']:.3f} | "
+            f"{real['same_scene']:.3f} |"
+        )
     for name, v in (v or {}).items():
         lines += [
             "",
@@ -473,6 +494,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "sound_versus_noise": {
             name: sound_versus_noise(model, cache, clip_rows, scene_ids) for name, model in models.items()
         },
+        "real_photo_distances": real_photo_distances(args.data),
         "features": _score_rows(FEATURE_ROWS, drawn, judge, targets, args.splits),
         "checkpoint": args.checkpoint,
         "truncation": args.truncation,
