@@ -180,3 +180,19 @@ def test_stop_at_reproduces_an_early_stopped_run_and_exports_it(tmp_path: Path, 
     full = load_checkpoint(tmp_path / "full" / "checkpoints" / "step_00000002.safetensors")[0]
     assert all(torch.equal(value, full["G"][key]) for key, value in early["G"].items())
     assert json.loads((tmp_path / "shipped" / "early.json").read_text())["steps"] == 2
+
+
+def test_export_ships_the_newest_checkpoint_or_a_snapshot_on_the_way(tmp_path: Path) -> None:
+    from facegan.train.export import main as export
+
+    run = tmp_path / "run"
+    _train(run, 3, "--ckpt-every", "1", "--keep", "10")
+    export([str(run), "newest", "--out-dir", str(tmp_path)])
+    export([str(run), "snapshot", "--out-dir", str(tmp_path), "--step", "2"])
+    assert json.loads((tmp_path / "newest.json").read_text())["steps"] == 3
+    assert json.loads((tmp_path / "snapshot.json").read_text())["steps"] == 2
+    step_two = load_checkpoint(run / "checkpoints" / "step_00000002.safetensors")[0]["G"]
+    shipped = load_checkpoint(tmp_path / "snapshot.safetensors")[0]["G"]
+    assert all(torch.equal(value, step_two[key]) for key, value in shipped.items())
+    with pytest.raises(CheckpointMissingError, match="no complete checkpoint at step 7"):
+        export([str(run), "missing", "--out-dir", str(tmp_path), "--step", "7"])

@@ -172,17 +172,23 @@ def export_checkpoint(
     return path
 
 
-def export_run(run_dir: Path, name: str, modules: Sequence[str], out_dir: Path | None = None) -> Path:
-    """Ship the newest checkpoint of a run, finished or not, with only the inference ``modules`` (each
-    module's weight average ``<module>_ema`` where the run kept one, as ``Trainer.export`` does).
+def export_run(
+    run_dir: Path, name: str, modules: Sequence[str], out_dir: Path | None = None, step: int | None = None
+) -> Path:
+    """Ship the newest checkpoint of a run (or the one at ``step``), finished or not, with only the
+    inference ``modules`` (each module's weight average ``<module>_ema`` where the run kept one, as
+    ``Trainer.export`` does).
 
     For runs stopped before their planned steps (e.g. a CPU session that ended): the record keeps the
-    steps actually trained, so nobody mistakes it for the full schedule.
+    steps actually trained, so nobody mistakes it for the full schedule. ``step`` ships a snapshot on
+    the way, for the eval at several points of a run (quality against CPU time).
     """
-    latest = latest_checkpoint(run_dir)
-    if latest is None:
+    steps = completed_steps(run_dir)
+    if not steps:
         raise CheckpointMissingError(f"no complete checkpoint in {run_dir}")
-    state, record = load_checkpoint(latest)
+    if step is not None and step not in steps:
+        raise CheckpointMissingError(f"{run_dir} has no complete checkpoint at step {step}; it has {steps}")
+    state, record = load_checkpoint(_step_path(run_dir, steps[-1] if step is None else step, ".safetensors"))
     tensors = {
         f"{module}.{key}": value
         for module in modules
