@@ -207,6 +207,41 @@ def test_sound_classifier_recipe_steps(tmp_path, pool: str) -> None:
     assert recipe.encoder.embed(torch.zeros(3, 64, 150)).shape == (3, 8)  # any clip length
 
 
+def test_distilling_a_teacher_learns_its_embedding_and_exports_only_the_encoder(tmp_path) -> None:
+    from facegan.audio.encoder import EncoderConfig
+    from facegan.train.sound_classifier import SoundClassifierRecipe, SoundClassifierTrainConfig
+
+    torch.manual_seed(0)
+    config = SoundClassifierTrainConfig(
+        model=EncoderConfig(width=4, embed_dim=8), class_weights=[1.0] * 12, teacher_dim=5, teacher_weight=1.0, lr=1e-2
+    )  # fmt: skip
+    recipe = SoundClassifierRecipe(config, torch.device("cpu"))
+    clips = torch.randn(8, 64, 64) * 10 - 60
+    data = torch.utils.data.TensorDataset(clips, torch.arange(8) % 12, torch.randn(8, 5))
+    options = TrainOptions(steps=100, batch_size=8, run_dir=tmp_path, num_workers=0, progress=False, ckpt_every_s=1e9)
+    with torch.no_grad():
+        before = torch.nn.functional.mse_loss(recipe.teacher_head(recipe.encoder.embed(clips)), data.tensors[2])
+    metrics = Trainer(recipe, TrainData(data, {}), options).fit()
+    assert metrics["distillation"] < 0.5 * float(before)  # it fits the teacher's rows
+    assert list(recipe.inference_modules()) == ["encoder"]
+
+
+def test_the_teacher_table_must_have_a_row_per_clip(tmp_path) -> None:
+    from facegan.audio.data import ClipCache, ClipInfo
+    from facegan.train.sound_classifier import ClipDataset, standardised_teacher
+
+    clips = [ClipInfo(f"us8k-{i}-0-0-0.ogg", label, "UrbanSound8K", "1") for i, label in enumerate(["siren", "rain"] * 2)]
+    cache = ClipCache(clips, np.full((4, 64, 20), -50.0, np.float32), np.zeros((4, 257), np.float32))
+    np.save(tmp_path / "short.npy", np.zeros((3, 7)))
+    with pytest.raises(ValueError, match="one embedding per clip"):
+        standardised_teacher(tmp_path / "short.npy", cache, np.arange(4))
+    np.save(tmp_path / "table.npy", np.arange(28.0).reshape(4, 7))
+    teacher = standardised_teacher(tmp_path / "table.npy", cache, np.array([0, 2, 3]))
+    assert teacher.shape == (3, 7) and torch.allclose(teacher.mean(dim=0), torch.zeros(7), atol=1e-6)
+    item = ClipDataset(cache, np.array([0, 2, 3]), teacher=teacher)[1]
+    assert len(item) == 3 and torch.equal(item[2], teacher[1])
+
+
 def test_frequency_pooling_keeps_where_a_band_sits_and_names_bad_choices() -> None:
     from facegan.audio.encoder import EncoderConfig, SoundEncoder
 

@@ -69,9 +69,12 @@ class SoundEncoder(nn.Module):
             return maps.mean(dim=(2, 3))
         return (maps.mean(dim=3) + maps.amax(dim=3)).flatten(1)
 
-    def forward(self, logmel_db: Tensor) -> Tensor:
-        """Sound-class logits [B, num_classes]."""
-        return self.head(self.embed(logmel_db))
+    def forward(self, logmel_db: Tensor, with_embedding: bool = False) -> Tensor | tuple[Tensor, Tensor]:
+        """Sound-class logits [B, num_classes]; with the embedding too when distilling a teacher (one
+        call, so a DDP-wrapped encoder works)."""
+        embedding = self.embed(logmel_db)
+        logits = self.head(embedding)
+        return (logits, embedding) if with_embedding else logits
 
     @torch.inference_mode()
     def probabilities(self, logmel_db: Tensor) -> Tensor:

@@ -49,10 +49,16 @@ def per_recording(cache: ClipCache, rows: np.ndarray, predicted: np.ndarray) -> 
 
 
 def held_out_report(encoder: SoundEncoder, cache: ClipCache) -> dict[str, Any]:
-    """Accuracy, mean per-class accuracy, scene accuracy, confusion matrix and per-recording accuracy on
-    the held-out clips."""
+    """The encoder's own head on the held-out clips (``prediction_report``)."""
     rows = cache.select(held_out=True)
     predicted = encoder.probabilities(torch.from_numpy(cache.logmel[rows])).argmax(1).numpy()
+    return prediction_report(cache, rows, predicted)
+
+
+def prediction_report(cache: ClipCache, rows: np.ndarray, predicted: np.ndarray) -> dict[str, Any]:
+    """Accuracy, mean per-class accuracy, scene accuracy (over clips and as a mean over scenes, the
+    generator's class-match ceiling), confusion matrix and per-recording accuracy of class predictions
+    for the clips ``rows``."""
     truth = np.array([SOUND_CLASSES.index(cache.clips[i].label) for i in rows])
     confusion = np.zeros((len(SOUND_CLASSES), len(SOUND_CLASSES)), dtype=int)
     np.add.at(confusion, (truth, predicted), 1)
@@ -60,16 +66,20 @@ def held_out_report(encoder: SoundEncoder, cache: ClipCache) -> dict[str, Any]:
         name: round(float(confusion[k, k] / confusion[k].sum()), 4)
         for k, name in enumerate(SOUND_CLASSES) if confusion[k].sum()
     }  # fmt: skip
-    scene_hits = [
-        SCENE_OF_SOUND.get(SOUND_CLASSES[p]) == SCENE_OF_SOUND[SOUND_CLASSES[t]]
-        for p, t in zip(predicted, truth) if SOUND_CLASSES[t] in SCENE_OF_SOUND
-    ]  # fmt: skip
+    scene_hits: dict[str, list[bool]] = {}
+    for p, t in zip(predicted, truth):
+        scene = SCENE_OF_SOUND.get(SOUND_CLASSES[t])
+        if scene is not None:
+            scene_hits.setdefault(scene, []).append(SCENE_OF_SOUND.get(SOUND_CLASSES[p]) == scene)
+    per_scene = {scene: round(float(np.mean(hits)), 4) for scene, hits in sorted(scene_hits.items())}
     recordings = per_recording(cache, rows, predicted)
     return {
         "clips": len(rows),
         "sound_class_accuracy": round(float((predicted == truth).mean()), 4),
         "mean_class_accuracy": round(float(np.mean(list(per_class.values()))), 4),
-        "scene_accuracy": round(float(np.mean(scene_hits)), 4),
+        "scene_accuracy": round(float(np.mean([hit for hits in scene_hits.values() for hit in hits])), 4),
+        "mean_scene_accuracy": round(float(np.mean(list(per_scene.values()))), 4),
+        "per_scene": per_scene,
         "recordings": len(recordings),
         "mean_recording_accuracy": round(float(np.mean([r["accuracy"] for r in recordings])), 4),
         "per_class": per_class,
