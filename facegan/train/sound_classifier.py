@@ -76,7 +76,9 @@ def standardised_teacher(path: str | Path, cache: ClipCache, rows: np.ndarray) -
     """The teacher table's rows for ``rows``, each dimension standardised over them."""
     table = np.load(path)
     if table.ndim != 2 or len(table) != len(cache.clips):
-        raise ValueError(f"{path}: expected one embedding per clip of clips.csv ({len(cache.clips)}), got {table.shape}")
+        raise ValueError(
+            f"{path}: expected one embedding per clip of clips.csv ({len(cache.clips)}), got {table.shape}"
+        )
     chosen = torch.from_numpy(table[rows]).float()
     return (chosen - chosen.mean(dim=0)) / chosen.std(dim=0).clamp_min(1e-6)
 
@@ -96,7 +98,9 @@ class SoundClassifierRecipe(ClassifierRecipe):
         self.device = device
         self.encoder = SoundEncoder(config.model).to(device)
         self.weights = torch.tensor(config.class_weights, device=device)
-        self.teacher_head = nn.Linear(config.model.embed_dim, config.teacher_dim).to(device) if config.teacher_dim else None
+        self.teacher_head = None
+        if config.teacher_dim:
+            self.teacher_head = nn.Linear(config.model.embed_dim, config.teacher_dim).to(device)
         parameters = chain(self.encoder.parameters(), self.teacher_head.parameters() if self.teacher_head else ())
         optimizer = torch.optim.AdamW(parameters, lr=config.lr, weight_decay=config.weight_decay)
         super().__init__("encoder", self.encoder, optimizer, config.lr_decay_steps)
