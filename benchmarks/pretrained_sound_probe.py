@@ -119,8 +119,9 @@ def probe_report(cache: ClipCache, pretrained: np.ndarray, encoder: SoundEncoder
     train, test = cache.select(held_out=False), cache.select(held_out=True)
     labels = np.array([SOUND_CLASSES.index(clip.label) for clip in cache.clips])
     with torch.inference_mode():
-        learned = encoder.embed(torch.from_numpy(cache.logmel)).numpy()
-    own = encoder.probabilities(torch.from_numpy(cache.logmel[test])).numpy()
+        embedding = encoder.embed(torch.from_numpy(cache.logmel))
+        own = encoder.head(embedding[test]).softmax(dim=1).numpy()
+    learned = embedding.numpy()
     probed = linear_probe(pretrained[train], labels[train], pretrained[test])
     rows = {
         "pretrained embedding, linear probe": probed,

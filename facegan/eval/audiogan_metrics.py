@@ -275,7 +275,6 @@ def example_sounds(model: SoundToScene) -> list[dict[str, Any]]:
 
 
 @torch.inference_mode()
-@torch.inference_mode()
 def sound_versus_noise(
     model: SoundToScene, cache: ClipCache, rows: np.ndarray, scenes: Tensor, seeds: int = NOISE_SEEDS
 ) -> dict[str, float]:
