@@ -230,7 +230,8 @@ def test_the_teacher_table_must_have_a_row_per_clip(tmp_path) -> None:
     from facegan.audio.data import ClipCache, ClipInfo
     from facegan.train.sound_classifier import ClipDataset, standardised_teacher
 
-    clips = [ClipInfo(f"us8k-{i}-0-0-0.ogg", label, "UrbanSound8K", "1") for i, label in enumerate(["siren", "rain"] * 2)]
+    labels = ["siren", "rain"] * 2
+    clips = [ClipInfo(f"us8k-{i}-0-0-0.ogg", label, "UrbanSound8K", "1") for i, label in enumerate(labels)]
     cache = ClipCache(clips, np.full((4, 64, 20), -50.0, np.float32), np.zeros((4, 257), np.float32))
     np.save(tmp_path / "short.npy", np.zeros((3, 7)))
     with pytest.raises(ValueError, match="one embedding per clip"):
