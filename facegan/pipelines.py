@@ -40,7 +40,8 @@ from facegan.errors import CheckpointMissingError
 from facegan.models.judge import AttributeJudge, load_judge
 from facegan.faces.image_io import ImageInput
 from facegan.models.attrgan import HAIR_COLOURS, AttrGANConfig, Generator, heatmap_input
-from facegan.models.audiogan import AudioGANConfig
+from facegan.models.audiogan import AudioGANConfig, heard_scene, pick_recognisable
+from facegan.models.audiogan import Discriminator as AudioGANDiscriminator
 from facegan.models.audiogan import Generator as AudioGANGenerator
 from facegan.models.eggan import EGGANConfig, Expression, apply_change, expression_change, interpolate_aus
 from facegan.models.eggan import Encoder as EGGANEncoder
@@ -624,10 +625,17 @@ class SoundToScene:
     little more than two clips of different scenes at 0.7, and clearly less at 0.5 (pixel L1 over 8
     seeds, ``python -m facegan.eval audiogan --truncation T``)."""
 
+    BEST_OF = 4
+    """Each seed draws this many z and keeps the one whose scene D's scene head reads most clearly as
+    the heard scene (``pick_recognisable``). The class match rises with K up to 4 and is flat beyond
+    (``python benchmarks/audiogan_best_of.py``; docs/sound_to_scene.md)."""
+
     def __init__(
         self, name: str = "audiogan", directory: Path | None = None, device: str = "cpu",
-        truncation: float | None = None,
+        truncation: float | None = None, best_of: int | None = None,
     ) -> None:  # fmt: skip
+        """``best_of``: candidates per seed (default ``BEST_OF`` when the checkpoint ships its
+        discriminator, else 1: the Table 4 rungs are drawn as the paper draws them)."""
         state, record = load_shipped(name, "audiogan", directory)
         self.record = record
         self.truncation = self.TRUNCATION if truncation is None else truncation
@@ -635,9 +643,18 @@ class SoundToScene:
         self.device = torch.device(device)
         self.generator = AudioGANGenerator(self.config)
         self.features = SoundFeaturizer(FeaturizerConfig(**record["config"]["features"]))
-        load_modules({"G": self.generator, "features": self.features}, state)
-        self.generator.to(self.device).eval()
-        self.features.to(self.device).eval()
+        modules: dict[str, torch.nn.Module] = {"G": self.generator, "features": self.features}
+        self.critic = AudioGANDiscriminator(self.config) if "D" in state and self.config.aux_classifier else None
+        if self.critic is not None:
+            modules["D"] = self.critic
+        load_modules(modules, state)
+        self.best_of = (self.BEST_OF if self.critic is not None else 1) if best_of is None else best_of
+        if self.best_of < 1:
+            raise ValueError(f"best_of must be at least 1, got {best_of}")
+        if self.best_of > 1 and self.critic is None:
+            raise ValueError(f"checkpoint {name!r} has no discriminator scene head to pick the best of {best_of}")
+        for module in modules.values():
+            module.to(self.device).eval()
 
     @staticmethod
     def prepare(audio: AudioInput) -> PreparedSound:
@@ -669,17 +686,46 @@ class SoundToScene:
         return dict(zip(SOUND_CLASSES, probabilities, strict=True))
 
     @torch.inference_mode()
+    def pick_noise(self, s: torch.Tensor, probabilities: torch.Tensor, candidates: torch.Tensor) -> torch.Tensor:
+        """z [B, z_dim] for sound vectors s [B, cond_dim] with encoder class probabilities [B, classes]:
+        the best of each row's first ``best_of`` standard-normal ``candidates`` [B, >= best_of, z_dim],
+        truncated. With one candidate it is the first, as before picking existed."""
+        z = self.truncation * candidates[:, : self.best_of].to(self.device)
+        if self.best_of == 1:
+            return z[:, 0]
+        assert self.critic is not None
+        return pick_recognisable(self.generator, self.critic, s, heard_scene(probabilities).to(self.device), z)
+
+    def _noise(self, prepared: PreparedSound, candidates: torch.Tensor) -> torch.Tensor:
+        """Picked at unit gain, so that the volume moves only the camera, never the draw."""
+        logmel, logspec = self._inputs(prepared, 1.0)
+        s = self.features(logmel, logspec).expand(len(candidates), -1)
+        return self.pick_noise(s, self.features.encoder.probabilities(logmel).expand(len(candidates), -1), candidates)
+
+    def _seeded_candidates(self, seeds: Sequence[int]) -> torch.Tensor:
+        return torch.stack([
+            torch.randn(self.best_of, self.config.z_dim, generator=torch.Generator().manual_seed(int(seed)))
+            for seed in seeds
+        ])  # fmt: skip
+
+    @torch.inference_mode()
     def generate(self, prepared: PreparedSound, gain: float = 1.0, seeds: Sequence[int] = (0,)) -> list[np.ndarray]:
-        """One 64x64 scene per seed (the seed fixes z), for the sound played at ``gain``."""
+        """One 64x64 scene per seed (the seed fixes z's candidates), for the sound played at ``gain``."""
         s = self.features(*self._inputs(prepared, gain))
-        z = torch.stack([
-            torch.randn(self.config.z_dim, generator=torch.Generator().manual_seed(int(seed))) for seed in seeds
-        ]).to(self.device)  # fmt: skip
-        images = self.generator(s.expand(len(seeds), -1), self.truncation * z)
-        return [tensor_to_image(image) for image in images]
+        z = self._noise(prepared, self._seeded_candidates(seeds))
+        return [tensor_to_image(image) for image in self.generator(s.expand(len(seeds), -1), z)]
+
+    @torch.inference_mode()
+    def volume_row(self, prepared: PreparedSound, seed: int = 0) -> list[np.ndarray]:
+        """The paper's Table 3: one seed's scene at each of ``VOLUME_ROW``'s gains, in one batch."""
+        s = torch.cat([self.features(*self._inputs(prepared, gain)) for gain in self.VOLUME_ROW])
+        z = self._noise(prepared, self._seeded_candidates([seed])).expand(len(s), -1)
+        return [tensor_to_image(image) for image in self.generator(s, z)]
 
     @torch.inference_mode()
     def __call__(self, clip: AudioInput) -> np.ndarray:
-        """One scene for a clip, z drawn from torch's global RNG (callers seed it), at unit gain."""
-        s = self.features(*self._inputs(self.prepare(clip), 1.0))
-        return tensor_to_image(self.generator(s, self.truncation * torch.randn(1, self.config.z_dim).to(self.device)))
+        """One scene for a clip, z's candidates drawn from torch's global RNG (callers seed it), at unit gain."""
+        prepared = self.prepare(clip)
+        s = self.features(*self._inputs(prepared, 1.0))
+        z = self._noise(prepared, torch.randn(1, self.best_of, self.config.z_dim))
+        return tensor_to_image(self.generator(s, z))

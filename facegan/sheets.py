@@ -241,7 +241,7 @@ def audiogan_sheet(checkpoint: str = "audiogan", data: str | None = None) -> Ima
     volume_rows = []
     for label in VOLUME_SOUNDS:
         prepared = model.prepare(str(sounds[label].path))
-        images = [model.generate(prepared, gain, seeds=[0])[0] for gain in model.VOLUME_ROW]
+        images = model.volume_row(prepared, 0)
         volume_rows.append([_enlarge(image, label=label if k == 0 else "") for k, image in enumerate(images)])
     volume = grid(volume_rows, [f"{gain:g}x volume" for gain in model.VOLUME_ROW])
     return stack([scenes, volume])

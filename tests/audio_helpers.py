@@ -10,7 +10,7 @@ import torch
 from facegan.audio.data import SOUND_CLASSES
 from facegan.audio.encoder import EncoderConfig
 from facegan.audio.features import FeaturizerConfig, SoundFeaturizer
-from facegan.models.audiogan import AudioGANConfig, Generator
+from facegan.models.audiogan import AudioGANConfig, Discriminator, Generator
 from facegan.train.checkpoint import export_checkpoint
 
 TINY_FEATURES = FeaturizerConfig("learned", EncoderConfig(width=4, embed_dim=8))
@@ -29,9 +29,12 @@ def tiny_model(features: FeaturizerConfig = TINY_FEATURES, **overrides) -> Audio
     return AudioGANConfig(cond_dim=features.dim, g_width=4, d_width=4, **overrides)
 
 
-def tiny_audiogan_checkpoint(directory: Path, name: str = "audiogan", **model_overrides) -> Path:
+def tiny_audiogan_checkpoint(
+    directory: Path, name: str = "audiogan", with_critic: bool = True, **model_overrides
+) -> Path:
     """``model_overrides`` go to ``AudioGANConfig`` (e.g. ``camera_zoom=True``); every sound class's
-    reference level is 0 dB, as the eval's volume rows read them."""
+    reference level is 0 dB, as the eval's volume rows read them. ``with_critic``: ship D, as training
+    does now (the Table 4 rungs were exported without it)."""
     torch.manual_seed(0)
     model = tiny_model(**model_overrides)
     record = {
@@ -42,4 +45,6 @@ def tiny_audiogan_checkpoint(directory: Path, name: str = "audiogan", **model_ov
         "steps": 0, "wall_time_s": 0.0,
     }  # fmt: skip
     modules = {"G": lively(Generator(model)), "features": SoundFeaturizer(TINY_FEATURES)}
+    if with_critic:
+        modules["D"] = Discriminator(model)
     return export_checkpoint(name, modules, record, directory)

@@ -14,8 +14,8 @@ from facegan.audio.synth import sea_waves
 from facegan.errors import CheckpointMissingError, InvalidAudioError
 from facegan.eval.audiogan_metrics import example_sounds, gradient_energy, zoom_estimate
 from facegan.eval.scene_judge import inception_score
-from facegan.models.audiogan import Discriminator, Generator
-from facegan.pipelines import SoundToScene
+from facegan.models.audiogan import Discriminator, Generator, heard_scene, pick_recognisable
+from facegan.pipelines import SoundToScene, tensor_to_image
 from facegan.models.audiogan import zoom, zoom_for_level
 from facegan.train.audiogan import VARIANTS, AudioGANRecipe, AudioGANTrainConfig, PairDataset
 from facegan.train.loop import Trainer, TrainData, TrainOptions
@@ -112,6 +112,7 @@ def test_recipe_trains_a_few_steps(tmp_path, variant: str, options: dict) -> Non
     metrics = Trainer(recipe, TrainData(dataset, {}), options).fit()
     assert all(np.isfinite(value) for value in metrics.values())
     assert any(not torch.equal(a, b) for a, b in zip(before, recipe.G.parameters()))
+    assert set(recipe.inference_modules()) == {"G", "features", "D"}  # D's scene head picks the clearest z
     exported = recipe.inference_modules()["G"]
     if config.ema_decay > 0:
         assert exported is recipe.nets["G_ema"] and any(
@@ -136,6 +137,69 @@ def test_pipeline_generates_seeded_scenes_at_any_volume(tiny_pipeline: SoundToSc
     assert sum(tiny_pipeline.classify(prepared).values()) == pytest.approx(1.0)
     with pytest.raises(ValueError, match="between 0.5x and 3x"):
         tiny_pipeline.generate(prepared, 5.0)
+
+
+def test_heard_scene_skips_a_sound_without_a_scene() -> None:
+    probabilities = torch.zeros(2, len(SOUND_CLASSES))
+    probabilities[0, SOUND_CLASSES.index("rain")] = 0.9
+    probabilities[1, SOUND_CLASSES.index("dog_bark")] = 0.8  # dog_bark has no scene: the next class decides
+    probabilities[1, SOUND_CLASSES.index("sea_waves")] = 0.15
+    assert heard_scene(probabilities).tolist() == [GAN_SCENES.index("forest"), GAN_SCENES.index("sea")]
+
+
+def test_pick_recognisable_keeps_the_candidate_the_scene_head_rates_highest() -> None:
+    torch.manual_seed(0)
+    config = tiny_model()
+    generator, critic = lively(Generator(config)).eval(), Discriminator(config).eval()
+    s, candidates = torch.randn(3, config.cond_dim), torch.randn(3, 6, config.z_dim)
+    scene = torch.tensor([0, 2, 4])
+    with torch.inference_mode():
+        picked = pick_recognisable(generator, critic, s, scene, candidates)
+        for row in range(3):
+            images = generator(s[row].expand(6, -1), candidates[row])
+            log_p = critic(images, s[row].expand(6, -1))[1].log_softmax(1)[:, scene[row]]
+            assert torch.equal(picked[row], candidates[row, log_p.argmax()])
+    assert len({tuple(z.tolist()) for z in picked}) == 3
+    with pytest.raises(ValueError, match="scene head"):
+        pick_recognisable(generator, Discriminator(tiny_model(aux_classifier=False)), s, scene, candidates)
+
+
+def test_the_pick_is_made_at_unit_gain_so_volume_moves_only_the_camera(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("FACEGAN_CHECKPOINTS", str(tmp_path))
+    tiny_audiogan_checkpoint(tmp_path)
+    model = SoundToScene()
+    assert model.best_of == SoundToScene.BEST_OF and model.critic is not None
+    prepared = model.prepare((16_000, sea_waves()))
+    row = model.volume_row(prepared, seed=5)
+    for gain, image in zip(SoundToScene.VOLUME_ROW, row, strict=True):
+        np.testing.assert_array_equal(image, model.generate(prepared, gain, seeds=[5])[0])
+    candidates = model._seeded_candidates([5])
+    with torch.inference_mode():
+        logmel, logspec = model._inputs(prepared, 1.0)
+        s = model.features(logmel, logspec)
+        picked = pick_recognisable(
+            model.generator, model.critic, s, heard_scene(model.features.encoder.probabilities(logmel)),
+            model.truncation * candidates,
+        )  # fmt: skip
+        expected = model.generator(model.features(*model._inputs(prepared, 3.0)), picked)
+    np.testing.assert_array_equal(row[-1], tensor_to_image(expected[0]))
+
+
+def test_one_candidate_draws_as_before_and_a_rung_without_critic_cannot_pick(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("FACEGAN_CHECKPOINTS", str(tmp_path))
+    tiny_audiogan_checkpoint(tmp_path)
+    tiny_audiogan_checkpoint(tmp_path, "rung", with_critic=False)
+    single, rung = SoundToScene(best_of=1), SoundToScene("rung")
+    assert rung.best_of == 1 and rung.critic is None
+    prepared = single.prepare((16_000, sea_waves()))
+    z = single.truncation * torch.randn(single.config.z_dim, generator=torch.Generator().manual_seed(7))
+    with torch.inference_mode():
+        expected = single.generator(single.features(*single._inputs(prepared, 2.0)), z[None])
+    np.testing.assert_array_equal(single.generate(prepared, 2.0, seeds=[7])[0], tensor_to_image(expected[0]))
+    with pytest.raises(ValueError, match="no discriminator scene head"):
+        SoundToScene("rung", best_of=4)
+    with pytest.raises(ValueError, match="at least 1"):
+        SoundToScene(best_of=0)
 
 
 def test_eval_reports_what_the_classifier_makes_of_each_shipped_example(tiny_pipeline: SoundToScene) -> None:
@@ -301,18 +365,39 @@ def test_eval_measures_the_camera_realism_and_the_sound_against_the_noise(tmp_pa
     assert set(frechet) == {"camera", "real_floor"} and all(np.isfinite(v) for v in frechet.values())
 
 
+def test_eval_picks_each_images_z_as_the_app_does(tmp_path, monkeypatch) -> None:
+    from facegan.audio.data import clip_cache
+    from facegan.eval.audiogan_metrics import _noise
+
+    sounds_root()
+    monkeypatch.setenv("FACEGAN_CHECKPOINTS", str(tmp_path))
+    tiny_audiogan_checkpoint(tmp_path)
+    cache = clip_cache()
+    rows = cache.select(held_out=True, with_scene=True)[:5]
+    single, picking = SoundToScene(best_of=1), SoundToScene(best_of=3)
+    drawn = single.truncation * torch.randn(10, single.config.z_dim, generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(_noise(single, cache, rows, 2), drawn)  # one candidate: the draw made before picking
+    picked = _noise(picking, cache, rows, 2)
+    candidates = torch.randn(10, 3, single.config.z_dim, generator=torch.Generator().manual_seed(0))
+    candidates = picking.truncation * candidates
+    assert all(any(torch.equal(z, c) for c in row) for z, row in zip(picked, candidates, strict=True))
+    assert not torch.equal(picked, candidates[:, 0])
+
+
 def test_class_match_is_read_per_scene_and_where_the_encoder_heard_the_scene() -> None:
     from facegan.data.scenes import SCENE_CLASSES
-    from facegan.eval.audiogan_metrics import _per_scene_table, _scores, _table
+    from facegan.eval.audiogan_metrics import _per_scene_table, _table, scene_scores
 
     targets = torch.tensor([0, 0, 1, 1])
     probabilities = torch.eye(6)[[0, 1, 1, 2]]  # hits: yes, no, yes, no
     heard = torch.tensor([False, True, True, False])  # G missed the one scene-0 clip it was told right
-    scores = _scores(probabilities, targets, splits=1, heard=heard)
+    scores = scene_scores(probabilities, targets, splits=1, heard=heard)
     assert scores["class_match_per_scene"] == {SCENE_CLASSES[0]: 0.5, SCENE_CLASSES[1]: 0.5}
     assert scores["balanced_class_match"] == 0.5
     assert scores["balanced_class_match_heard_right"] == 0.5  # scene 0: 0 of 1, scene 1: 1 of 1
-    assert "balanced_class_match_heard_right" not in _scores(probabilities, targets, splits=1)
+    assert "balanced_class_match_heard_right" not in scene_scores(probabilities, targets, splits=1)
+    nothing_heard = scene_scores(probabilities, targets, splits=1, heard=torch.zeros(4, dtype=torch.bool))
+    assert "balanced_class_match_heard_right" not in nothing_heard
     row = {"row": "model", **scores}
     assert _table("Model", [row]).splitlines()[-1].endswith("| 50.0% | 50.0% | 50.0% |")
     header = f"| Class match by scene | {SCENE_CLASSES[0]} | {SCENE_CLASSES[1]} |"

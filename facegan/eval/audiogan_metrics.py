@@ -90,13 +90,17 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--candidates", nargs="*", default=[], help="more checkpoints to score beside the shipped one (same rows)"
     )
+    group.add_argument(
+        "--best-of", type=int, help="z candidates per draw for the checkpoint and the candidates (default: the app's"
+        f" {SoundToScene.BEST_OF} where a checkpoint ships its discriminator; 1 draws as the paper does)",
+    )  # fmt: skip
 
 
 def _available(name: str) -> bool:
     return (checkpoint_dir() / f"{name}.safetensors").is_file()
 
 
-def _scores(probabilities: Tensor, targets: Tensor, splits: int, heard: Tensor | None = None) -> dict[str, Any]:
+def scene_scores(probabilities: Tensor, targets: Tensor, splits: int, heard: Tensor | None = None) -> dict[str, Any]:
     """``heard`` (one flag per image): the encoder heard the clip's scene. Among those images a miss is
     G's, not the encoder's, so ``balanced_class_match_heard_right`` separates the two."""
     mean, std = inception_score(probabilities.numpy(), splits)
@@ -110,7 +114,8 @@ def _scores(probabilities: Tensor, targets: Tensor, splits: int, heard: Tensor |
     }  # fmt: skip
     if heard is not None:
         right = [float(hits[(targets == k) & heard].mean()) for k in scenes if bool(((targets == k) & heard).any())]
-        scores["balanced_class_match_heard_right"] = round(float(np.mean(right)), 4)
+        if right:  # else the encoder heard no clip's scene: G has nothing to be judged on
+            scores["balanced_class_match_heard_right"] = round(float(np.mean(right)), 4)
     return scores
 
 
@@ -131,15 +136,29 @@ def _sound_vectors(model: SoundToScene, cache: ClipCache, rows: np.ndarray, gain
 
 
 @torch.inference_mode()
-def generate(model: SoundToScene, cache: ClipCache, rows: np.ndarray, samples: int, gain_db: float = 0.0) -> Tensor:
-    """``samples`` images per clip [len(rows) * samples, 3, 64, 64], z seeded by (clip, sample)."""
-    return _draw(model, _sound_vectors(model, cache, rows, gain_db), samples)
+def generate(
+    model: SoundToScene, cache: ClipCache, rows: np.ndarray, samples: int, gain_db: float = 0.0, seed: int = 0
+) -> Tensor:
+    """``samples`` images per clip [len(rows) * samples, 3, 64, 64], z seeded by (clip, sample) and ``seed``."""
+    return _draw(model, _sound_vectors(model, cache, rows, gain_db), _noise(model, cache, rows, samples, seed))
 
 
 @torch.inference_mode()
-def _draw(model: SoundToScene, vectors: Tensor, samples: int) -> Tensor:
-    s = vectors.repeat_interleave(samples, dim=0)
-    z = model.truncation * torch.randn(len(s), model.config.z_dim, generator=torch.Generator().manual_seed(0))
+def _noise(model: SoundToScene, cache: ClipCache, rows: np.ndarray, samples: int, seed: int = 0) -> Tensor:
+    """z for each (clip, sample) [len(rows) * samples, z_dim], picked at unit gain as the app picks it.
+    With one candidate and seed 0 it is the draw the eval made before picking existed."""
+    s = _sound_vectors(model, cache, rows).repeat_interleave(samples, dim=0)
+    heard = model.features.encoder.probabilities(torch.from_numpy(cache.logmel[rows])).repeat_interleave(samples, 0)
+    shape = (len(s), model.best_of, model.config.z_dim)
+    candidates = torch.randn(shape, generator=torch.Generator().manual_seed(seed))
+    batches = range(0, len(s), 256)
+    return torch.cat([model.pick_noise(s[i : i + 256], heard[i : i + 256], candidates[i : i + 256]) for i in batches])
+
+
+@torch.inference_mode()
+def _draw(model: SoundToScene, vectors: Tensor, z: Tensor) -> Tensor:
+    """One image per row of z; each clip's vector repeated over its ``len(z) // len(vectors)`` rows."""
+    s = vectors.repeat_interleave(len(z) // len(vectors), dim=0)
     return torch.cat([model.generator(s[i : i + 256], z[i : i + 256]) for i in range(0, len(s), 256)]).float()
 
 
@@ -169,7 +188,8 @@ def volume_effect(
 ) -> dict[str, Any]:
     """Table 3 measured: zoom estimate, change from 1x and class match at each gain, plus calibration."""
     vectors = {g: _sound_vectors(model, cache, rows, 20 * float(np.log10(g))) for g in GAINS}
-    by_gain = {g: _draw(model, vectors[g], 1) for g in GAINS}
+    z = _noise(model, cache, rows, 1)
+    by_gain = {g: _draw(model, vectors[g], z) for g in GAINS}
     unit = by_gain[1.0]
     zooms = [zoom_estimate(unit, by_gain[g]) for g in GAINS]
     config = model.record["config"]
@@ -279,13 +299,16 @@ def sound_versus_noise(
     model: SoundToScene, cache: ClipCache, rows: np.ndarray, scenes: Tensor, seeds: int = NOISE_SEEDS
 ) -> dict[str, float]:
     """Does the sound decide the scene? Mean pixel L1 (images in [0, 1]) between clips of different
-    scenes drawn with one z, against between two z of one clip; the first should be the larger.
+    scenes drawn with one seed (one z, or one set of z candidates that each clip picks from), against
+    between two seeds of one clip; the first should be the larger.
 
     Averaged over ``seeds`` draws of z (every pair of them for the second figure): z moves the
     exposure of a whole scene, so a single pair of draws could read either way."""
     s = _sound_vectors(model, cache, rows)
-    z = model.truncation * torch.randn(seeds, model.config.z_dim, generator=torch.Generator().manual_seed(0))
-    images = [model.generator(s, zk.expand(len(s), -1)).float() / 2 + 0.5 for zk in z]
+    heard = model.features.encoder.probabilities(torch.from_numpy(cache.logmel[rows]))
+    candidates = torch.randn(seeds, model.best_of, model.config.z_dim, generator=torch.Generator().manual_seed(0))
+    z = [model.pick_noise(s, heard, seed.expand(len(s), -1, -1)) for seed in candidates]
+    images = [model.generator(s, zk).float() / 2 + 0.5 for zk in z]
     rng = np.random.default_rng(0)
     i, j = rng.integers(len(rows), size=(2, 4 * len(rows)))
     other = scenes[i] != scenes[j]
@@ -339,8 +362,8 @@ def _score(
     record = model.record
     return {
         "row": label, "checkpoint": name, "steps": record["steps"], "wall_time_s": round(record["wall_time_s"]),
-        "features": record["config"]["features"]["kind"],
-        **_scores(scene_probabilities(judge, images), targets, splits, heard),
+        "features": record["config"]["features"]["kind"], "best_of": model.best_of,
+        **scene_scores(scene_probabilities(judge, images), targets, splits, heard),
     }  # fmt: skip
 
 
@@ -382,7 +405,9 @@ def markdown(result: dict[str, Any]) -> str:
         f"Sound classifier held-out accuracy: {sounds['sound_class_accuracy']:.1%} (12 classes), "
         f"{sounds['scene_accuracy']:.1%} by scene ({sounds['clips']} clips; "
         f"{sounds['mean_recording_accuracy']:.1%} averaged over their {sounds['recordings']} recordings).",
-        f"Held-out clips: {result['clips']} x {result['samples_per_clip']} images each.",
+        f"Held-out clips: {result['clips']} x {result['samples_per_clip']} images each; z truncated to "
+        f"{result['truncation']}; z candidates per image, picked by D's scene head: "
+        + ", ".join(f"{name} {count}" for name, count in result["best_of"].items()) + ".",
         "",
         _table("Model (Table 4)", [result["upper_bound"], *result["ladder"]]),
         "",
@@ -466,7 +491,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     def drawn(name: str) -> tuple[SoundToScene, Tensor, Tensor]:
         """Each checkpoint loaded and drawn once, however many tables show it, with which images' clips
         its encoder heard the right scene in."""
-        model = SoundToScene(name, truncation=args.truncation)
+        chosen = name in (args.checkpoint, *args.candidates)
+        model = SoundToScene(name, truncation=args.truncation, best_of=args.best_of if chosen else 1)
         heard = (heard_scenes(model, cache, clip_rows) == scene_ids).repeat_interleave(args.samples)
         return model, generate(model, cache, clip_rows, args.samples), heard
 
@@ -483,7 +509,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "sound_classifier": classifier_accuracy(full.features, cache),
         "upper_bound": {
             "row": "(a) upper bound (real val photos)",
-            **_scores(scene_probabilities(judge, upper), targets, args.splits),
+            **scene_scores(scene_probabilities(judge, upper), targets, args.splits),
         },
         "ladder": _score_rows(LADDER, drawn, judge, targets, args.splits),
         "candidates": [
@@ -497,6 +523,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "features": _score_rows(FEATURE_ROWS, drawn, judge, targets, args.splits),
         "checkpoint": args.checkpoint,
         "truncation": args.truncation,
+        "best_of": {name: model.best_of for name, model in models.items()},
         "volume": {
             name: volume_effect(model, judge, cache, clip_rows, scene_ids, args.data) for name, model in models.items()
         },

@@ -17,6 +17,9 @@ the distance augmentation's law ("louder means closer"), so instead of hoping G 
 of 257 inputs, G draws the scene and a fixed zoom layer enlarges it about the centre by
 ``exp(slope * (level - reference(s)))``, with the augmentation's slope and each kind of sound's
 typical level (``CameraZoom``).
+
+``pick_recognisable`` is inference only: of several z drawn for one seed, it keeps the one whose
+image D's scene head finds most like the scene the sound is heard as.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from facegan.audio.data import GAN_SCENES, SCENE_OF_SOUND, SOUND_CLASSES
 from facegan.models.dcgan import DCGANConfig, init_dcgan_weights
 from facegan.models.dcgan import Generator as DCGANGenerator
 from facegan.nn.blocks import ConvNormAct, Projection, UpResidualBlock, make_norm, sn
@@ -186,3 +190,29 @@ def zoom(images: Tensor, factors: Tensor) -> Tensor:
 def zoom_for_level(relative_db: Tensor, exponent: float, min_zoom: float = ZOOM_RANGE[0]) -> Tensor:
     """The distance augmentation's zoom for a clip ``relative_db`` louder than its class's median level."""
     return (10 ** (exponent * relative_db.float() / 20)).clamp(min_zoom, ZOOM_RANGE[1])
+
+
+def heard_scene(probabilities: Tensor) -> Tensor:
+    """Index in GAN_SCENES of the most probable sound class that has a scene (dog_bark has none), per
+    row of the encoder's class probabilities [B, len(SOUND_CLASSES)]."""
+    scene_bearing = [i for i, name in enumerate(SOUND_CLASSES) if name in SCENE_OF_SOUND]
+    best = probabilities[:, scene_bearing].argmax(1).tolist()
+    return torch.tensor([GAN_SCENES.index(SCENE_OF_SOUND[SOUND_CLASSES[scene_bearing[k]]]) for k in best])
+
+
+def pick_recognisable(
+    generator: Generator, critic: Discriminator, s: Tensor, scene: Tensor, candidates: Tensor
+) -> Tensor:
+    """Of each row's candidate noise vectors [B, K, z_dim], the one whose image (drawn from that row's
+    s) the critic's scene head gives the highest log-probability of ``scene`` [B] (GAN_SCENES indices).
+
+    The scene head was trained on real photos, so this keeps the draw that reads most clearly as the
+    heard scene; measured in docs/sound_to_scene.md."""
+    rows, count, _ = candidates.shape
+    flat_s, flat_z = s.repeat_interleave(count, dim=0), candidates.flatten(0, 1)
+    _, logits = critic(generator(flat_s, flat_z), flat_s)
+    if logits is None:
+        raise ValueError("pick_recognisable needs a discriminator with a scene head (aux_classifier=True)")
+    log_p = logits.float().log_softmax(1).view(rows, count, -1)
+    chosen = log_p.gather(2, scene.view(rows, 1, 1).expand(-1, count, 1)).squeeze(2).argmax(1)
+    return candidates[torch.arange(rows), chosen]

@@ -171,7 +171,7 @@ class PairDataset(Dataset):
 
 class AudioGANRecipe(RecipeBase):
     name = NAME
-    exported = ("G", "features")
+    exported = ("G", "features", "D")  # D's scene head picks the clearest of several z (``pick_recognisable``)
 
     def __init__(
         self, config: AudioGANTrainConfig, featurizer: SoundFeaturizer, samples: Tensor, device: torch.device,

@@ -57,7 +57,7 @@ def generate(audio: str | None, volume: float, seed: float, count: float) -> tup
     prepared = _prepare(audio)
     volume, seed = number(volume, "volume", *model.GAIN_RANGE), whole_number(seed, "seed", 0, MAX_SEED)
     scenes = model.generate(prepared, volume, range(seed, seed + whole_number(count, "count", 1, 16)))
-    row = [for_display(model.generate(prepared, gain, [seed])[0]) for gain in model.VOLUME_ROW]
+    row = [for_display(image) for image in model.volume_row(prepared, seed)]
     players = [(SAMPLE_RATE, to_pcm16(prepared.window, gain)) for gain in model.VOLUME_ROW]
     label = sound_label(model.classify(prepared, volume))
     return (label, [for_display(image) for image in scenes], *row, *players)
@@ -96,7 +96,10 @@ def build_tab() -> None:
         with gr.Column(scale=1):
             audio = gr.Audio(label="Sound", type="filepath", sources=["upload", "microphone"])
             volume = gr.Slider(low, high, value=1.0, step=0.05, label="Volume (x)")
-            seed = gr.Number(label="Seed", value=0, precision=0, minimum=0)
+            seed = gr.Number(
+                label="Seed", value=0, precision=0, minimum=0,
+                info=f"Each seed draws {SoundToScene.BEST_OF} scenes and keeps the clearest one of the heard scene",
+            )  # fmt: skip
             count = gr.Slider(1, MAX_IMAGES, value=4, step=1, label="Scenes")
             run = gr.Button("Generate", variant="primary")
             gr.Examples([[path] for path in EXAMPLES], inputs=[audio], label=EXAMPLES_LABEL)
