@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torchvision.transforms.functional import gaussian_blur
 
-from facegan.audio.data import SOUND_CLASSES
+from facegan.audio.data import SOUND_CLASSES, scene_to_draw
 from facegan.audio.features import Analysis, FeaturizerConfig, SoundFeaturizer, analyse
 from facegan.audio.io import AudioInput, blend, fit_window, gain_db, load_audio
 from facegan.faces import (
@@ -40,7 +40,7 @@ from facegan.errors import CheckpointMissingError
 from facegan.models.judge import AttributeJudge, load_judge
 from facegan.faces.image_io import ImageInput
 from facegan.models.attrgan import HAIR_COLOURS, AttrGANConfig, Generator, heatmap_input
-from facegan.models.audiogan import AudioGANConfig, heard_scene, pick_recognisable
+from facegan.models.audiogan import AudioGANConfig, pick_recognisable
 from facegan.models.audiogan import Discriminator as AudioGANDiscriminator
 from facegan.models.audiogan import Generator as AudioGANGenerator
 from facegan.models.eggan import EGGANConfig, Expression, apply_change, expression_change, interpolate_aus
@@ -686,23 +686,22 @@ class SoundToScene:
         return dict(zip(SOUND_CLASSES, probabilities, strict=True))
 
     @torch.inference_mode()
-    def pick_noise(self, s: torch.Tensor, probabilities: torch.Tensor, candidates: torch.Tensor) -> torch.Tensor:
-        """z [B, z_dim] for sound vectors s [B, cond_dim] with encoder class probabilities [B, classes]:
-        the best of each row's first ``best_of`` standard-normal ``candidates`` [B, >= best_of, z_dim],
-        truncated. With one candidate it is the first, as before picking existed."""
-        z = self.truncation * candidates[:, : self.best_of].to(self.device)
+    def pick_noise(self, logmel: torch.Tensor, logspec: torch.Tensor, candidates: torch.Tensor) -> torch.Tensor:
+        """z [B, z_dim] for B draws of sounds given at unit gain (log-mel [B or 1, mels, frames] and
+        log-spectrum [B or 1, bins]): the best of each draw's standard-normal ``candidates`` [B, best_of,
+        z_dim], truncated. Made at unit gain, so that the volume moves only the camera, never the draw;
+        with one candidate it is that candidate, as before picking existed."""
+        z = self.truncation * candidates.to(self.device)
         if self.best_of == 1:
             return z[:, 0]
         assert self.critic is not None
-        return pick_recognisable(self.generator, self.critic, s, heard_scene(probabilities).to(self.device), z)
-
-    def _noise(self, prepared: PreparedSound, candidates: torch.Tensor) -> torch.Tensor:
-        """Picked at unit gain, so that the volume moves only the camera, never the draw."""
-        logmel, logspec = self._inputs(prepared, 1.0)
-        s = self.features(logmel, logspec).expand(len(candidates), -1)
-        return self.pick_noise(s, self.features.encoder.probabilities(logmel).expand(len(candidates), -1), candidates)
+        logmel, logspec = logmel.to(self.device), logspec.to(self.device)
+        s = self.features(logmel, logspec).expand(len(z), -1)
+        scene = scene_to_draw(self.features.encoder.probabilities(logmel)).expand(len(z))
+        return pick_recognisable(self.generator, self.critic, s, scene, z)
 
     def _seeded_candidates(self, seeds: Sequence[int]) -> torch.Tensor:
+        """One row of ``best_of`` candidates per seed; the first is the z a seed drew before picking."""
         return torch.stack([
             torch.randn(self.best_of, self.config.z_dim, generator=torch.Generator().manual_seed(int(seed)))
             for seed in seeds
@@ -712,20 +711,20 @@ class SoundToScene:
     def generate(self, prepared: PreparedSound, gain: float = 1.0, seeds: Sequence[int] = (0,)) -> list[np.ndarray]:
         """One 64x64 scene per seed (the seed fixes z's candidates), for the sound played at ``gain``."""
         s = self.features(*self._inputs(prepared, gain))
-        z = self._noise(prepared, self._seeded_candidates(seeds))
+        z = self.pick_noise(*self._inputs(prepared, 1.0), self._seeded_candidates(seeds))
         return [tensor_to_image(image) for image in self.generator(s.expand(len(seeds), -1), z)]
 
     @torch.inference_mode()
     def volume_row(self, prepared: PreparedSound, seed: int = 0) -> list[np.ndarray]:
         """The paper's Table 3: one seed's scene at each of ``VOLUME_ROW``'s gains, in one batch."""
         s = torch.cat([self.features(*self._inputs(prepared, gain)) for gain in self.VOLUME_ROW])
-        z = self._noise(prepared, self._seeded_candidates([seed])).expand(len(s), -1)
+        z = self.pick_noise(*self._inputs(prepared, 1.0), self._seeded_candidates([seed])).expand(len(s), -1)
         return [tensor_to_image(image) for image in self.generator(s, z)]
 
     @torch.inference_mode()
     def __call__(self, clip: AudioInput) -> np.ndarray:
-        """One scene for a clip, z's candidates drawn from torch's global RNG (callers seed it), at unit gain."""
-        prepared = self.prepare(clip)
-        s = self.features(*self._inputs(prepared, 1.0))
-        z = self._noise(prepared, torch.randn(1, self.best_of, self.config.z_dim))
-        return tensor_to_image(self.generator(s, z))
+        """One scene for a clip at unit gain, its ``best_of`` candidate z drawn from torch's global RNG
+        (callers seed it; each call draws ``best_of`` vectors)."""
+        inputs = self._inputs(self.prepare(clip), 1.0)
+        z = self.pick_noise(*inputs, torch.randn(1, self.best_of, self.config.z_dim))
+        return tensor_to_image(self.generator(self.features(*inputs), z))

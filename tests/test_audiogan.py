@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from facegan.audio.data import GAN_SCENES, SCENE_OF_SOUND, SOUND_CLASSES, read_clip_index, sounds_root
+from facegan.audio.data import GAN_SCENES, SCENE_OF_SOUND, SOUND_CLASSES, read_clip_index, scene_to_draw, sounds_root
 from facegan.audio.examples import EXAMPLE_SOUNDS
 from facegan.audio.features import SoundFeaturizer
 from facegan.audio.io import WINDOW
@@ -14,7 +14,7 @@ from facegan.audio.synth import sea_waves
 from facegan.errors import CheckpointMissingError, InvalidAudioError
 from facegan.eval.audiogan_metrics import example_sounds, gradient_energy, zoom_estimate
 from facegan.eval.scene_judge import inception_score
-from facegan.models.audiogan import Discriminator, Generator, heard_scene, pick_recognisable
+from facegan.models.audiogan import Discriminator, Generator, pick_recognisable
 from facegan.pipelines import SoundToScene, tensor_to_image
 from facegan.models.audiogan import zoom, zoom_for_level
 from facegan.train.audiogan import VARIANTS, AudioGANRecipe, AudioGANTrainConfig, PairDataset
@@ -139,12 +139,12 @@ def test_pipeline_generates_seeded_scenes_at_any_volume(tiny_pipeline: SoundToSc
         tiny_pipeline.generate(prepared, 5.0)
 
 
-def test_heard_scene_skips_a_sound_without_a_scene() -> None:
+def test_the_scene_to_draw_skips_a_sound_without_a_scene() -> None:
     probabilities = torch.zeros(2, len(SOUND_CLASSES))
     probabilities[0, SOUND_CLASSES.index("rain")] = 0.9
     probabilities[1, SOUND_CLASSES.index("dog_bark")] = 0.8  # dog_bark has no scene: the next class decides
     probabilities[1, SOUND_CLASSES.index("sea_waves")] = 0.15
-    assert heard_scene(probabilities).tolist() == [GAN_SCENES.index("forest"), GAN_SCENES.index("sea")]
+    assert scene_to_draw(probabilities).tolist() == [GAN_SCENES.index("forest"), GAN_SCENES.index("sea")]
 
 
 def test_pick_recognisable_keeps_the_candidate_the_scene_head_rates_highest() -> None:
@@ -159,7 +159,6 @@ def test_pick_recognisable_keeps_the_candidate_the_scene_head_rates_highest() ->
             images = generator(s[row].expand(6, -1), candidates[row])
             log_p = critic(images, s[row].expand(6, -1))[1].log_softmax(1)[:, scene[row]]
             assert torch.equal(picked[row], candidates[row, log_p.argmax()])
-    assert len({tuple(z.tolist()) for z in picked}) == 3
     with pytest.raises(ValueError, match="scene head"):
         pick_recognisable(generator, Discriminator(tiny_model(aux_classifier=False)), s, scene, candidates)
 
@@ -173,16 +172,21 @@ def test_the_pick_is_made_at_unit_gain_so_volume_moves_only_the_camera(tmp_path,
     row = model.volume_row(prepared, seed=5)
     for gain, image in zip(SoundToScene.VOLUME_ROW, row, strict=True):
         np.testing.assert_array_equal(image, model.generate(prepared, gain, seeds=[5])[0])
-    candidates = model._seeded_candidates([5])
+    picked = _picked_by_hand(model, *model._inputs(prepared, 1.0), model._seeded_candidates([5])[0])
     with torch.inference_mode():
-        logmel, logspec = model._inputs(prepared, 1.0)
-        s = model.features(logmel, logspec)
-        picked = pick_recognisable(
-            model.generator, model.critic, s, heard_scene(model.features.encoder.probabilities(logmel)),
-            model.truncation * candidates,
-        )  # fmt: skip
-        expected = model.generator(model.features(*model._inputs(prepared, 3.0)), picked)
+        expected = model.generator(model.features(*model._inputs(prepared, 3.0)), picked[None])
     np.testing.assert_array_equal(row[-1], tensor_to_image(expected[0]))
+
+
+@torch.inference_mode()
+def _picked_by_hand(model: SoundToScene, logmel: torch.Tensor, logspec: torch.Tensor, candidates: torch.Tensor):
+    """The z a sound at unit gain [1, ...] should get from its candidates [K, z_dim], computed apart
+    from ``pick_noise``: the candidate whose image D's scene head rates highest for the heard scene."""
+    s = model.features(logmel, logspec)
+    scene = scene_to_draw(model.features.encoder.probabilities(logmel))
+    z = model.truncation * candidates
+    log_p = model.critic(model.generator(s.expand(len(z), -1), z), s.expand(len(z), -1))[1].log_softmax(1)
+    return z[log_p[:, scene[0]].argmax()]
 
 
 def test_one_candidate_draws_as_before_and_a_rung_without_critic_cannot_pick(tmp_path, monkeypatch) -> None:
@@ -234,6 +238,13 @@ def test_pipeline_as_the_studies_use_it(tiny_pipeline: SoundToScene, tmp_path) -
     first = tiny_pipeline(tmp_path / "clip.flac")
     torch.manual_seed(3)
     np.testing.assert_array_equal(first, tiny_pipeline(tmp_path / "clip.flac"))
+    torch.manual_seed(3)
+    candidates = torch.randn(tiny_pipeline.best_of, tiny_pipeline.config.z_dim)
+    inputs = tiny_pipeline._inputs(tiny_pipeline.prepare(tmp_path / "clip.flac"), 1.0)
+    picked = _picked_by_hand(tiny_pipeline, *inputs, candidates)
+    with torch.inference_mode():
+        expected = tiny_pipeline.generator(tiny_pipeline.features(*inputs), picked[None])
+    np.testing.assert_array_equal(first, tensor_to_image(expected[0]))
     with pytest.raises(InvalidAudioError, match="silent"):
         tiny_pipeline((16_000, np.zeros(16_000, np.float32)))
 
@@ -367,7 +378,7 @@ def test_eval_measures_the_camera_realism_and_the_sound_against_the_noise(tmp_pa
 
 def test_eval_picks_each_images_z_as_the_app_does(tmp_path, monkeypatch) -> None:
     from facegan.audio.data import clip_cache
-    from facegan.eval.audiogan_metrics import _noise
+    from facegan.eval.audiogan_metrics import _noise, generate, sound_versus_noise
 
     sounds_root()
     monkeypatch.setenv("FACEGAN_CHECKPOINTS", str(tmp_path))
@@ -379,9 +390,20 @@ def test_eval_picks_each_images_z_as_the_app_does(tmp_path, monkeypatch) -> None
     torch.testing.assert_close(_noise(single, cache, rows, 2), drawn)  # one candidate: the draw made before picking
     picked = _noise(picking, cache, rows, 2)
     candidates = torch.randn(10, 3, single.config.z_dim, generator=torch.Generator().manual_seed(0))
-    candidates = picking.truncation * candidates
-    assert all(any(torch.equal(z, c) for c in row) for z, row in zip(picked, candidates, strict=True))
-    assert not torch.equal(picked, candidates[:, 0])
+    logmel, logspec = torch.from_numpy(cache.logmel[rows]), torch.from_numpy(cache.logspec[rows])
+    for k in range(10):  # image k is clip k // 2's sample k % 2
+        clip = slice(k // 2, k // 2 + 1)
+        torch.testing.assert_close(picked[k], _picked_by_hand(picking, logmel[clip], logspec[clip], candidates[k]))
+    images = generate(picking, cache, rows, 2)
+    with torch.inference_mode():
+        expected = picking.generator(picking.features(logmel, logspec).repeat_interleave(2, dim=0), picked)
+    torch.testing.assert_close(images, expected.float())
+
+    calls = []
+    original = SoundToScene.pick_noise
+    monkeypatch.setattr(SoundToScene, "pick_noise", lambda self, *a: calls.append(a[-1].shape) or original(self, *a))
+    sound_versus_noise(picking, cache, rows, torch.arange(5) % 2, seeds=3)
+    assert calls == [(5, 3, single.config.z_dim)] * 3  # each seed's candidates, picked per clip
 
 
 def test_class_match_is_read_per_scene_and_where_the_encoder_heard_the_scene() -> None:

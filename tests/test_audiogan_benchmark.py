@@ -40,8 +40,8 @@ def test_best_of_benchmark_scores_each_count_under_several_draws(tmp_path, monke
     judge = AttributeJudge(JudgeConfig(width=4, num_attributes=6)).eval()
     monkeypatch.setattr(audiogan_best_of, "load_scene_judge", lambda: judge)
     tiny_audiogan_checkpoint(tmp_path)
-    result = audiogan_best_of.main(["--clips", "6", "--counts", "1", "3", "--draws", "2"])
-    assert set(result["counts"]) == {"1", "3"} and result["clips"] == 6
+    result = audiogan_best_of.main(["--clips", "6", "--counts", "1", "3", "--draws", "2", "--truncation", "0.7"])
+    assert set(result["counts"]) == {"1", "3"} and result["clips"] == 6 and result["truncation"] == 0.7
     for row in result["counts"].values():
         match = row["class_match_mean_over_scenes"]
         assert len(match["draws"]) == 2 and 0 <= match["mean"] <= 1 and row["pick_ms_per_image"] > 0

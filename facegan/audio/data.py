@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 from tqdm import tqdm
 
 from facegan.audio import features as F
@@ -32,6 +33,17 @@ SCENE_OF_SOUND = {
 SOUND_CLASSES: tuple[str, ...] = tuple(sorted([*SCENE_OF_SOUND, "dog_bark"]))
 GAN_SCENES: tuple[str, ...] = tuple(sorted(set(SCENE_OF_SOUND.values())))
 """Scene classes the generator draws (glacier has no sound)."""
+_SCENE_BEARING = [i for i, name in enumerate(SOUND_CLASSES) if name in SCENE_OF_SOUND]
+
+
+def scene_to_draw(probabilities: torch.Tensor) -> torch.Tensor:
+    """Index in GAN_SCENES of the most probable sound class that has a scene, per row of an encoder's
+    class probabilities [B, len(SOUND_CLASSES)]: a sound heard as a dog bark falls through to its
+    runner-up, since the generator draws something for every sound."""
+    best = probabilities[:, _SCENE_BEARING].argmax(1).tolist()
+    return torch.tensor([GAN_SCENES.index(SCENE_OF_SOUND[SOUND_CLASSES[_SCENE_BEARING[k]]]) for k in best])
+
+
 HELD_OUT_FOLDS = {"UrbanSound8K": "3", "ESC-10": "4"}
 """Clips of these folds are never trained on (classifier or GAN): evaluation only."""
 

@@ -35,7 +35,8 @@ class ExampleSound:
 
     @property
     def credit(self) -> str:
-        return f"{self.label.replace('_', ' ')}: freesound.org clip {self.freesound_id}, via {self.dataset}, {self.licence}"
+        name = self.label.replace("_", " ")
+        return f"{name}: freesound.org clip {self.freesound_id}, via {self.dataset}, {self.licence}"
 
 
 def _esc10(label: str, clip: str) -> ExampleSound:

@@ -129,9 +129,14 @@ def heard_scenes(model: SoundToScene, cache: ClipCache, rows: np.ndarray) -> Ten
     ])  # fmt: skip
 
 
+def _unit_gain(cache: ClipCache, rows: np.ndarray) -> tuple[Tensor, Tensor]:
+    """The clips' log-mel and log-spectrum as recorded."""
+    return torch.from_numpy(cache.logmel[rows]), torch.from_numpy(cache.logspec[rows])
+
+
 @torch.inference_mode()
 def _sound_vectors(model: SoundToScene, cache: ClipCache, rows: np.ndarray, gain_db: float = 0.0) -> Tensor:
-    logmel, logspec = torch.from_numpy(cache.logmel[rows]), torch.from_numpy(cache.logspec[rows])
+    logmel, logspec = _unit_gain(cache, rows)
     return model.features(logmel + gain_db, logspec + gain_db)
 
 
@@ -145,14 +150,17 @@ def generate(
 
 @torch.inference_mode()
 def _noise(model: SoundToScene, cache: ClipCache, rows: np.ndarray, samples: int, seed: int = 0) -> Tensor:
-    """z for each (clip, sample) [len(rows) * samples, z_dim], picked at unit gain as the app picks it.
-    With one candidate and seed 0 it is the draw the eval made before picking existed."""
-    s = _sound_vectors(model, cache, rows).repeat_interleave(samples, dim=0)
-    heard = model.features.encoder.probabilities(torch.from_numpy(cache.logmel[rows])).repeat_interleave(samples, 0)
-    shape = (len(s), model.best_of, model.config.z_dim)
+    """z for each (clip, sample) [len(rows) * samples, z_dim], picked as the app picks it. With one
+    candidate and seed 0 it is the draw the eval made before picking existed."""
+    logmel, logspec = _unit_gain(cache, rows)
+    logmel, logspec = logmel.repeat_interleave(samples, dim=0), logspec.repeat_interleave(samples, dim=0)
+    shape = (len(logmel), model.best_of, model.config.z_dim)
     candidates = torch.randn(shape, generator=torch.Generator().manual_seed(seed))
-    batches = range(0, len(s), 256)
-    return torch.cat([model.pick_noise(s[i : i + 256], heard[i : i + 256], candidates[i : i + 256]) for i in batches])
+    return torch.cat([
+        model.pick_noise(logmel[i : i + 256], logspec[i : i + 256], candidates[i : i + 256])
+        for i in range(0, len(logmel), 256)
+    ])  # fmt: skip
+
 
 
 @torch.inference_mode()
@@ -305,9 +313,8 @@ def sound_versus_noise(
     Averaged over ``seeds`` draws of z (every pair of them for the second figure): z moves the
     exposure of a whole scene, so a single pair of draws could read either way."""
     s = _sound_vectors(model, cache, rows)
-    heard = model.features.encoder.probabilities(torch.from_numpy(cache.logmel[rows]))
     candidates = torch.randn(seeds, model.best_of, model.config.z_dim, generator=torch.Generator().manual_seed(0))
-    z = [model.pick_noise(s, heard, seed.expand(len(s), -1, -1)) for seed in candidates]
+    z = [model.pick_noise(*_unit_gain(cache, rows), seed.expand(len(s), -1, -1)) for seed in candidates]
     images = [model.generator(s, zk).float() / 2 + 0.5 for zk in z]
     rng = np.random.default_rng(0)
     i, j = rng.integers(len(rows), size=(2, 4 * len(rows)))

@@ -33,7 +33,6 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from facegan.audio.data import GAN_SCENES, SCENE_OF_SOUND, SOUND_CLASSES
 from facegan.models.dcgan import DCGANConfig, init_dcgan_weights
 from facegan.models.dcgan import Generator as DCGANGenerator
 from facegan.nn.blocks import ConvNormAct, Projection, UpResidualBlock, make_norm, sn
@@ -192,14 +191,6 @@ def zoom_for_level(relative_db: Tensor, exponent: float, min_zoom: float = ZOOM_
     return (10 ** (exponent * relative_db.float() / 20)).clamp(min_zoom, ZOOM_RANGE[1])
 
 
-def heard_scene(probabilities: Tensor) -> Tensor:
-    """Index in GAN_SCENES of the most probable sound class that has a scene (dog_bark has none), per
-    row of the encoder's class probabilities [B, len(SOUND_CLASSES)]."""
-    scene_bearing = [i for i, name in enumerate(SOUND_CLASSES) if name in SCENE_OF_SOUND]
-    best = probabilities[:, scene_bearing].argmax(1).tolist()
-    return torch.tensor([GAN_SCENES.index(SCENE_OF_SOUND[SOUND_CLASSES[scene_bearing[k]]]) for k in best])
-
-
 def pick_recognisable(
     generator: Generator, critic: Discriminator, s: Tensor, scene: Tensor, candidates: Tensor
 ) -> Tensor:
@@ -214,5 +205,5 @@ def pick_recognisable(
     if logits is None:
         raise ValueError("pick_recognisable needs a discriminator with a scene head (aux_classifier=True)")
     log_p = logits.float().log_softmax(1).view(rows, count, -1)
-    chosen = log_p.gather(2, scene.view(rows, 1, 1).expand(-1, count, 1)).squeeze(2).argmax(1)
-    return candidates[torch.arange(rows), chosen]
+    chosen = log_p.gather(2, scene.to(log_p.device).view(rows, 1, 1).expand(-1, count, 1)).squeeze(2).argmax(1)
+    return candidates[torch.arange(rows, device=chosen.device), chosen]

@@ -98,7 +98,7 @@ def build_tab() -> None:
             volume = gr.Slider(low, high, value=1.0, step=0.05, label="Volume (x)")
             seed = gr.Number(
                 label="Seed", value=0, precision=0, minimum=0,
-                info=f"Each seed draws {SoundToScene.BEST_OF} scenes and keeps the clearest one of the heard scene",
+                info="Each seed draws a few scenes and keeps the clearest one of the scene it hears",
             )  # fmt: skip
             count = gr.Slider(1, MAX_IMAGES, value=4, step=1, label="Scenes")
             run = gr.Button("Generate", variant="primary")

@@ -122,7 +122,8 @@ def admin_generate(password: str, study_id: str, progress: gr.Progress = gr.Prog
     if store.votes(study_id, include_undone=True):
         raise UserError("this study already has votes; its stimuli can no longer change")
     manifest = generate_stimuli(record.definition, sessions().study_dir(study_id), force=True)
-    return f"Generated {len(manifest.trials)} trials for **{escape_markdown(study_id)}**; participants can take part now."
+    study = escape_markdown(study_id)
+    return f"Generated {len(manifest.trials)} trials for **{study}**; participants can take part now."
 
 
 def set_status(status: str) -> Callable[[str, str], tuple[str, pd.DataFrame, Any]]:
