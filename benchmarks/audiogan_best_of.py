@@ -1,7 +1,7 @@
 """How many z to draw per image: class match against the number of candidates D's scene head picks from.
 
     python benchmarks/audiogan_best_of.py [--checkpoint audiogan] [--counts 1 2 4 8 16] [--draws 3]
-        [--truncation 0.5] [--name audiogan_best_of]
+        [--truncation 0.7] [--judge scene_judge] [--name audiogan_best_of]
 
 For each held-out clip (4 images, as ``python -m facegan.eval audiogan``), the app's rule draws K
 candidate z per image and keeps the one whose image D's scene head finds most like the heard scene
@@ -53,16 +53,19 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--clips", type=int, help="only the first N held-out clips (a quick check)")
     parser.add_argument("--truncation", type=float, default=SoundToScene.TRUNCATION, help="z's scale (the app's)")
     parser.add_argument("--name", default="audiogan_best_of", help="results/NAME.json")
+    parser.add_argument(
+        "--judge", default="scene_judge", help="scene judge in the checkpoint dir (another one: a second opinion)"
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    judge = load_scene_judge()
+    judge = load_scene_judge(name=args.judge)
     cache = clip_cache()
     rows = cache.select(held_out=True, with_scene=True)[: args.clips]
     scenes = torch.tensor([SCENE_CLASSES.index(SCENE_OF_SOUND[cache.clips[i].label]) for i in rows])
     targets = scenes.repeat_interleave(SAMPLES)
     result: dict = {
-        "checkpoint": args.checkpoint, "truncation": args.truncation, "clips": len(rows), "samples_per_clip": SAMPLES,
-        "counts": {},
+        "checkpoint": args.checkpoint, "judge": args.judge, "truncation": args.truncation, "clips": len(rows),
+        "samples_per_clip": SAMPLES, "counts": {},
     }  # fmt: skip
     heard = (heard_scenes(SoundToScene(args.checkpoint, best_of=1), cache, rows) == scenes).repeat_interleave(SAMPLES)
     sound = SoundToScene.prepare(str(EXAMPLE_SOUNDS[0].path))

@@ -38,10 +38,12 @@ def test_best_of_benchmark_scores_each_count_under_several_draws(tmp_path, monke
     monkeypatch.setattr(common, "RESULTS_DIR", tmp_path)
     monkeypatch.setenv("FACEGAN_CHECKPOINTS", str(tmp_path))
     judge = AttributeJudge(JudgeConfig(width=4, num_attributes=6)).eval()
-    monkeypatch.setattr(audiogan_best_of, "load_scene_judge", lambda: judge)
+    monkeypatch.setattr(audiogan_best_of, "load_scene_judge", lambda name: {"second": judge}[name])
     tiny_audiogan_checkpoint(tmp_path)
-    result = audiogan_best_of.main(["--clips", "6", "--counts", "1", "3", "--draws", "2", "--truncation", "0.7"])
+    options = ["--clips", "6", "--counts", "1", "3", "--draws", "2", "--truncation", "0.7", "--judge", "second"]
+    result = audiogan_best_of.main(options)
     assert set(result["counts"]) == {"1", "3"} and result["clips"] == 6 and result["truncation"] == 0.7
+    assert result["judge"] == "second"
     for row in result["counts"].values():
         match = row["class_match_mean_over_scenes"]
         assert len(match["draws"]) == 2 and 0 <= match["mean"] <= 1 and row["pick_ms_per_image"] > 0

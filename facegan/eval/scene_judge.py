@@ -23,9 +23,10 @@ TRAIN_COMMAND = (
 )
 
 
-def load_scene_judge(device: str | torch.device = "cpu") -> AttributeJudge:
-    """The trained judge in eval mode; its logits are over ``SCENE_CLASSES``."""
-    return load_judge_file(checkpoint_dir() / f"{CHECKPOINT_NAME}.safetensors", TRAIN_COMMAND, device)
+def load_scene_judge(device: str | torch.device = "cpu", name: str = CHECKPOINT_NAME) -> AttributeJudge:
+    """The trained judge in eval mode; its logits are over ``SCENE_CLASSES``. ``name``: another scene
+    judge in the checkpoint dir, to check a figure against a second opinion."""
+    return load_judge_file(checkpoint_dir() / f"{name}.safetensors", TRAIN_COMMAND, device)
 
 
 @torch.inference_mode()
