@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> dict:
             "pick_ms_per_image": percentiles(cost)["p50_ms"],
         }
         print(count, result["counts"][str(count)], flush=True)
-    record_result(args.name, result, sys.argv[1:] if argv is None else argv)
+    record_result(args.name, result, sys.argv[1:] if argv is None else argv, script="audiogan_best_of")
     return result
 
 

@@ -15,9 +15,10 @@ RESULTS_DIR = Path(__file__).with_name("results")
 sys.path.insert(0, str(REPO_ROOT))
 
 
-def record_result(name: str, result: dict, argv: list[str]) -> None:
-    """Print the figures and keep them, with the command that produced them, in results/NAME.json."""
-    result = {**result, "command": " ".join(["python", f"benchmarks/{name}.py", *argv])}
+def record_result(name: str, result: dict, argv: list[str], script: str | None = None) -> None:
+    """Print the figures and keep them, with the command that produced them, in results/NAME.json
+    (``script``: the benchmark's file stem when NAME is not it)."""
+    result = {**result, "command": " ".join(["python", f"benchmarks/{script or name}.py", *argv])}
     RESULTS_DIR.mkdir(exist_ok=True)
     (RESULTS_DIR / f"{name}.json").write_text(json.dumps(result, indent=1) + "\n")
     print(json.dumps(result, indent=1))
