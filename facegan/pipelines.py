@@ -697,8 +697,9 @@ class SoundToScene:
             return z[:, 0]
         assert self.critic is not None
         logmel, logspec = logmel.to(self.device), logspec.to(self.device)
-        s = self.features(logmel, logspec).expand(len(z), -1)
-        scene = scene_to_draw(self.features.encoder.probabilities(logmel)).expand(len(z))
+        embedding = self.features.encoder.embed(logmel)  # once, for s and for the heard scene
+        s = self.features(logmel, logspec, embedding).expand(len(z), -1)
+        scene = scene_to_draw(self.features.encoder.probabilities_of(embedding)).expand(len(z))
         return pick_recognisable(self.generator, self.critic, s, scene, z)
 
     def _seeded_candidates(self, seeds: Sequence[int]) -> torch.Tensor:

@@ -78,7 +78,13 @@ class SoundEncoder(nn.Module):
 
     @torch.inference_mode()
     def probabilities(self, logmel_db: Tensor) -> Tensor:
-        return self(logmel_db).float().softmax(dim=1)
+        return self.probabilities_of(self.embed(logmel_db))
+
+    @torch.inference_mode()
+    def probabilities_of(self, embedding: Tensor) -> Tensor:
+        """Class probabilities from an ``embed`` already computed, so a caller that needs both runs the
+        convolutions once."""
+        return self.head(embedding).float().softmax(dim=1)
 
 
 def load_sound_encoder(name_or_path: str) -> SoundEncoder:

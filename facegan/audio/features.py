@@ -102,8 +102,9 @@ class SoundFeaturizer(nn.Module):
         dct = scipy.fft.dct(np.eye(N_MELS), type=2, norm="ortho", axis=0)[:N_MFCC]
         self.register_buffer("dct", torch.from_numpy(dct).float(), persistent=False)
 
-    def raw(self, logmel: Tensor, logspec: Tensor) -> Tensor:
-        """Unstandardised [content, level] for a batch: logmel [B, 64, T], logspec [B, 257]."""
+    def raw(self, logmel: Tensor, logspec: Tensor, embedding: Tensor | None = None) -> Tensor:
+        """Unstandardised [content, level] for a batch: logmel [B, 64, T], logspec [B, 257]; ``embedding``:
+        the encoder's, when the caller has it already."""
         kind = self.config.kind
         if kind == "spectrogram":
             content = logspec
@@ -112,7 +113,7 @@ class SoundFeaturizer(nn.Module):
         elif kind == "mfcc":
             content = torch.einsum("cm,bmt->bct", self.dct, logmel).mean(dim=2)
         else:
-            content = self.encoder.embed(logmel)
+            content = self.encoder.embed(logmel) if embedding is None else embedding
         return torch.cat([content.float(), level_db(logmel)[:, None]], dim=1)
 
     def fit(self, logmel: Tensor, logspec: Tensor) -> None:
@@ -121,5 +122,5 @@ class SoundFeaturizer(nn.Module):
         self.mean.copy_(values.mean(dim=0))
         self.std.copy_(values.std(dim=0).clamp_min(1e-3))
 
-    def forward(self, logmel: Tensor, logspec: Tensor) -> Tensor:
-        return (self.raw(logmel, logspec) - self.mean) / self.std
+    def forward(self, logmel: Tensor, logspec: Tensor, embedding: Tensor | None = None) -> Tensor:
+        return (self.raw(logmel, logspec, embedding) - self.mean) / self.std
