@@ -18,6 +18,7 @@ COMMANDS: dict[str, str] = {
     "eggan": "facegan.eval.eggan_metrics",
     "genegan": "facegan.eval.genegan_metrics",
     "judge": "facegan.eval.judge_accuracy",
+    "scene_judge": "facegan.eval.scene_judge",
     "sound_classifier": "facegan.eval.sound_classifier_metrics",
 }
 

@@ -53,7 +53,7 @@ from facegan.errors import CheckpointMissingError
 from facegan.models.judge import AttributeJudge
 from facegan.eval.realism import realism
 from facegan.eval.sound_classifier_metrics import held_out_report
-from facegan.eval.scene_judge import inception_score, load_scene_judge, scene_probabilities
+from facegan.eval.scene_judge import inception_score, judge_accuracy, load_scene_judge, scene_probabilities
 from facegan.paths import checkpoint_dir
 from facegan.models.audiogan import GAINS_DB, ZOOM_RANGE, zoom, zoom_for_level
 from facegan.pipelines import SoundToScene
@@ -274,17 +274,6 @@ def classifier_accuracy(featurizer: SoundFeaturizer, cache: ClipCache) -> dict[s
     report = held_out_report(featurizer.encoder, cache)
     headline = ("clips", "sound_class_accuracy", "scene_accuracy", "recordings", "mean_recording_accuracy")
     return {key: report[key] for key in headline}
-
-
-@torch.inference_mode()
-def judge_accuracy(judge: AttributeJudge, data: str | None) -> dict[str, Any]:
-    images, labels = load_scenes(data, "val")
-    predicted = scene_probabilities(judge, to_unit(images)).argmax(1)
-    per_class = {
-        scene: round(float((predicted[labels == k] == k).float().mean()), 4) for k, scene in enumerate(SCENE_CLASSES)
-    }
-    accuracy = round(float((predicted == labels).float().mean()), 4)
-    return {"val_images": len(labels), "accuracy": accuracy, "per_class": per_class}
 
 
 @torch.inference_mode()
