@@ -45,6 +45,7 @@ from facegan.models.audiogan import Discriminator as AudioGANDiscriminator
 from facegan.models.audiogan import Generator as AudioGANGenerator
 from facegan.models.eggan import EGGANConfig, Expression, apply_change, expression_change, interpolate_aus
 from facegan.models.eggan import Encoder as EGGANEncoder
+from facegan.models.eggan import Latent
 from facegan.models.eggan import Generator as EGGANGenerator
 from facegan.models.genegan import GeneGANConfig, bilinear_objects
 from facegan.models.genegan import Generator as GeneGANGenerator
@@ -423,7 +424,7 @@ class MeasuredFace(NamedTuple):
     mirror measures one frame while the generator renders the previous one."""
 
     prepared: PreparedFace
-    latent: torch.Tensor
+    latent: Latent
     aus: np.ndarray
     sharp_crop: torch.Tensor
     mask: np.ndarray
@@ -440,7 +441,7 @@ class EncodedFace:
     edit leaves hair and background alone)."""
 
     prepared: PreparedFace
-    latent: torch.Tensor
+    latent: Latent
     aus: np.ndarray
     reconstruction: torch.Tensor
     sharp_crop: torch.Tensor
@@ -514,15 +515,15 @@ class AUEditor:
         channels_last(self.generator).to(self.device).eval()
 
     @torch.inference_mode()
-    def encode_crops(self, crops: torch.Tensor) -> torch.Tensor:
-        """Latent codes [N, latent_dim] of aligned faces in [-1, 1] at the model's resolution."""
+    def encode_crops(self, crops: torch.Tensor) -> Latent:
+        """Latent codes [N, latent_dim] (and skip maps) of aligned faces in [-1, 1] at the model's resolution."""
         return self.encoder(crops.to(self.device))
 
     @torch.inference_mode()
-    def render(self, latent: torch.Tensor, aus: np.ndarray | torch.Tensor) -> Expression:
-        """G(l, u) for codes [N, D] and AU rows [N, 17] (or one row for all): faces in [-1, 1] and masks."""
+    def render(self, latent: Latent, aus: np.ndarray | torch.Tensor) -> Expression:
+        """G(l, u) for N latents and AU rows [N, 17] (or one row for all): faces in [-1, 1] and masks."""
         aus = torch.as_tensor(np.asarray(aus, dtype=np.float32)).reshape(-1, self.config.num_aus)
-        return self.generator(latent, aus.to(self.device).clamp(0, AU_MAX).expand(latent.shape[0], -1))
+        return self.generator(latent, aus.to(self.device).clamp(0, AU_MAX).expand(latent.batch, -1))
 
     def encode(self, image: ImageInput, face_index: int = 0) -> EncodedFace:
         """Detect, align, measure the face's AUs and encode it: everything later edits reuse."""
@@ -549,7 +550,7 @@ class AUEditor:
     def edit_measured(self, face: MeasuredFace, change: np.ndarray, keep_detail: bool = True) -> AUEdit:
         """Move a measured face's AUs by ``change`` with one generator call (its own AUs and the target as a
         batch of two): the webcam mirror's per-frame path, where nothing is reused."""
-        both = self.render(face.latent.expand(2, -1), np.stack([face.aus, np.clip(face.aus + change, 0, AU_MAX)]))
+        both = self.render(face.latent.expand(2), np.stack([face.aus, np.clip(face.aus + change, 0, AU_MAX)]))
         return self._paste(face.with_reconstruction(both.face[:1]), both.map(lambda t: t[1:]), keep_detail)
 
     def _finish(self, face: EncodedFace, edited: Expression, keep_detail: bool) -> list[np.ndarray]:
@@ -597,7 +598,7 @@ class AUEditor:
             raise ValueError(f"frames must be between {low} and {high}, got {frames}")
         alphas = torch.linspace(0, 1, frames)[:, None]
         source, goal = torch.from_numpy(face.aus), torch.as_tensor(np.asarray(target, dtype=np.float32))
-        edited = self.render(face.latent.expand(frames, -1), interpolate_aus(source, goal, alphas))
+        edited = self.render(face.latent.expand(frames), interpolate_aus(source, goal, alphas))
         return self._finish(face, edited, keep_detail)
 
 

@@ -24,6 +24,7 @@ from facegan.models.eggan import (
     Expression,
     Generator,
     ImageCritic,
+    Latent,
     LatentDiscriminator,
     apply_change,
     expression_change,
@@ -73,7 +74,7 @@ def test_paper_architecture_shapes_at_128():
     config = EGGANConfig()
     image = torch.randn(2, 3, 128, 128)
     latent = Encoder(config)(image)
-    assert latent.shape == (2, config.latent_dim)
+    assert latent.code.shape == (2, config.latent_dim) and latent.skips == ()
     assert [m.out_channels for m in Encoder(config).convs.modules() if isinstance(m, torch.nn.Conv2d)] == [
         16, 32, 64, 128, 256,
     ]  # fmt: skip
@@ -92,7 +93,7 @@ def test_paper_architecture_shapes_at_128():
 
 def test_generator_follows_the_au_condition():
     G = Generator(TINY).eval()
-    latent = torch.randn(1, TINY.latent_dim)
+    latent = Latent(torch.randn(1, TINY.latent_dim))
     neutral, smile = G(latent, torch.zeros(1, 17)).face, G(latent, torch.full((1, 17), 5.0)).face
     assert (neutral - smile).abs().mean() > 1e-4
     halfway = interpolate_aus(torch.zeros(1, 17), torch.full((1, 17), 4.0), 0.25)
@@ -122,6 +123,35 @@ def test_a_gated_generator_starts_from_an_ungated_checkpoint():
     assert torch.equal(gated_E.fc.weight, E.fc.weight)
     with pytest.raises(ValueError, match="does not fit G"):
         load_init(Encoder(plain), Generator(plain), {"E": state["E"], "G": gated_G.state_dict()})
+
+
+SKIPS = dataclasses.replace(TINY, skip_resolutions=(16, 32))
+
+
+def test_skips_carry_encoder_maps_at_their_sizes_and_start_as_the_g_without_them():
+    torch.manual_seed(1)
+    E, G = Encoder(TINY), Generator(TINY)
+    skip_E, skip_G = Encoder(SKIPS), Generator(SKIPS)
+    load_init(skip_E, skip_G, {"E": E.state_dict(), "G": G.state_dict()})
+    image, aus = torch.rand(2, 3, 64, 64) * 2 - 1, torch.rand(2, 17) * 5
+    latent = skip_E(image)
+    assert [tuple(t.shape) for t in latent.skips] == [(2, 8, 16, 16), (2, 4, 32, 32)]
+    assert torch.equal(latent.code, E(image).code)
+    assert torch.equal(skip_G(latent, aus).face, G(E(image), aus).face)  # zero-initialised projections
+    torch.nn.init.normal_(skip_G.skips["32"].weight)
+    changed = skip_G(latent, aus).face
+    assert (changed - G(E(image), aus).face).abs().mean() > 1e-3
+    other = latent._replace(skips=(latent.skips[0], torch.zeros_like(latent.skips[1])))
+    assert not torch.allclose(skip_G(other, aus).face, changed)  # the 32 px map reaches the face
+    with pytest.raises(ValueError, match="skip resolutions"):
+        dataclasses.replace(TINY, skip_resolutions=(64,))  # E's largest map is 32 px at 64 px
+
+
+def test_a_latent_expands_and_slices_code_and_skips_together():
+    latent = Latent(torch.randn(1, 4), (torch.randn(1, 2, 8, 8),))
+    wide = latent.expand(3)
+    assert wide.batch == 3 and wide.skips[0].shape == (3, 2, 8, 8) and torch.equal(wide.code[2], latent.code[0])
+    assert wide.map(lambda t: t[:2]).batch == 2 and wide.map(lambda t: t[:2]).skips[0].shape[0] == 2
 
 
 def test_au_loss_is_eq3_cross_entropy_over_rounded_levels():
@@ -248,7 +278,7 @@ def test_pipeline_encodes_once_edits_interpolates_and_pastes_back(tmp_path, face
     tiny_checkpoint(tmp_path)
     editor = AUEditor(directory=tmp_path)
     face = editor.encode(face_photo)
-    assert face.latent.shape == (1, TINY.latent_dim) and face.aus.shape == (17,)
+    assert face.latent.code.shape == (1, TINY.latent_dim) and face.aus.shape == (17,)
     assert (0 <= face.aus).all() and (face.aus <= 5).all()
     edit = editor.edit(face, preset_aus("surprise"))
     assert edit.output.shape == (128, 128, 3) and edit.photo.shape == face_photo.shape  # the photo's own 128 px

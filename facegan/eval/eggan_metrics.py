@@ -199,9 +199,8 @@ def evaluate(
             verified[key].append(identity.verify(emb["output_equals_input"], emb[key]))
         n = max(0, min(len(x), interp_limit - start))
         if n:
-            steps = [
-                model.render(latent[:n], interpolate_aus(u[:n], u_t[:n], alpha)).map(Tensor.cpu) for alpha in ALPHAS
-            ]
+            first = latent.map(lambda t: t[:n])
+            steps = [model.render(first, interpolate_aus(u[:n], u_t[:n], alpha)).map(Tensor.cpu) for alpha in ALPHAS]
             frames = {
                 "eggan": [s.face for s in steps],
                 "eggan_detail": [keep_photo_detail(x[:n], s, rec[:n]) for s in steps],

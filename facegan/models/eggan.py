@@ -53,6 +53,9 @@ class EGGANConfig:
     gated: bool = True
     """G also predicts a mask that confines the expression change to where the AUs act (see ``apply_change``);
     False is the paper's G, which only draws the face (records written before the field existed)."""
+    skip_resolutions: tuple[int, ...] = ()
+    """Sizes (e.g. 16, 32) at which E's feature map is added to G's through a 1x1 conv: a latent that keeps
+    more of the face than ``latent_dim`` numbers. Empty is the paper's G, which sees only the code."""
 
     def __post_init__(self) -> None:
         if self.resolution != 2 ** (len(self.g_channels) + 1):
@@ -62,6 +65,17 @@ class EGGANConfig:
             )
         if self.resolution % 2 ** len(self.encoder_channels) or self.resolution % 2**self.d_layers:
             raise ValueError(f"resolution {self.resolution} is not divisible by the conv stacks' strides")
+        shared = set(self.encoder_sizes()) & set(self.generator_sizes())
+        if not set(self.skip_resolutions) <= shared:
+            raise ValueError(f"skip resolutions {self.skip_resolutions} must be among {sorted(shared)}")
+
+    def encoder_sizes(self) -> list[int]:
+        """Side of each of E's conv outputs, first to last."""
+        return [self.resolution // 2 ** (i + 1) for i in range(len(self.encoder_channels))]
+
+    def generator_sizes(self) -> list[int]:
+        """Side of each of G's up-sampling block outputs, first to last."""
+        return [2 ** (i + 2) for i in range(len(self.g_channels))]
 
 
 def scale_aus(aus: Tensor) -> Tensor:
@@ -72,6 +86,26 @@ def scale_aus(aus: Tensor) -> Tensor:
 def intensity_classes(aus: Tensor) -> Tensor:
     """Eq. 3's labels: each intensity rounded to the nearest level in {0, ..., 5}."""
     return aus.round().clamp(0, INTENSITY_LEVELS - 1).long()
+
+
+class Latent(NamedTuple):
+    """E's output: the AAE code l that D_z regularises, and (G with skips) E's feature maps at
+    ``skip_resolutions``, smallest first. Every edit of a face reuses it whole."""
+
+    code: Tensor
+    skips: tuple[Tensor, ...] = ()
+
+    def map(self, fn: Callable[[Tensor], Tensor]) -> "Latent":
+        """``fn`` applied to the code and every skip map, e.g. a slice, a repeat or a device move."""
+        return Latent(fn(self.code), tuple(fn(t) for t in self.skips))
+
+    def expand(self, count: int) -> "Latent":
+        """One face's latent as a batch of ``count`` (a view, no copy)."""
+        return self.map(lambda t: t.expand(count, *t.shape[1:]))
+
+    @property
+    def batch(self) -> int:
+        return self.code.shape[0]
 
 
 class ConvEncoder(nn.Module):
@@ -95,10 +129,19 @@ class ConvEncoder(nn.Module):
 
 
 class Encoder(ConvEncoder):
-    """E: face in [-1, 1] -> latent code l (``latent_dim``), regularised towards N(0, I) by D_z."""
+    """E: face in [-1, 1] -> latent code l (``latent_dim``), regularised towards N(0, I) by D_z, and the
+    feature maps G's skip connections read."""
 
     def __init__(self, config: EGGANConfig) -> None:
         super().__init__(config.resolution, config.encoder_channels, config.latent_dim)
+        sizes = config.encoder_sizes()
+        self.skip_layers = [sizes.index(size) for size in sorted(config.skip_resolutions)]
+
+    def forward(self, image: Tensor) -> Latent:  # type: ignore[override]
+        maps, x = {}, image
+        for index, conv in enumerate(self.convs):
+            x = maps[index] = conv(x)
+        return Latent(self.fc(x.flatten(1)), tuple(maps[index] for index in self.skip_layers))
 
 
 class AUClassifier(ConvEncoder):
@@ -155,14 +198,32 @@ class Generator(nn.Module):
             blocks.append(UpResidualBlock(in_ch, out_ch))
             in_ch = out_ch
         self.blocks = nn.Sequential(*blocks)
+        self.skips = nn.ModuleDict({str(size): skip_projection(config, size) for size in config.skip_resolutions})
         self.to_rgb = ConvNormAct(in_ch, 3, 3, act="tanh")
         self.to_mask = attention_mask_head(in_ch) if config.gated else None
 
-    def forward(self, latent: Tensor, aus: Tensor) -> Expression:
+    def forward(self, latent: Latent, aus: Tensor) -> Expression:
         """The face in [-1, 1] and its mask; ``aus`` are intensities on the 0-5 scale, [N, d]."""
-        code = torch.cat([latent, scale_aus(aus).to(latent.dtype)], dim=1)
-        features = self.blocks(self.fc(code).view(-1, self.config.g_channels[0], 2, 2))
+        code = torch.cat([latent.code, scale_aus(aus).to(latent.code.dtype)], dim=1)
+        skips = {str(t.shape[-1]): t for t in latent.skips}
+        features = self.fc(code).view(-1, self.config.g_channels[0], 2, 2)
+        for block in self.blocks:
+            features = block(features)
+            size = str(features.shape[-1])
+            if size in self.skips:
+                features = features + self.skips[size](skips[size])
         return Expression(self.to_rgb(features), None if self.to_mask is None else self.to_mask(features))
+
+
+def skip_projection(config: EGGANConfig, size: int) -> nn.Conv2d:
+    """1x1 conv from E's channels at ``size`` to G's, zero at start: a G fine-tuned from one without skips
+    begins as exactly that G, and learns how much of E's map to let through."""
+    e_channels = config.encoder_channels[config.encoder_sizes().index(size)]
+    g_channels = config.g_channels[config.generator_sizes().index(size)]
+    conv = nn.Conv2d(e_channels, g_channels, 1)
+    nn.init.zeros_(conv.weight)
+    nn.init.zeros_(conv.bias)
+    return conv
 
 
 class ImageCritic(nn.Module):

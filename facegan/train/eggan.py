@@ -102,12 +102,16 @@ class EGGANTrainConfig:
     """A shipped checkpoint E and G start from (``--init``), e.g. the ungated ``eggan_plain``."""
 
 
+NEW_IN_G = ("to_mask.", "skips.")
+"""Parts of G a checkpoint from before them lacks: they keep their initialisation (the skips' is zero)."""
+
+
 def load_init(encoder: Encoder, generator: Generator, state: Mapping[str, Mapping[str, Tensor]]) -> None:
-    """Start E and G from a checkpoint's weights. A gated G may start from an ungated one: its mask head,
-    the only part the checkpoint lacks, keeps its fresh initialisation."""
+    """Start E and G from a checkpoint's weights. A gated G may start from an ungated one, and a G with
+    skips from one without: the parts the checkpoint lacks (``NEW_IN_G``) keep their initialisation."""
     encoder.load_state_dict(state["E"])
     missing, unexpected = generator.load_state_dict(state["G"], strict=False)
-    if unexpected or any(not key.startswith("to_mask.") for key in missing):
+    if unexpected or any(not key.startswith(NEW_IN_G) for key in missing):
         raise ValueError(f"init checkpoint does not fit G: missing {missing}, unexpected {unexpected}")
 
 
@@ -173,7 +177,7 @@ class EGGANRecipe(RecipeBase):
 
         with ctx.autocast():
             latent = E(real)
-            out = G(torch.cat([latent, latent]), torch.cat([target, aus]))
+            out = G(latent.map(lambda t: torch.cat([t, t])), torch.cat([target, aus]))
             fake, rec = out.face.split(n)
             # The gated G is judged twice: its own face (the generated-face mode) and the input plus its
             # masked change (the photo mode), so that both modes show the target expression.
@@ -183,8 +187,8 @@ class EGGANRecipe(RecipeBase):
                 edit = apply_change(real, expression_change(Expression(fake, out.mask[:n]), rec))
                 fakes = torch.cat([fake, edit])
             real_score, fake_score = D(torch.cat([real, fakes.detach()])).split([n, len(fakes)])
-            prior = torch.randn_like(latent, dtype=torch.float32)
-            z_real, z_fake = Dz(torch.cat([prior.to(latent.dtype), latent.detach()])).split(n)
+            prior = torch.randn_like(latent.code, dtype=torch.float32)
+            z_real, z_fake = Dz(torch.cat([prior.to(latent.code.dtype), latent.code.detach()])).split(n)
             c_real = C(real)
         d_adv = wgan_d_loss(real_score, fake_score)
         penalty = gradient_penalty(self.D, real.repeat(len(fakes) // n, 1, 1, 1), fakes)
@@ -199,7 +203,7 @@ class EGGANRecipe(RecipeBase):
             net.requires_grad_(False)
         with ctx.autocast():
             g_adv = wgan_g_loss(D(fakes))
-            gz_adv = nonsaturating_g_loss(Dz(latent))
+            gz_adv = nonsaturating_g_loss(Dz(latent.code))
             copies = len(fakes) // n
             g_au = au_loss(C(fakes), target.repeat(copies, 1))
             phi, logits = self.features(torch.cat([real, fakes, rec]))
@@ -257,6 +261,10 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--lr", type=float, default=defaults.lr, help="Adam LR of E, G, D_img, D_z")
     group.add_argument("--lr-c", type=float, default=defaults.lr_c, help="Adam LR of C_exp")
     group.add_argument("--no-gate", dest="gated", action="store_false", help="the paper's G: no mask, no change head")
+    group.add_argument(
+        "--skips", type=int, nargs="+", default=[], metavar="SIZE",
+        help="sizes at which E's feature maps feed G (e.g. 16 32; default: none, the paper's G)",
+    )  # fmt: skip
     group.add_argument("--init", help="shipped checkpoint to start E and G from (e.g. eggan_plain)")
     for weight in WEIGHTS:
         group.add_argument(f"--{weight.replace('_', '-')}", type=float, default=getattr(defaults, weight))
@@ -274,7 +282,7 @@ def config_from_args(args: argparse.Namespace) -> EGGANTrainConfig:
     g_channels = tuple(args.g_channels) if args.g_channels else default.g_channels[len(default.g_channels) - blocks :]
     model = EGGANConfig(
         resolution=args.resolution, latent_dim=args.latent_dim, g_channels=g_channels, d_width=args.d_width,
-        d_layers=blocks, gated=args.gated,
+        d_layers=blocks, gated=args.gated, skip_resolutions=tuple(args.skips),
     )
     weights = {w: getattr(args, w) for w in (*WEIGHTS, *INTEGERS)}
     total = args.decay_steps or args.steps
