@@ -7,7 +7,7 @@ pass at the model's resolution, paste-back into the full photo, enlargement of t
 with a new random AU vector each run, in the tab's default mode (the photo's detail kept; the
 generator's own face with ``--generated-face``, written to its own results file). "encode" is what an upload costs once: detection, alignment,
 AU measurement and the encoder. "strip" renders an interpolation strip of ``--frames`` frames. The
-photo is the shipped public-domain astronaut (512x512). The target: a slider move under 150 ms.
+photo is the shipped public-domain astronaut (512x512). The target (issue 14): a slider move under 30 ms p50 on 1 thread.
 ``--threads`` sets torch's intra-op threads (default: torch's choice, one per core); on a machine
 where other jobs hold cores, 1 thread avoids oversubscription stalls.
 """
@@ -27,7 +27,7 @@ from facegan.faces.aus import EDITABLE_AU_NUMBERS, preset_aus  # noqa: E402
 from facegan.ui import au_editing  # noqa: E402
 
 PHOTO = str(UI_EXAMPLES_DIR / "astronaut.jpg")
-TARGET_MS = 150.0
+TARGET_MS = 30.0
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> dict:
         "render": render,
         "encode": percentiles(encode_ms),
         "strip": percentiles(strip_ms),
-        "render_under_target": render["p95_ms"] < TARGET_MS,
+        "render_under_target": render["p50_ms"] < TARGET_MS,
         "target_ms": TARGET_MS,
         "resolution": editor.config.resolution,
         "photo": "astronaut.jpg 512x512",

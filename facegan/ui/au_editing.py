@@ -63,7 +63,7 @@ NOTE_AU9 = (
 DETAIL_LABEL = "Keep the photo's detail"
 DETAIL_INFO = (
     "On: the photo plus the generator's change of expression (sharp, the same person). "
-    "Off: the generator's own redrawn face (blurrier: it was trained on CPU)."
+    "Off: the generator's own redrawn 128 px face (softer than the photo)."
 )
 EXAMPLES = [str(UI_EXAMPLES_DIR / "astronaut.jpg"), str(UI_EXAMPLES_DIR / "grace_hopper.jpg")]
 MIRROR_NOTE = (
