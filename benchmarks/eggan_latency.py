@@ -7,7 +7,8 @@ pass at the model's resolution, paste-back into the full photo, enlargement of t
 with a new random AU vector each run, in the tab's default mode (the photo's detail kept; the
 generator's own face with ``--generated-face``, written to its own results file). "encode" is what an upload costs once: detection, alignment,
 AU measurement and the encoder. "strip" renders an interpolation strip of ``--frames`` frames. The
-photo is the shipped public-domain astronaut (512x512). The target (issue 14): a slider move under 30 ms p50 on 1 thread.
+photo is the shipped public-domain astronaut (512x512). The target: a slider move under 30 ms p50 on 1
+thread.
 ``--threads`` sets torch's intra-op threads (default: torch's choice, one per core); on a machine
 where other jobs hold cores, 1 thread avoids oversubscription stalls.
 """
