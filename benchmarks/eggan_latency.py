@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> dict:
         "threads": torch.get_num_threads(),
     }
     name = "eggan_latency" if keep_detail else "eggan_latency_generated_face"
-    record_result(name, result, sys.argv[1:] if argv is None else argv)
+    record_result(name, result, sys.argv[1:] if argv is None else argv, script="eggan_latency")
     return result
 
 

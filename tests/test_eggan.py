@@ -35,7 +35,7 @@ from facegan.paths import REPO_ROOT
 from facegan.faces.aus import EXPRESSION_PRESETS, preset_aus
 from facegan.pipelines import DETAIL_BLUR_SIGMA, AUEditor, tensor_to_image
 from facegan.train.checkpoint import export_checkpoint, latest_checkpoint, load_checkpoint
-from facegan.train.eggan import au_loss, draw_targets, load_init
+from facegan.train.eggan import au_loss, c_exp_losses, draw_targets, load_init
 from facegan.train.judge_terms import IDENTITY_ATTRIBUTES, JudgeFeatures, identity_loss
 from tests.faces_helpers import celeba_rgb
 
@@ -164,6 +164,27 @@ def test_au_loss_is_eq3_cross_entropy_over_rounded_levels():
     assert au_loss(uniform, aus) == pytest.approx(math.log(6))
 
 
+def test_c_exp_learns_edits_as_the_annotator_reads_them(monkeypatch):
+    """Edits are labelled by the annotator, not by their target AUs; edits without a face are left out."""
+    import facegan.train.eggan as recipe
+
+    measured = np.full((3, 17), np.nan, np.float32)
+    measured[[0, 2]] = 4.0
+    monkeypatch.setattr(recipe, "measure_aus", lambda images: (measured, ~np.isnan(measured[:, 0])))
+    seen = []
+
+    def reads_level_4(images):
+        seen.append(len(images))
+        logits = torch.full((len(images), 17, 6), -30.0)
+        logits[..., 4] = 30.0
+        return logits
+
+    real, edits = torch.zeros(2, 3, 8, 8), torch.zeros(3, 3, 8, 8)
+    on_real, on_edits = c_exp_losses(reads_level_4, real, torch.zeros(2, 17), edits)
+    assert seen == [2, 2] and on_edits < 1e-6 and on_real > 10
+    assert c_exp_losses(reads_level_4, real, torch.zeros(2, 17), None)[1] == 0
+
+
 def test_identity_loss_is_zero_on_agreement_and_positive_otherwise():
     logits = torch.randn(3, len(IDENTITY_ATTRIBUTES))
     assert identity_loss(logits, logits).abs() < 1e-6
@@ -220,12 +241,14 @@ def test_recipe_trains_samples_and_exports(trainable, monkeypatch):
     monkeypatch.setenv("FACEGAN_CHECKPOINTS", str(tmp_path / "ckpt"))
     run = tmp_path / "run"
     assert main(_train_args(tmp_path, run, 2, "--log-every", "1", "--samples", "8", "--image-every", "2",
-                            "--export", "eggan")) == 0  # fmt: skip
+                            "--w-c-edits", "0.5", "--export", "eggan")) == 0  # fmt: skip
     record = json.loads((run / "checkpoints" / "step_00000002.json").read_text())
     assert record["config"]["w_au"] == 100 and record["config"]["w_id"] == 60 and record["config"]["w_gp"] == 20
+    assert record["config"]["w_c_edits"] == 0.5
     assert record["config"]["model"]["resolution"] == 64 and record["data"]["counts"]["images"] == 8
     metrics = record["metrics"]
-    assert {"d_adv", "gp", "dz", "c_au", "g_au", "g_id", "g_per", "rec_l1", "rec_msssim", "mask_mean"} <= set(metrics)
+    logged = {"d_adv", "gp", "dz", "c_au", "c_edits", "g_au", "g_id", "g_per", "rec_l1", "rec_msssim", "mask_mean"}
+    assert logged <= set(metrics)
     assert 0 < metrics["mask_mean"] < 1 and record["config"]["w_mask"] == 10
     assert all(math.isfinite(v) for v in metrics.values())
     shipped = json.loads((tmp_path / "ckpt" / "eggan.json").read_text())
@@ -241,11 +264,12 @@ def test_a_gated_run_starts_from_an_exported_ungated_one(trainable, monkeypatch)
     assert main(_train_args(tmp_path, tmp_path / "plain", 1, "--no-gate", "--export", "eggan_plain")) == 0
     plain = json.loads((tmp_path / "ckpt" / "eggan_plain.json").read_text())
     assert plain["config"]["model"]["gated"] is False
-    args = _train_args(tmp_path, tmp_path / "gated", 1, "--init", "eggan_plain", "--c-warmup", "1", "--export", "eggan")
+    args = _train_args(tmp_path, tmp_path / "gated", 1, "--init", "eggan_plain", "--c-warmup", "1", "--w-c-edits", "1",
+                       "--export", "eggan")  # fmt: skip
     assert main(args) == 0
     gated = json.loads((tmp_path / "ckpt" / "eggan.json").read_text())
     assert gated["config"]["model"]["gated"] is True and gated["config"]["init"] == "eggan_plain"
-    assert gated["metrics"].keys() == {"c_au"}  # the warm-up step trained C_exp alone
+    assert gated["metrics"].keys() == {"c_au", "c_edits"}  # the warm-up step trained C_exp alone
     plain_g, gated_g = (AUEditor(name, tmp_path / "ckpt").generator for name in ("eggan_plain", "eggan"))
     assert plain_g.to_mask is None and torch.equal(plain_g.to_rgb.conv.weight, gated_g.to_rgb.conv.weight)
 
@@ -385,6 +409,7 @@ def test_eval_command_prints_table1_with_the_baseline(trainable, monkeypatch, ca
         assert row in printed
     assert "monotonicity" in printed
     assert all(result["chroma_change_outside_features"][mode] >= 0 for mode in modes)
+    assert set(result["chroma_ripple_added_inside_features"]) == modes and "chroma ripple added inside" in printed
     assert set(result["frechet"]) == modes | {"real_floor"} and "| real vs real (floor) |" in printed
 
 
@@ -405,6 +430,28 @@ def test_chroma_change_counts_only_colour_outside_the_features():
     inside_only = before.clone()
     inside_only[:, 0][torch.from_numpy(regions)] += 0.5
     assert chroma_change_outside(before, inside_only, regions)[0] == pytest.approx(0, abs=1e-4)
+
+
+def test_chroma_ripple_sees_stripes_inside_the_features_and_not_smooth_colour():
+    from facegan.eval.eggan_metrics import chroma_ripple_added_inside
+    from facegan.faces.align import feature_region_mask
+
+    points = np.array(json.loads((REPO_ROOT / "facegan/faces/celeba_template.json").read_text())["points68"])
+    regions = feature_region_mask(points, 128)[None]
+    before = torch.zeros(1, 3, 128, 128)
+    smooth = before.clone()
+    smooth[:, 0] += torch.linspace(0, 0.5, 128)[:, None]  # a gentle red gradient: no ripple
+    assert chroma_ripple_added_inside(before, smooth, regions)[0] == pytest.approx(0, abs=0.05)
+    striped = before.clone()
+    striped[:, 0, ::2] += 0.2  # red on every other row
+    expected = 2 * (0.5 + 0.168736) * 0.2 * 127.5 / 2  # |Laplacian| of a +-a row pattern is 2a; mean of Cb, Cr
+    assert chroma_ripple_added_inside(before, striped, regions)[0] == pytest.approx(expected, rel=1e-3)
+    outside_only = before.clone()
+    outside_only[:, 0, ::2][:, ~torch.from_numpy(regions[0])[::2]] += 0.2
+    assert chroma_ripple_added_inside(before, outside_only, regions)[0] < chroma_ripple_added_inside(
+        before, striped, regions
+    )[0] / 4
+    assert chroma_ripple_added_inside(striped, striped, regions)[0] == 0
 
 
 def test_sample_sheet_shows_both_modes(tmp_path, monkeypatch, celeba_annotations):

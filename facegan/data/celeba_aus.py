@@ -11,6 +11,8 @@ from torch import Tensor
 
 from facegan.data.annotate import load_annotations
 from facegan.data.celeba import IMAGE_SIZE, CelebADataset
+from facegan.faces import AU_NUMBERS, detect_faces, estimate_aus
+from facegan.pipelines import tensor_to_image
 
 
 class CelebAAUDataset(CelebADataset):
@@ -62,3 +64,18 @@ def val_faces(
     faces = CelebAAUDataset(data, "val", resolution, limit=count, annotations=annotations)
     images = torch.stack([faces[i][0] for i in range(len(faces))])
     return ValFaces(images, faces.aus.clone(), faces.points68)
+
+
+def measure_aus(images: Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """The annotator on each image in [-1, 1]: (AUs [N, 17], found [N]); rows without a face are NaN.
+
+    The same measurement as the cache's labels, so edits are scored (eval) and labelled (training) as the
+    real faces are."""
+    aus = np.full((len(images), len(AU_NUMBERS)), np.nan, dtype=np.float32)
+    found = np.zeros(len(images), dtype=bool)
+    for row, image in enumerate(images):
+        faces = detect_faces(tensor_to_image(image))
+        if faces:
+            aus[row] = estimate_aus(faces[0].blendshapes, faces[0].points68)
+            found[row] = True
+    return aus, found

@@ -5,7 +5,8 @@ target AUs u_t taken from other faces of the batch:
 
     critics:  D_img: WGAN loss + lambda_gp * GP          (Eq. 2)
               D_z:   log loss, N(0, I) samples vs E(x)    (Eq. 1)
-              C_exp: Eq. 3's cross-entropy on *real* faces and their own u_i (its own LR, 2e-4)
+              C_exp: Eq. 3's cross-entropy on *real* faces and their own u_i (its own LR, 2e-4), and with
+                     ``--w-c-edits`` on G's edits and the annotator's reading of them
     E and G:  -D_img(G(l, u_t)) + adv_z(E(x)) + lambda_au * L_au(C_exp(G(l, u_t)), u_t)      (Eq. 3)
               + lambda_id * L_id + lambda_per * L_per (Eq. 5) + lambda_rec * (L1 + 1 - MS-SSIM) (Eq. 6)
 
@@ -41,7 +42,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from facegan.checkpoints import load_shipped
-from facegan.data.celeba_aus import CelebAAUDataset, val_faces
+from facegan.data.celeba_aus import CelebAAUDataset, measure_aus, val_faces
 from facegan.models.judge import AttributeJudge, load_judge
 from facegan.losses import (
     attention_regularizer,
@@ -60,6 +61,7 @@ from facegan.models.eggan import (
     Expression,
     Generator,
     ImageCritic,
+    Latent,
     LatentDiscriminator,
     apply_change,
     expression_change,
@@ -95,6 +97,10 @@ class EGGANTrainConfig:
     w_mask_tv: float = 10.0
     """GANimation's mask terms for the gated G: L1 keeps the change on few pixels, TV keeps it smooth."""
     ema_decay: float = 0.999
+    w_c_edits: float = 0.0
+    """Weight of C_exp's Eq. 3 loss on G's (detached) edits, labelled by the annotator that labels the real
+    faces (``--w-c-edits``). C_exp then reads generated faces as the annotator does, so patterns the
+    annotator does not measure as an AU (stripes, colour) stop earning G AU credit."""
     c_warmup: int = 0
     """Steps that train C_exp alone first: a G started from ``init`` then gets AU gradients from a classifier
     that can already read AUs, not from a random one (the ungated checkpoint ships without C_exp)."""
@@ -118,6 +124,18 @@ def load_init(encoder: Encoder, generator: Generator, state: Mapping[str, Mappin
 def au_loss(logits: Tensor, aus: Tensor) -> Tensor:
     """Eq. 3: cross-entropy of each AU's 6-level prediction against the rounded intensity, mean over AUs."""
     return F.cross_entropy(logits.float().reshape(-1, INTENSITY_LEVELS), intensity_classes(aus).reshape(-1))
+
+
+def c_exp_losses(C: AUClassifier, real: Tensor, aus: Tensor, fakes: Tensor | None) -> tuple[Tensor, Tensor]:
+    """C_exp's Eq. 3 loss on the real faces, and on the edits (if given) labelled by the annotator; edits
+    it finds no face in are left out."""
+    on_edits = torch.zeros((), device=real.device)
+    if fakes is not None:
+        measured, found = measure_aus(fakes)
+        if found.any():
+            keep = torch.from_numpy(found).to(real.device)
+            on_edits = au_loss(C(fakes.detach()[keep]), torch.from_numpy(measured[found]).to(real.device))
+    return au_loss(C(real), aus), on_edits
 
 
 def draw_targets(aus: Tensor, interpolated: float) -> Tensor:
@@ -162,6 +180,21 @@ class EGGANRecipe(RecipeBase):
         self.features = JudgeFeatures(judge.to(device))
         self.preview = tuple(t.to(device) for t in preview)
 
+    def generate(self, E: Encoder, G: Generator, real: Tensor, aus: Tensor, target: Tensor) -> tuple[
+        Tensor, Tensor, Latent, Tensor | None
+    ]:
+        """(faces to judge, reconstruction, latent, mask). A gated G is judged twice: its own face (the
+        generated-face mode) and the input plus its masked change (the photo mode), so that both modes
+        show the target expression."""
+        n = real.shape[0]
+        latent = E(real)
+        out = G(latent.map(lambda t: torch.cat([t, t])), torch.cat([target, aus]))
+        fake, rec = out.face.split(n)
+        if out.mask is None:
+            return fake, rec, latent, None
+        edit = apply_change(real, expression_change(Expression(fake, out.mask[:n]), rec))
+        return torch.cat([fake, edit]), rec, latent, out.mask[:n]
+
     def train_step(self, batch: tuple[Tensor, Tensor], step: int, ctx: StepContext) -> dict[str, Tensor]:
         """Critic, latent discriminator and C_exp updates, then one joint E + G update."""
         cfg = self.config
@@ -170,33 +203,25 @@ class EGGANRecipe(RecipeBase):
         target = draw_targets(aus, cfg.interpolated_targets)
         E, G, D, Dz, C = (ctx.nets[k] for k in ("E", "G", "D", "Dz", "C"))
         if step < cfg.c_warmup:
+            with ctx.autocast(), torch.no_grad():
+                fakes = self.generate(E, G, real, aus, target)[0] if cfg.w_c_edits else None
             with ctx.autocast():
-                c_loss = au_loss(C(real), aus)
-            ctx.optimize("C", c_loss)
-            return {"c_au": c_loss.detach()}
+                c_real, c_edits = c_exp_losses(C, real, aus, fakes)
+            ctx.optimize("C", c_real + cfg.w_c_edits * c_edits)
+            return {"c_au": c_real.detach(), "c_edits": c_edits.detach()}
 
         with ctx.autocast():
-            latent = E(real)
-            out = G(latent.map(lambda t: torch.cat([t, t])), torch.cat([target, aus]))
-            fake, rec = out.face.split(n)
-            # The gated G is judged twice: its own face (the generated-face mode) and the input plus its
-            # masked change (the photo mode), so that both modes show the target expression.
-            if out.mask is None:
-                fakes = fake
-            else:
-                edit = apply_change(real, expression_change(Expression(fake, out.mask[:n]), rec))
-                fakes = torch.cat([fake, edit])
+            fakes, rec, latent, mask = self.generate(E, G, real, aus, target)
             real_score, fake_score = D(torch.cat([real, fakes.detach()])).split([n, len(fakes)])
             prior = torch.randn_like(latent.code, dtype=torch.float32)
             z_real, z_fake = Dz(torch.cat([prior.to(latent.code.dtype), latent.code.detach()])).split(n)
-            c_real = C(real)
+            c_real, c_edits = c_exp_losses(C, real, aus, fakes if cfg.w_c_edits else None)
         d_adv = wgan_d_loss(real_score, fake_score)
         penalty = gradient_penalty(self.D, real.repeat(len(fakes) // n, 1, 1, 1), fakes)
         ctx.optimize("D", d_adv + cfg.w_gp * penalty)
         dz_loss = minimax_d_loss(z_real, z_fake)
         ctx.optimize("Dz", dz_loss)
-        c_loss = au_loss(c_real, aus)
-        ctx.optimize("C", c_loss)
+        ctx.optimize("C", c_real + cfg.w_c_edits * c_edits)
 
         frozen = (self.D, self.Dz, self.C)
         for net in frozen:
@@ -214,7 +239,7 @@ class EGGANRecipe(RecipeBase):
         g_per = F.mse_loss(phi_fakes, phi_real.repeat(copies, 1, 1, 1)) + F.mse_loss(phi_rec, phi_real)
         g_l1 = (rec.float() - real).abs().mean()
         g_ssim = 1 - ms_ssim(rec.float(), real)
-        g_mask = torch.zeros(()) if out.mask is None else attention_regularizer(out.mask[:n], cfg.w_mask, cfg.w_mask_tv)
+        g_mask = torch.zeros(()) if mask is None else attention_regularizer(mask, cfg.w_mask, cfg.w_mask_tv)
         g_loss = (
             g_adv + gz_adv + cfg.w_au * g_au + cfg.w_id * g_id + cfg.w_per * g_per + cfg.w_rec * (g_l1 + g_ssim)
             + g_mask
@@ -224,12 +249,12 @@ class EGGANRecipe(RecipeBase):
             self.update_ema(key, step, cfg.ema_decay)
         for net in frozen:
             net.requires_grad_(True)
-        mask_mean = torch.zeros(()) if out.mask is None else out.mask[:n].float().mean()
+        mask_mean = torch.zeros(()) if mask is None else mask.float().mean()
         return {
-            "d_adv": d_adv.detach(), "gp": penalty.detach(), "dz": dz_loss.detach(), "c_au": c_loss.detach(),
-            "g_adv": g_adv.detach(), "gz_adv": gz_adv.detach(), "g_au": g_au.detach(), "g_id": g_id.detach(),
-            "g_per": g_per.detach(), "rec_l1": g_l1.detach(), "rec_msssim": (1 - g_ssim).detach(),
-            "mask_mean": mask_mean.detach(),
+            "d_adv": d_adv.detach(), "gp": penalty.detach(), "dz": dz_loss.detach(), "c_au": c_real.detach(),
+            "c_edits": c_edits.detach(), "g_adv": g_adv.detach(), "gz_adv": gz_adv.detach(), "g_au": g_au.detach(),
+            "g_id": g_id.detach(), "g_per": g_per.detach(), "rec_l1": g_l1.detach(),
+            "rec_msssim": (1 - g_ssim).detach(), "mask_mean": mask_mean.detach(),
         }  # fmt: skip
 
     def sample(self, n: int) -> Tensor:
@@ -245,7 +270,9 @@ class EGGANRecipe(RecipeBase):
         return torch.stack([*rows, other[0]], dim=1).flatten(0, 1)
 
 
-WEIGHTS = ("w_au", "w_id", "w_per", "w_rec", "w_gp", "interpolated_targets", "w_mask", "w_mask_tv", "ema_decay")
+WEIGHTS = (
+    "w_au", "w_id", "w_per", "w_rec", "w_gp", "interpolated_targets", "w_mask", "w_mask_tv", "ema_decay", "w_c_edits"
+)  # fmt: skip
 INTEGERS = ("c_warmup",)
 
 
