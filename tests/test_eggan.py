@@ -175,11 +175,12 @@ def test_c_exp_learns_edits_as_the_annotator_reads_them(monkeypatch):
 
     def reads_level_4(images):
         seen.append(len(images))
+        assert not images.requires_grad  # C_exp's update must not reach G through the edits
         logits = torch.full((len(images), 17, 6), -30.0)
         logits[..., 4] = 30.0
         return logits
 
-    real, edits = torch.zeros(2, 3, 8, 8), torch.zeros(3, 3, 8, 8)
+    real, edits = torch.zeros(2, 3, 8, 8), torch.zeros(3, 3, 8, 8, requires_grad=True)
     on_real, on_edits = c_exp_losses(reads_level_4, real, torch.zeros(2, 17), edits)
     assert seen == [2, 2] and on_edits < 1e-6 and on_real > 10
     assert c_exp_losses(reads_level_4, real, torch.zeros(2, 17), None)[1] == 0
