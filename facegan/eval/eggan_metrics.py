@@ -134,10 +134,15 @@ YCBCR_CHROMA = torch.tensor([[-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.08
 """RGB -> (Cb, Cr) rows of ITU-R BT.601 (the offsets cancel in a difference)."""
 
 
+def chroma(images: Tensor) -> Tensor:
+    """[N, 3, H, W] in [-1, 1] -> [N, 2, H, W] Cb and Cr in 0-255 units, without their offsets."""
+    return torch.einsum("cr,nrhw->nchw", YCBCR_CHROMA, images * 127.5)
+
+
 def chroma_change_outside(before: Tensor, after: Tensor, features: np.ndarray) -> np.ndarray:
     """Per face, the mean absolute change of Cb and Cr (0-255 units) over the pixels outside the facial-feature
     regions ``features`` [N, H, W] (bool): colour that an expression edit has no reason to touch."""
-    change = torch.einsum("cr,nrhw->nchw", YCBCR_CHROMA, (after - before) * 127.5).abs().mean(dim=1).numpy()
+    change = chroma(after - before).abs().mean(dim=1).numpy()
     outside = ~features
     return (change * outside).sum(axis=(1, 2)) / outside.sum(axis=(1, 2)).clip(min=1)
 
@@ -152,8 +157,8 @@ def chroma_ripple_added_inside(before: Tensor, after: Tensor, features: np.ndarr
     change of shape or lip colour barely moves it."""
 
     def ripple(images: Tensor) -> np.ndarray:
-        chroma = torch.einsum("cr,nrhw->nchw", YCBCR_CHROMA, images * 127.5).flatten(0, 1)[:, None]
-        return F.conv2d(chroma, LAPLACIAN, padding=1).abs().reshape(len(images), 2, *images.shape[-2:]).mean(1).numpy()
+        planes = chroma(images).flatten(0, 1)[:, None]
+        return F.conv2d(planes, LAPLACIAN, padding=1).abs().reshape(len(images), 2, *images.shape[-2:]).mean(1).numpy()
 
     added = ripple(after) - ripple(before)
     return (added * features).sum(axis=(1, 2)) / features.sum(axis=(1, 2)).clip(min=1)
